@@ -1,0 +1,233 @@
+//! Data: a Gaussian design, a sparse ground truth β* and its labels.
+//!
+//! Rows x_i ~ N(μ, Σ) with μ = mean·1 (0 by default; a non-zero mean gives the
+//! "uncentered" data of the paper) and Σ = diag(σ²) (I by default); β* is
+//! s-sparse; y = Xβ* + ε with ε ~ N(0, noise²). Everything is drawn from one
+//! portable `ChaCha8Rng` seeded by `seed`, so a problem is identical on every
+//! machine. Book: chapter "Setting and notation".
+
+use ndarray::{Array1, Array2, ArrayView1};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::error::{check_finite, invalid, DlnError, Result};
+
+/// How to draw a [`Problem`].
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `n` | 20 | number of samples | ≥ 1 |
+/// | `d` | 30 | dimension | ≥ 1 (the theory wants d > n) |
+/// | `s` | 3 | sparsity of β* | ≤ d |
+/// | `mean` | 0 | every coordinate of μ | finite |
+/// | `sigma` | `None` (= 1) | per-coordinate std of x | > 0, length d |
+/// | `support` | `None` (= 0..s) | support of β* | distinct, < d |
+/// | `values` | `None` (= N(0,1)) | values of β* on its support | finite, length s |
+/// | `noise` | 0 | label noise std | ≥ 0 |
+/// | `seed` | 0 | the only source of randomness | any |
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default, deny_unknown_fields))]
+pub struct DataConfig {
+    /// Number of samples n.
+    pub n: usize,
+    /// Dimension d.
+    pub d: usize,
+    /// Sparsity s of β*.
+    pub s: usize,
+    /// Mean of every coordinate of x (μ = mean·1).
+    pub mean: f64,
+    /// Standard deviation of each coordinate of x (Σ = diag(sigma²)); `None` is Σ = I.
+    pub sigma: Option<Vec<f64>>,
+    /// Support of β*; `None` is the first s coordinates.
+    pub support: Option<Vec<usize>>,
+    /// Values of β* on its support; `None` draws them N(0, 1).
+    pub values: Option<Vec<f64>>,
+    /// Standard deviation of the label noise.
+    pub noise: f64,
+    /// Seed of the `ChaCha8Rng` that draws everything.
+    pub seed: u64,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self { n: 20, d: 30, s: 3, mean: 0.0, sigma: None, support: None, values: None, noise: 0.0, seed: 0 }
+    }
+}
+
+/// A regression problem: design `x` (n×d, rows x_i), labels `y`, ground truth `beta_star`, and the
+/// population law of x (`mu`, `sigma`) needed for the exact test risk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Design matrix X ∈ R^{n×d}, rows x_i.
+    pub x: Array2<f64>,
+    /// Labels y ∈ R^n.
+    pub y: Array1<f64>,
+    /// Ground truth β* (zeros when unknown).
+    pub beta_star: Array1<f64>,
+    /// Mean μ of the population law of x.
+    pub mu: Array1<f64>,
+    /// Per-coordinate std σ of the population law of x (Σ = diag(σ²)).
+    pub sigma: Array1<f64>,
+}
+
+impl DataConfig {
+    /// Checks every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        if self.n == 0 {
+            return Err(invalid("n", "must be at least 1"));
+        }
+        if self.d == 0 {
+            return Err(invalid("d", "must be at least 1"));
+        }
+        if self.s > self.d {
+            return Err(invalid("s", format!("sparsity {} exceeds the dimension d = {}", self.s, self.d)));
+        }
+        if !self.mean.is_finite() {
+            return Err(invalid("mean", format!("must be finite, got {}", self.mean)));
+        }
+        if !(self.noise.is_finite() && self.noise >= 0.0) {
+            return Err(invalid("noise", format!("must be finite and ≥ 0, got {}", self.noise)));
+        }
+        if let Some(sigma) = &self.sigma {
+            if sigma.len() != self.d {
+                return Err(invalid("sigma", format!("has length {}, expected d = {}", sigma.len(), self.d)));
+            }
+            if let Some(bad) = sigma.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return Err(invalid("sigma", format!("entries must be finite and > 0, got {bad}")));
+            }
+        }
+        if let Some(support) = &self.support {
+            if support.len() != self.s {
+                return Err(invalid("support", format!("has {} entries, expected s = {}", support.len(), self.s)));
+            }
+            if let Some(bad) = support.iter().find(|&&i| i >= self.d) {
+                return Err(invalid("support", format!("index {bad} is out of range for d = {}", self.d)));
+            }
+            let mut sorted = support.clone();
+            sorted.sort_unstable();
+            if sorted.windows(2).any(|w| w[0] == w[1]) {
+                return Err(invalid("support", "indices must be distinct"));
+            }
+        }
+        if let Some(values) = &self.values {
+            if values.len() != self.s {
+                return Err(invalid("values", format!("has {} entries, expected s = {}", values.len(), self.s)));
+            }
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(invalid("values", "entries must be finite"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Draws the problem: X first (row by row), then β*'s values, then the noise.
+    pub fn generate(&self) -> Result<Problem> {
+        self.validate()?;
+        let (n, d) = (self.n, self.d);
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let sigma = match &self.sigma {
+            Some(s) => Array1::from(s.clone()),
+            None => Array1::ones(d),
+        };
+        let mu = Array1::from_elem(d, self.mean);
+        let mut x = Array2::<f64>::zeros((n, d));
+        for mut row in x.rows_mut() {
+            for (j, v) in row.iter_mut().enumerate() {
+                let z: f64 = StandardNormal.sample(&mut rng);
+                *v = mu[j] + sigma[j] * z;
+            }
+        }
+        let support: Vec<usize> = self.support.clone().unwrap_or_else(|| (0..self.s).collect());
+        let values: Vec<f64> = match &self.values {
+            Some(v) => v.clone(),
+            None => (0..self.s).map(|_| StandardNormal.sample(&mut rng)).collect(),
+        };
+        let mut beta_star = Array1::<f64>::zeros(d);
+        for (&i, &v) in support.iter().zip(&values) {
+            beta_star[i] = v;
+        }
+        let mut y = x.dot(&beta_star);
+        if self.noise > 0.0 {
+            for yi in y.iter_mut() {
+                let e: f64 = StandardNormal.sample(&mut rng);
+                *yi += self.noise * e;
+            }
+        }
+        Ok(Problem { x, y, beta_star, mu, sigma })
+    }
+}
+
+impl Problem {
+    /// A problem from the user's own data; `beta_star` defaults to zeros (then the "test risk" is ½‖β‖²
+    /// under x ~ N(0, I), i.e. only a norm).
+    pub fn new(x: Array2<f64>, y: Array1<f64>, beta_star: Option<Array1<f64>>) -> Result<Self> {
+        let (n, d) = x.dim();
+        if n == 0 || d == 0 {
+            return Err(DlnError::DimensionMismatch(format!("X is {n}×{d}; it needs at least one row and column")));
+        }
+        if y.len() != n {
+            return Err(DlnError::DimensionMismatch(format!("X has {n} rows but y has {} entries", y.len())));
+        }
+        let beta_star = beta_star.unwrap_or_else(|| Array1::zeros(d));
+        if beta_star.len() != d {
+            return Err(DlnError::DimensionMismatch(format!(
+                "X has {d} columns but beta_star has {} entries",
+                beta_star.len()
+            )));
+        }
+        check_finite("X", x.iter())?;
+        check_finite("y", y.iter())?;
+        check_finite("beta_star", beta_star.iter())?;
+        Ok(Self { x, y, beta_star, mu: Array1::zeros(d), sigma: Array1::ones(d) })
+    }
+
+    /// Number of samples n.
+    pub fn n(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// Dimension d.
+    pub fn d(&self) -> usize {
+        self.x.ncols()
+    }
+
+    /// Training loss L(β) = 1/(2n) ‖Xβ − y‖².
+    pub fn train_loss(&self, beta: ArrayView1<f64>) -> f64 {
+        let r = self.x.dot(&beta) - &self.y;
+        r.dot(&r) / (2.0 * self.n() as f64)
+    }
+
+    /// Exact population risk of β for x ~ N(μ, diag(σ²)), e = β − β*:
+    /// E[⟨x, e⟩²]/2 = ½ Σ σ_i² e_i² + ½ (μ·e)² (= ½‖β − β*‖² for x ~ N(0, I)).
+    pub fn test_risk(&self, beta: ArrayView1<f64>) -> f64 {
+        let e = &beta - &self.beta_star;
+        let var: f64 = e.iter().zip(&self.sigma).map(|(e, s)| s * s * e * e).sum();
+        let m = self.mu.dot(&e);
+        0.5 * var + 0.5 * m * m
+    }
+
+    /// λ_max(XᵀX/n), by power iteration on the n×n Gram matrix XXᵀ/n (deterministic start).
+    /// GD's classical stability threshold for the linear model is 2/λ_max.
+    pub fn lambda_max(&self) -> f64 {
+        let n = self.n();
+        let gram = self.x.dot(&self.x.t()) / n as f64;
+        let mut v = Array1::from_elem(n, 1.0 / (n as f64).sqrt());
+        let mut lambda = 0.0;
+        for _ in 0..1000 {
+            let w = gram.dot(&v);
+            let norm = w.dot(&w).sqrt();
+            if norm == 0.0 {
+                return 0.0;
+            }
+            let next = norm;
+            v = w / norm;
+            if (next - lambda).abs() <= 1e-14 * next {
+                return next;
+            }
+            lambda = next;
+        }
+        lambda
+    }
+}

@@ -1,0 +1,41 @@
+//! One error enum for the whole core (argmin style): every invalid parameter
+//! is a typed, one-line error, never a panic.
+
+/// Everything that can go wrong in the `dln` core.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DlnError {
+    /// A parameter is outside its valid range; the message names it.
+    #[error("invalid parameter `{name}`: {reason}")]
+    InvalidParameter {
+        /// The parameter's name (the paper's symbol where there is one).
+        name: &'static str,
+        /// Why it was rejected, with the offending value.
+        reason: String,
+    },
+    /// Arrays whose sizes do not fit together.
+    #[error("dimension mismatch: {0}")]
+    DimensionMismatch(String),
+    /// Input data containing NaN or infinity.
+    #[error("non-finite value in {0}")]
+    NonFinite(&'static str),
+    /// A numerical method failed to reach its tolerance.
+    #[error("{method} did not converge: {reason}")]
+    NotConverged {
+        /// Which method.
+        method: &'static str,
+        /// What happened.
+        reason: String,
+    },
+}
+
+/// `Result` with [`DlnError`].
+pub type Result<T> = std::result::Result<T, DlnError>;
+
+pub(crate) fn invalid(name: &'static str, reason: impl Into<String>) -> DlnError {
+    DlnError::InvalidParameter { name, reason: reason.into() }
+}
+
+/// Checks that every entry is finite.
+pub(crate) fn check_finite<'a>(what: &'static str, xs: impl IntoIterator<Item = &'a f64>) -> Result<()> {
+    if xs.into_iter().all(|x| x.is_finite()) { Ok(()) } else { Err(DlnError::NonFinite(what)) }
+}

@@ -1,0 +1,39 @@
+//! # dln — (S)GD over diagonal linear networks
+//!
+//! Overparametrised regression y = Xβ* with X ∈ R^{n×d}, d > n, fitted by the 2-layer diagonal network
+//! β = u ⊙ v trained by mini-batch SGD (GD when the batch is everything) from u₀ = √2α, v₀ = 0.
+//! Gradient flow converges to argmin_{Xβ=y} ψ_α(β) (Theorem 1, hyperbolic entropy ψ_α); (S)GD with a
+//! macroscopic stepsize converges to argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀), with an effective initialisation
+//! α∞ shrunk by the Gain_γ = ln(α²/α∞²) (Theorem 2, Even, Pesme, Gunasekar & Flammarion 2023).
+//! This crate implements the engine, the potentials, the gain and the interpolator solvers exactly;
+//! it does no I/O. The book (`book/`) narrates every module.
+//!
+//! ```
+//! use dln::{DataConfig, Sgd, BregmanSolver, uniform_alpha};
+//! let problem = DataConfig::default().generate()?;              // (n, d, s) = (20, 30, 3)
+//! let alpha = uniform_alpha(0.1, problem.d());
+//! let gamma = 0.5 / problem.lambda_max();
+//! let run = Sgd::gd(gamma, problem.n()).with_budget(200_000, 1e-24).run(&problem, alpha.view())?;
+//! let pred = BregmanSolver::default().theorem2(problem.x.view(), problem.y.view(), &run.effective)?;
+//! assert!((&run.beta - &pred.beta).mapv(f64::abs).sum() < 1e-8);
+//! # Ok::<(), dln::DlnError>(())
+//! ```
+
+pub mod data;
+pub mod error;
+pub mod gain;
+pub mod interpolator;
+pub mod linalg;
+pub mod model;
+pub mod optimizer;
+pub mod potential;
+pub mod run;
+
+pub use data::{DataConfig, Problem};
+pub use error::{DlnError, Result};
+pub use gain::{q, q_minus, q_plus, EffectiveInit, QSums};
+pub use interpolator::{kkt_residual, min_l1, min_l2, BregmanSolver, Solution};
+pub use model::{uniform_alpha, validate_alpha, DiagonalNet};
+pub use optimizer::{CustomSchedule, Record, Sampling, Schedule, Sgd};
+pub use potential::Hypentropy;
+pub use run::{Observer, Run, Snapshot, Status};
