@@ -1,1 +1,226 @@
-fn main() {}
+//! Benchmarks of the engine and the interpolator solver (issue 2, "Performance").
+//!
+//! `cargo bench -p dln` runs the divan benchmarks (each engine bench is a whole run of a fixed number
+//! of steps with `tol = 0`, so its throughput in items/s is steps/s), then prints a summary table
+//! with the per-step cost (from the difference of two run lengths, so the run's set-up and read-out
+//! cancel) against the issue's targets:
+//!
+//! | what | target |
+//! |---|---|
+//! | SGD b = 1 step, (n, d) = (20, 30) | ≤ 40 ns (NumPy loop ≈ 16 µs) |
+//! | GD step, (20, 30) | ≤ 0.4 µs (NumPy loop ≈ 9 µs) |
+//! | GD step, (1000, 10000) | ≤ 2 × the time to stream X from memory twice |
+//! | Bregman solve (Theorem 1), (20, 30) | < 1 ms |
+//! | Bregman solve (Theorem 1), (1000, 10000) | < 2 s |
+//!
+//! The memory-bandwidth bound is measured here too: a streaming sum over X (80 MB at (1000, 10000),
+//! far beyond the caches) with eight independent accumulators.
+
+use std::hint::black_box;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use divan::counter::ItemsCount;
+use divan::Bencher;
+use dln::{uniform_alpha, BregmanSolver, DataConfig, Problem, Schedule, Sgd};
+use ndarray::Array1;
+
+fn main() {
+    divan::main();
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not: only then print the summary.
+    if std::env::args().any(|a| a == "--bench") && std::env::var_os("DLN_BENCH_NO_SUMMARY").is_none() {
+        summary();
+    }
+}
+
+struct Setup {
+    problem: Problem,
+    alpha: Array1<f64>,
+    gamma: f64,
+}
+
+fn setup(n: usize, d: usize, s: usize) -> Setup {
+    let problem = DataConfig { n, d, s, seed: 1, ..DataConfig::default() }.generate().expect("valid config");
+    let alpha = uniform_alpha(0.1, d);
+    let gamma = 0.5 / problem.lambda_max();
+    Setup { problem, alpha, gamma }
+}
+
+fn small() -> &'static Setup {
+    static S: OnceLock<Setup> = OnceLock::new();
+    S.get_or_init(|| setup(20, 30, 3))
+}
+
+fn large() -> &'static Setup {
+    static S: OnceLock<Setup> = OnceLock::new();
+    S.get_or_init(|| setup(1000, 10_000, 100))
+}
+
+/// Exactly `steps` steps: `tol = 0` never stops early and `check_every = u64::MAX` computes the full
+/// loss only at k = 0 and at the end (GD gets its loss for free from the residuals every step anyway).
+fn fixed_steps(gamma: f64, batch: usize, steps: u64) -> Sgd {
+    Sgd {
+        stepsize: Schedule::Constant(gamma),
+        batch,
+        max_steps: steps,
+        tol: 0.0,
+        check_every: Some(u64::MAX),
+        ..Sgd::default()
+    }
+}
+
+fn run_steps(s: &Setup, batch: usize, steps: u64, check_every: Option<u64>) -> f64 {
+    let sgd = Sgd { check_every, ..fixed_steps(s.gamma, batch, steps) };
+    let run = sgd.run(black_box(&s.problem), s.alpha.view()).expect("valid run");
+    assert_eq!(run.steps, steps, "the benchmark run stopped early ({})", run.status);
+    run.train_loss
+}
+
+const SMALL_STEPS: u64 = 20_000;
+const LARGE_STEPS: u64 = 4;
+
+#[divan::bench(name = "sgd_b1_20x30 (20k steps, loss check only at the ends)")]
+fn sgd_b1_small(b: Bencher) {
+    let s = small();
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 1, SMALL_STEPS, Some(u64::MAX)));
+}
+
+#[divan::bench(name = "sgd_b1_20x30 (20k steps, default loss check every n/b steps)")]
+fn sgd_b1_small_checked(b: Bencher) {
+    let s = small();
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 1, SMALL_STEPS, None));
+}
+
+#[divan::bench(name = "sgd_b5_20x30 (20k steps)")]
+fn sgd_b5_small(b: Bencher) {
+    let s = small();
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 5, SMALL_STEPS, Some(u64::MAX)));
+}
+
+#[divan::bench(name = "gd_20x30 (20k steps)")]
+fn gd_small(b: Bencher) {
+    let s = small();
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 20, SMALL_STEPS, None));
+}
+
+#[divan::bench(name = "gd_1000x10000 (4 steps)", sample_count = 5, sample_size = 1)]
+fn gd_large(b: Bencher) {
+    let s = large();
+    b.counter(ItemsCount::new(LARGE_STEPS)).bench(|| run_steps(s, 1000, LARGE_STEPS, None));
+}
+
+/// Σ of all entries of X with eight independent accumulators: one streaming read of X.
+fn stream_sum(xs: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = xs.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().sum::<f64>() + chunks.remainder().iter().sum::<f64>()
+}
+
+#[divan::bench(name = "stream_read_X_1000x10000 (bandwidth probe, one read of 80 MB)", sample_count = 20, sample_size = 1)]
+fn stream_large(b: Bencher) {
+    let xs = large().problem.x.as_slice().expect("standard layout");
+    b.counter(divan::counter::BytesCount::of_slice(xs)).bench(|| stream_sum(black_box(xs)));
+}
+
+#[divan::bench(name = "solve_theorem1_20x30")]
+fn solve_small(b: Bencher) {
+    let s = small();
+    let solver = BregmanSolver::default();
+    b.bench(|| solver.theorem1(s.problem.x.view(), s.problem.y.view(), black_box(s.alpha.view())).expect("solves"));
+}
+
+#[divan::bench(name = "solve_theorem2_20x30 (after a GD run)")]
+fn solve_small_t2(b: Bencher) {
+    let s = small();
+    let run = Sgd::gd(s.gamma, 20).with_budget(1_000_000, 1e-24).run(&s.problem, s.alpha.view()).expect("runs");
+    let solver = BregmanSolver::default();
+    b.bench(|| solver.theorem2(s.problem.x.view(), s.problem.y.view(), black_box(&run.effective)).expect("solves"));
+}
+
+#[divan::bench(name = "solve_theorem1_1000x10000", sample_count = 3, sample_size = 1)]
+fn solve_large(b: Bencher) {
+    let s = large();
+    let solver = BregmanSolver::default();
+    b.bench(|| solver.theorem1(s.problem.x.view(), s.problem.y.view(), black_box(s.alpha.view())).expect("solves"));
+}
+
+/// Median of `reps` timings of `f`, in seconds.
+fn median_time(reps: usize, mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..reps)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[reps / 2]
+}
+
+/// Per-step cost in seconds: (T(k2) − T(k1)) / (k2 − k1), medians of `reps` runs each.
+fn per_step(s: &Setup, batch: usize, k1: u64, k2: u64, reps: usize, check_every: Option<u64>) -> f64 {
+    let t1 = median_time(reps, || {
+        black_box(run_steps(s, batch, k1, check_every));
+    });
+    let t2 = median_time(reps, || {
+        black_box(run_steps(s, batch, k2, check_every));
+    });
+    (t2 - t1) / (k2 - k1) as f64
+}
+
+fn summary() {
+    let (sm, lg) = (small(), large());
+    let sgd = per_step(sm, 1, 10_000, 210_000, 9, Some(u64::MAX));
+    let sgd_checked = per_step(sm, 1, 10_000, 210_000, 9, None);
+    let gd = per_step(sm, 20, 10_000, 110_000, 9, None);
+    let gd_large = per_step(lg, 1000, 2, 12, 3, None);
+    let xs = lg.problem.x.as_slice().expect("standard layout");
+    let read = median_time(15, || {
+        black_box(stream_sum(black_box(xs)));
+    });
+    let bytes = std::mem::size_of_val(xs) as f64;
+    let solver = BregmanSolver::default();
+    let solve_small = median_time(51, || {
+        black_box(solver.theorem1(sm.problem.x.view(), sm.problem.y.view(), sm.alpha.view()).expect("solves"));
+    });
+    let mut iters = 0;
+    let solve_large = median_time(3, || {
+        let sol = solver.theorem1(lg.problem.x.view(), lg.problem.y.view(), lg.alpha.view()).expect("solves");
+        iters = sol.iterations;
+    });
+    let ok = |b: bool| if b { "ok" } else { "MISSED" };
+    println!();
+    println!("summary (per-step costs from the difference of two run lengths; medians)");
+    println!("| what | measured | target | |");
+    println!("|---|---|---|---|");
+    println!("| SGD b=1 step (20,30) | {:.1} ns | ≤ 40 ns | {} |", sgd * 1e9, ok(sgd <= 40e-9));
+    println!(
+        "| SGD b=1 step (20,30), default loss check every n/b | {:.1} ns | — | |",
+        sgd_checked * 1e9
+    );
+    println!("| GD step (20,30) | {:.1} ns | ≤ 400 ns | {} |", gd * 1e9, ok(gd <= 400e-9));
+    println!(
+        "| GD step (1000,10000) | {:.2} ms | ≤ 2 × 2 × {:.2} ms (read X: {:.1} GB/s) | {} ({:.2}× the bound) |",
+        gd_large * 1e3,
+        read * 1e3,
+        bytes / read / 1e9,
+        ok(gd_large <= 4.0 * read),
+        gd_large / (2.0 * read)
+    );
+    println!("| Theorem-1 solve (20,30) | {:.1} µs | < 1 ms | {} |", solve_small * 1e6, ok(solve_small < 1e-3));
+    println!(
+        "| Theorem-1 solve (1000,10000), {iters} Newton iterations | {:.2} s | < 2 s | {} |",
+        solve_large,
+        ok(solve_large < 2.0)
+    );
+    println!(
+        "NumPy reference (same machine, issue 2): SGD b=1 ≈ 16 µs → {:.0}× faster; GD (20,30) ≈ 9 µs → {:.0}× faster",
+        16e-6 / sgd,
+        9e-6 / gd
+    );
+}

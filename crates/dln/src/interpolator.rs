@@ -13,7 +13,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
 use crate::error::{check_finite, invalid, DlnError, Result};
 use crate::gain::EffectiveInit;
-use crate::linalg::{cholesky, cholesky_shifted, cholesky_solve};
+use crate::linalg::{cholesky, cholesky_shifted, cholesky_solve, pcg, weighted_gram, x_mul, xt_mul};
 
 /// Damped-Newton solver for argmin_{Xβ=y} D_{ψ_a}(β, β̃₀).
 ///
@@ -131,9 +131,16 @@ impl BregmanSolver {
         let mut iterations = 0;
         let mut best_res = f64::INFINITY;
         let mut stalls = 0;
+        let x_std = x.as_standard_layout();
+        let xs: &[f64] = x_std.as_slice().expect("standard layout is contiguous");
+        // A Hessian costs ≈ n/4 Hessian-vector products: worth trying CG only for large n.
+        let cg_budget = (n / 16).min(30);
+        let mut factor: Option<Array2<f64>> = None;
+        let mut scratch = vec![0.0; d];
         loop {
             let grad = x.dot(&cur.beta) - y;
             let res = grad.dot(&grad).sqrt() / y_norm;
+            if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("it {iterations} res {res:.3e} phi {:.6e}", cur.phi); }
             if res <= self.tol {
                 return Ok(Solution { beta: cur.beta, lambda, iterations, residual: res });
             }
@@ -153,15 +160,45 @@ impl BregmanSolver {
                     reason: format!("relative residual {res:.3e} after {iterations} iterations"),
                 });
             }
-            // Newton direction: (X diag(h) Xᵀ) Δ = −∇Φ.
-            let sqrt_h = cur.h.mapv(f64::sqrt);
-            let xs = &x * &sqrt_h.view().insert_axis(ndarray::Axis(0));
-            let hess = xs.dot(&xs.t());
-            let l = cholesky(&hess).or_else(|| cholesky_shifted(&hess)).ok_or_else(|| DlnError::NotConverged {
-                method: "Bregman interpolator (dual Newton)",
-                reason: "the dual Hessian X diag(a² cosh) Xᵀ is singular (are the rows of X dependent?)".into(),
-            })?;
-            let step_dir = -cholesky_solve(&l, grad.view());
+            // Newton direction: (X diag(h) Xᵀ) Δ = −∇Φ. For large n, first try conjugate gradients
+            // preconditioned by the last Cholesky factor (each product costs two sweeps over X,
+            // the Hessian n/2 of them); a fresh Hessian only when they do not converge quickly.
+            let mut inexact = None;
+            if let (Some(l), true) = (&factor, cg_budget >= 2) {
+                let h = cur.h.as_slice().expect("contiguous");
+                let eta = res.clamp(1e-8, 0.1);
+                let rhs = -&grad;
+                if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("   pcg try"); }
+                inexact = pcg(
+                    |v, out| {
+                        xt_mul(xs, d, v, &mut scratch);
+                        for (zj, hj) in scratch.iter_mut().zip(h) {
+                            *zj *= hj;
+                        }
+                        x_mul(xs, d, &scratch, out);
+                    },
+                    l,
+                    rhs.view(),
+                    eta,
+                    cg_budget,
+                );
+            }
+            let step_dir = match inexact {
+                Some(dir) => dir,
+                None => {
+                    if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("   hessian"); }
+                    let hess = weighted_gram(x, cur.h.view());
+                    let l = cholesky(&hess).or_else(|| cholesky_shifted(&hess)).ok_or_else(|| {
+                        DlnError::NotConverged {
+                            method: "Bregman interpolator (dual Newton)",
+                            reason: "the dual Hessian X diag(a² cosh) Xᵀ is singular (are the rows of X dependent?)".into(),
+                        }
+                    })?;
+                    let dir = -cholesky_solve(&l, grad.view());
+                    factor = Some(l);
+                    dir
+                }
+            };
             let slope = grad.dot(&step_dir);
             // Backtracking (Armijo) with a rounding allowance on Φ.
             let mut t = 1.0;
@@ -176,6 +213,7 @@ impl BregmanSolver {
                 }
                 t *= 0.5;
             }
+            if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("   t {t}"); }
             let Some((next_lambda, next)) = accepted else {
                 stalls = usize::MAX / 2;
                 iterations += 1;

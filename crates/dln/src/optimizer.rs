@@ -24,6 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::data::Problem;
 use crate::error::{invalid, Result};
 use crate::gain::{EffectiveInit, QSums};
+use crate::linalg::{axpy, dot, dot4};
 use crate::model::validate_alpha;
 use crate::run::{Observer, Run, Snapshot, Status};
 
@@ -232,33 +233,110 @@ impl Default for Sgd {
     }
 }
 
-/// ⟨a, b⟩ with four independent accumulators (vectorises; the summation order is fixed, so the
-/// result is the same on every machine and thread count).
+/// Residuals r_t = ⟨x_{i_t}, β⟩ − y_{i_t} for the rows `idx` (four rows per sweep of β).
+/// Returns Σ r_t² (summed in order t = 0, 1, …) and whether every r_t is finite.
 #[inline]
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0f64; 4];
-    let mut ca = a.chunks_exact(4);
-    let mut cb = b.chunks_exact(4);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        acc[0] += x[0] * y[0];
-        acc[1] += x[1] * y[1];
-        acc[2] += x[2] * y[2];
-        acc[3] += x[3] * y[3];
+fn residuals(xs: &[f64], d: usize, idx: &[usize], beta: &[f64], y: &[f64], r: &mut [f64]) -> (f64, bool) {
+    let row = |i: usize| &xs[i * d..(i + 1) * d];
+    let mut acc = 0.0;
+    let mut finite = true;
+    let mut quads = idx.chunks_exact(4);
+    let mut t = 0;
+    for q in &mut quads {
+        let dots = dot4([row(q[0]), row(q[1]), row(q[2]), row(q[3])], beta);
+        for (l, &i) in q.iter().enumerate() {
+            let ri = dots[l] - y[i];
+            r[t + l] = ri;
+            acc += ri * ri;
+            finite &= ri.is_finite();
+        }
+        t += 4;
     }
-    let mut tail = 0.0;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x * y;
+    for &i in quads.remainder() {
+        let ri = dot(row(i), beta) - y[i];
+        r[t] = ri;
+        acc += ri * ri;
+        finite &= ri.is_finite();
+        t += 1;
     }
-    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+    (acc, finite)
 }
 
-/// y ← y + c x.
+/// g = Σ_t (r_t / b) x_{i_t}, accumulated in the order t = 0, 1, … exactly as repeated [`axpy`] from
+/// g = 0 would, but four rows per sweep of g (one read-modify-write of g per four rows of X).
 #[inline]
-fn axpy(c: f64, x: &[f64], y: &mut [f64]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += c * xi;
+fn gradient(xs: &[f64], d: usize, idx: &[usize], r: &[f64], inv_b: f64, g: &mut [f64]) {
+    let row = |i: usize| &xs[i * d..(i + 1) * d];
+    g.fill(0.0);
+    let mut quads = idx.chunks_exact(4);
+    let mut t = 0;
+    for q in &mut quads {
+        let c = [r[t] * inv_b, r[t + 1] * inv_b, r[t + 2] * inv_b, r[t + 3] * inv_b];
+        let (x0, x1, x2, x3) = (row(q[0]), row(q[1]), row(q[2]), row(q[3]));
+        let rows = x0.iter().zip(x1).zip(x2.iter().zip(x3));
+        for (gj, ((a0, a1), (a2, a3))) in g.iter_mut().zip(rows) {
+            // Left to right: (((g + c₀x₀) + c₁x₁) + c₂x₂) + c₃x₃, the sequential order.
+            *gj = *gj + c[0] * a0 + c[1] * a1 + c[2] * a2 + c[3] * a3;
+        }
+        t += 4;
+    }
+    for &i in quads.remainder() {
+        axpy(r[t] * inv_b, row(i), g);
+        t += 1;
+    }
+}
+
+/// One multiplicative step from the unscaled gradient `g`: γg, w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋
+/// and β = (w₊² − w₋²)/2, in one sweep. With `keep` the scaled γg is stored back into `g`.
+#[inline]
+fn multiplicative_step(g: &mut [f64], gamma: f64, wp: &mut [f64], wm: &mut [f64], beta: &mut [f64], keep: bool) {
+    let d = g.len();
+    let (wp, wm, beta) = (&mut wp[..d], &mut wm[..d], &mut beta[..d]);
+    if keep {
+        for j in 0..d {
+            let gg = g[j] * gamma;
+            g[j] = gg;
+            wp[j] *= 1.0 - gg;
+            wm[j] *= 1.0 + gg;
+            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+        }
+    } else {
+        for j in 0..d {
+            let gg = g[j] * gamma;
+            wp[j] *= 1.0 - gg;
+            wm[j] *= 1.0 + gg;
+            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+        }
+    }
+}
+
+/// The b = 1 step: γg = (c x_i) γ with c = r/b formed on the fly (no gradient buffer), fused with
+/// the multiplicative update and β. Bitwise the same as [`gradient`] followed by
+/// [`multiplicative_step`] (up to the sign of zero entries of γg, which cannot change 1 ∓ γg).
+/// With `keep`, γg is written to `g` (for the Σq oracle).
+#[inline]
+fn rank_one_step(x: &[f64], c: f64, gamma: f64, wp: &mut [f64], wm: &mut [f64], beta: &mut [f64], g: Option<&mut [f64]>) {
+    let d = x.len();
+    let (wp, wm, beta) = (&mut wp[..d], &mut wm[..d], &mut beta[..d]);
+    match g {
+        Some(g) => {
+            let g = &mut g[..d];
+            for j in 0..d {
+                let gg = (c * x[j]) * gamma;
+                g[j] = gg;
+                wp[j] *= 1.0 - gg;
+                wm[j] *= 1.0 + gg;
+                beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+            }
+        }
+        None => {
+            for j in 0..d {
+                let gg = (c * x[j]) * gamma;
+                wp[j] *= 1.0 - gg;
+                wm[j] *= 1.0 + gg;
+                beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+            }
+        }
     }
 }
 
@@ -361,23 +439,28 @@ impl Sgd {
         let mut n_records: u32 = 0;
         let mut last_recorded: Option<u64> = None;
         let mut k: u64 = 0;
+        // The next k with k % check_every == 0 (a counter instead of a division per step).
+        let mut next_check: u64 = 0;
         let mut loss;
+        // β_k = (w₊² − w₋²)/2 is kept up to date by the fused update below.
+        for j in 0..d {
+            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+        }
         let status = loop {
-            for j in 0..d {
-                beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
-            }
             let record_now = next_record == Some(k);
             loss = f64::NAN;
             if full {
-                let mut acc = 0.0;
-                for i in 0..n {
-                    let ri = dot(row(i), &beta) - y[i];
-                    r[i] = ri;
-                    acc += ri * ri;
-                }
+                // GD: the residuals of every row give the loss for free.
+                let (acc, _) = residuals(xs, d, &perm, &beta, &y, &mut r);
                 loss = acc * inv_2n;
-            } else if record_now || k % check_every == 0 || k == self.max_steps {
-                loss = full_loss(&beta);
+            } else {
+                let check = k == next_check;
+                if check {
+                    next_check = next_check.saturating_add(check_every);
+                }
+                if record_now || check || k == self.max_steps {
+                    loss = full_loss(&beta);
+                }
             }
             if !loss.is_nan() || full {
                 if !loss.is_finite() || loss > threshold {
@@ -401,7 +484,7 @@ impl Sgd {
                 return Err(invalid("gamma", format!("schedule gave γ_{k} = {gamma}; stepsizes must be finite and > 0")));
             }
 
-            // The batch B_k and its residuals r_B = X_B β_k − y_B.
+            // The batch B_k and its residuals r_B = X_B β_k − y_B (already there for GD).
             let batch: &[usize] = if full {
                 &perm
             } else {
@@ -417,33 +500,34 @@ impl Sgd {
                     }
                 }
             };
-            if !full {
-                let mut finite = true;
-                for (t, &i) in batch.iter().enumerate() {
-                    let ri = dot(row(i), &beta) - y[i];
-                    r[t] = ri;
-                    finite &= ri.is_finite();
-                }
-                if !finite {
+            if b == 1 && !full {
+                // SGD with b = 1: one dot product and one fused sweep, no gradient buffer.
+                let i = batch[0];
+                let ri = dot(row(i), &beta) - y[i];
+                if !ri.is_finite() {
                     break Status::Diverged;
                 }
-            }
-
-            // g = (1/b) X_Bᵀ r_B, scaled by γ in place: g ← γ g.
-            g.fill(0.0);
-            for (t, &i) in batch.iter().enumerate() {
-                axpy(r[t] * inv_b, row(i), &mut g);
-            }
-            for gj in g.iter_mut() {
-                *gj *= gamma;
-            }
-            // w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋.
-            for j in 0..d {
-                wp[j] *= 1.0 - g[j];
-                wm[j] *= 1.0 + g[j];
-            }
-            if let Some(q) = q_sums.as_mut() {
-                q.add(&g);
+                r[0] = ri;
+                match q_sums.as_mut() {
+                    Some(q) => {
+                        rank_one_step(row(i), ri * inv_b, gamma, &mut wp, &mut wm, &mut beta, Some(&mut g));
+                        q.add(&g);
+                    }
+                    None => rank_one_step(row(i), ri * inv_b, gamma, &mut wp, &mut wm, &mut beta, None),
+                }
+            } else {
+                if !full {
+                    let (_, finite) = residuals(xs, d, batch, &beta, &y, &mut r);
+                    if !finite {
+                        break Status::Diverged;
+                    }
+                }
+                // g = (1/b) X_Bᵀ r_B; then γg, w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋ and β in one sweep.
+                gradient(xs, d, batch, &r, inv_b, &mut g);
+                multiplicative_step(&mut g, gamma, &mut wp, &mut wm, &mut beta, q_sums.is_some());
+                if let Some(q) = q_sums.as_mut() {
+                    q.add(&g);
+                }
             }
             // s = −2Σγg = Xᵀλ: λ_B ← λ_B − 2γ r_B / b.
             for (t, &i) in batch.iter().enumerate() {

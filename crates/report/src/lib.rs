@@ -1,0 +1,12 @@
+//! # dln-report — every figure of the macroscopic-stepsize study
+//!
+//! One module per experiment under [`experiments`]: a `Config` whose `Default` is the paper's setting,
+//! `run(&Config) → polars DataFrame` (tidy), `plot(&DataFrame) → plotly::Plot`, and headline numbers
+//! (`summary.json`). [`output`] writes everything atomically under `results/<experiment>/`.
+//! The binary `dln-report` (`run | reproduce | list`) drives it; `cargo run --release` reproduces
+//! everything.
+
+pub mod experiments;
+pub mod snap;
+pub mod style;
+pub mod sweep;

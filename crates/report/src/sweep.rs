@@ -1,0 +1,30 @@
+//! Shared machinery for experiments: parallel sweeps (rayon; results in input order, so they are
+//! bitwise identical whatever the thread count), quantiles, log grids.
+
+use rayon::prelude::*;
+
+/// Runs `f` on every item in parallel and returns the results in input order.
+pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    items.par_iter().map(f).collect()
+}
+
+/// `count` log-spaced points from `lo` to `hi` (inclusive).
+pub fn log_grid(lo: f64, hi: f64, count: usize) -> Vec<f64> {
+    if count <= 1 {
+        return vec![lo];
+    }
+    let (a, b) = (lo.ln(), hi.ln());
+    (0..count).map(|i| (a + (b - a) * i as f64 / (count - 1) as f64).exp()).collect()
+}
+
+/// The q-quantile (linear interpolation, like NumPy's default) of the finite values; NaN if none.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+}
