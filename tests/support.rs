@@ -2,7 +2,6 @@
 //! rounds numbers with the report's one rounding helper and records the configuration.
 
 use dln_report::experiments::{Entry, Options, Output};
-use dln_report::snap::round_json;
 
 /// Runs a registry entry with its default configuration (or quick, if `quick`).
 pub fn run_entry(entry: Entry, quick: bool) -> Output {
@@ -14,15 +13,18 @@ pub fn run_named(name: &str, quick: bool) -> Output {
     run_entry(dln_report::experiments::find(name).expect("registered experiment"), quick)
 }
 
-/// Snapshots an experiment's headline numbers (rounded to fixed significant digits) with its
-/// configuration recorded as the snapshot's `info`. The snapshot is `<file>__<name>.snap`.
-#[track_caller]
-pub fn snapshot_summary(output: &Output) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_info(&output.config);
-    settings.set_omit_expression(true);
-    settings.set_prepend_module_to_snapshot(true);
-    settings.bind(|| {
-        insta::assert_json_snapshot!(output.name, round_json(&output.summary));
-    });
+/// Snapshots an experiment's headline numbers (rounded to fixed significant digits by the report's
+/// one helper) with its configuration recorded as the snapshot's `info`. A macro so that the snapshot
+/// lands in `tests/snapshots/<test file>__<experiment>.snap`.
+#[macro_export]
+macro_rules! snapshot_summary {
+    ($output:expr) => {{
+        let output: &dln_report::experiments::Output = &$output;
+        let mut settings = insta::Settings::clone_current();
+        settings.set_info(&output.config);
+        settings.set_omit_expression(true);
+        settings.bind(|| {
+            insta::assert_json_snapshot!(output.name, dln_report::snap::round_json(&output.summary));
+        });
+    }};
 }
