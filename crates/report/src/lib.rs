@@ -7,6 +7,8 @@
 //! everything.
 
 pub mod experiments;
+pub mod book;
 pub mod snap;
+pub mod stability;
 pub mod style;
 pub mod sweep;
