@@ -98,12 +98,19 @@ pub struct Entry {
     pub name: &'static str,
     /// One line on what it shows.
     pub about: &'static str,
+    /// The configuration the options select, as JSON — validates `--config` overrides up front,
+    /// without running anything.
+    pub config: fn(&Options) -> Result<serde_json::Value>,
     /// Runs it.
     pub execute: fn(&Options) -> Result<Output>,
 }
 
+fn config_json<E: Experiment>(opts: &Options) -> Result<serde_json::Value> {
+    Ok(serde_json::to_value(config::<E>(opts)?)?)
+}
+
 const fn entry<E: Experiment>() -> Entry {
-    Entry { name: E::NAME, about: E::ABOUT, execute: execute::<E> }
+    Entry { name: E::NAME, about: E::ABOUT, config: config_json::<E>, execute: execute::<E> }
 }
 
 /// Every experiment, in the book's order.
