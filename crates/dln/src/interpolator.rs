@@ -13,7 +13,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
 use crate::error::{check_finite, invalid, DlnError, Result};
 use crate::gain::EffectiveInit;
-use crate::linalg::{cholesky, cholesky_shifted, cholesky_solve, pcg, weighted_gram, x_mul, xt_mul};
+use crate::linalg::{cholesky, cholesky_shifted, cholesky_solve, gram_vec, pcg, weighted_gram, x_mul, xt_mul};
 
 /// Damped-Newton solver for argmin_{Xβ=y} D_{ψ_a}(β, β̃₀).
 ///
@@ -50,7 +50,8 @@ pub struct Solution {
     pub residual: f64,
 }
 
-/// ln(a² cosh t) and a² sinh t from ln a², overflow-safe.
+/// a² cosh t and a² sinh t from ln a², overflow-safe: exp(ln a² + |t|)(1 ± e^{−2|t|})/2
+/// (+∞ rather than NaN when the product overflows).
 #[inline]
 fn scaled_cosh_sinh(ln_a_sq: f64, t: f64) -> (f64, f64) {
     let e = (ln_a_sq + t.abs()).exp();
@@ -58,35 +59,87 @@ fn scaled_cosh_sinh(ln_a_sq: f64, t: f64) -> (f64, f64) {
     (0.5 * e * (1.0 + tail), 0.5 * e * (1.0 - tail) * t.signum())
 }
 
+/// The dual Φ(λ) = Σ_i a_i² cosh((Xᵀλ)_i + δ_i) − yᵀλ of one problem.
 struct Dual<'a> {
-    x: ArrayView2<'a, f64>,
+    /// X, row-major (n×d).
+    xs: &'a [f64],
+    d: usize,
     y: ArrayView1<'a, f64>,
-    ln_a_sq: Array1<f64>,
-    delta: ArrayView1<'a, f64>,
+    ln_a_sq: Vec<f64>,
+    delta: Vec<f64>,
 }
 
-struct DualEval {
+/// Φ and its derived quantities at one λ.
+struct Point {
+    lambda: Array1<f64>,
+    /// z = Xᵀλ (computed from λ, never accumulated).
+    z: Vec<f64>,
     phi: f64,
+    /// Σ a² cosh + |yᵀλ|: the magnitude of the terms of Φ, for its rounding allowance.
     scale: f64,
+    /// β = a² sinh(z + δ).
     beta: Array1<f64>,
+    /// h = a² cosh(z + δ) (the Hessian's weights).
     h: Array1<f64>,
 }
 
+/// Φ along a line λ + tΔ (see [`Dual::line`]).
+struct LinePoint {
+    t: f64,
+    phi: f64,
+    scale: f64,
+}
+
 impl Dual<'_> {
-    fn eval(&self, lambda: &Array1<f64>) -> DualEval {
-        let z = self.x.t().dot(lambda);
-        let d = z.len();
-        let mut beta = Array1::zeros(d);
-        let mut h = Array1::zeros(d);
+    fn at(&self, lambda: Array1<f64>) -> Point {
+        let mut z = vec![0.0; self.d];
+        xt_mul(self.xs, self.d, lambda.as_slice().expect("contiguous"), &mut z);
+        let mut beta = Array1::zeros(self.d);
+        let mut h = Array1::zeros(self.d);
         let mut sum_cosh = 0.0;
-        for j in 0..d {
+        for j in 0..self.d {
             let (c, s) = scaled_cosh_sinh(self.ln_a_sq[j], z[j] + self.delta[j]);
             h[j] = c;
             beta[j] = s;
             sum_cosh += c;
         }
-        let ylam = self.y.dot(lambda);
-        DualEval { phi: sum_cosh - ylam, scale: sum_cosh + ylam.abs(), beta, h }
+        let ylam = self.y.dot(&lambda);
+        Point { lambda, z, phi: sum_cosh - ylam, scale: sum_cosh + ylam.abs(), beta, h }
+    }
+
+    /// φ(t) = Φ(λ + tΔ) from z = Xᵀλ and w = XᵀΔ: O(d), no pass over X.
+    fn line(&self, p: &Point, w: &[f64], ydir: f64, t: f64) -> LinePoint {
+        let ylam = self.y.dot(&p.lambda) + t * ydir;
+        let mut sum_cosh = 0.0;
+        for (((&la, &z), &w), &dl) in self.ln_a_sq.iter().zip(&p.z).zip(w).zip(&self.delta) {
+            sum_cosh += scaled_cosh_sinh(la, z + t * w + dl).0;
+        }
+        LinePoint { t, phi: sum_cosh - ylam, scale: sum_cosh + ylam.abs() }
+    }
+
+    /// The step length along the descent direction Δ: the largest t ∈ {1, ½, ¼, …} with sufficient
+    /// (Armijo) decrease — t = 1, the Newton step, near the solution. Far from the solution at
+    /// small a the Newton step overshoots by orders of magnitude (Φ overflows to +∞ and is
+    /// rejected); every trial costs O(d), no pass over X. (Measured: searching for longer steps
+    /// within [t, 2t], or for a Wolfe point, takes more Newton iterations at small a, not fewer.)
+    /// `None` if no t gives a decrease beyond rounding.
+    fn step_length(&self, p: &Point, dir: &Array1<f64>, w: &[f64]) -> Option<LinePoint> {
+        const ARMIJO: f64 = 1e-4;
+        let ydir = self.y.dot(dir);
+        let slope = -ydir + p.beta.iter().zip(w).map(|(b, w)| b * w).sum::<f64>();
+        if slope.is_nan() || slope >= 0.0 {
+            return None;
+        }
+        let mut t = 1.0;
+        while t > 0.0 {
+            let lp = self.line(p, w, ydir, t);
+            let allowance = 64.0 * f64::EPSILON * p.scale.max(lp.scale);
+            if lp.phi.is_finite() && lp.phi <= p.phi + ARMIJO * t * slope + allowance {
+                return Some(lp);
+            }
+            t *= 0.5;
+        }
+        None
     }
 }
 
@@ -113,8 +166,9 @@ impl BregmanSolver {
             if l0.len() != n {
                 return Err(DlnError::DimensionMismatch(format!("λ₀ has {} entries, expected n = {n}", l0.len())));
             }
+            check_finite("lambda0", l0.iter())?;
         }
-        if !(self.tol > 0.0) || self.max_iter == 0 {
+        if self.tol.is_nan() || self.tol <= 0.0 || self.max_iter == 0 {
             return Err(invalid("tol", "solver needs tol > 0 and max_iter ≥ 1"));
         }
         if let Some(bad) = a_sq.iter().find(|a| !(a.is_finite() && **a > 0.0)) {
@@ -124,37 +178,47 @@ impl BregmanSolver {
         check_finite("y", y.iter())?;
         check_finite("delta", delta.iter())?;
 
-        let dual = Dual { x, y, ln_a_sq: a_sq.mapv(f64::ln), delta };
-        let y_norm = y.dot(&y).sqrt().max(1e-300);
-        let mut lambda = lambda0.map_or_else(|| Array1::zeros(n), |l| l.to_owned());
-        let mut cur = dual.eval(&lambda);
-        let mut iterations = 0;
-        let mut best_res = f64::INFINITY;
-        let mut stalls = 0;
         let x_std = x.as_standard_layout();
         let xs: &[f64] = x_std.as_slice().expect("standard layout is contiguous");
+        let dual = Dual { xs, d, y, ln_a_sq: a_sq.iter().map(|a| a.ln()).collect(), delta: delta.to_vec() };
+        let y_norm = y.dot(&y).sqrt().max(1e-300);
+        let mut cur = dual.at(lambda0.map_or_else(|| Array1::zeros(n), |l| l.to_owned()));
+        let mut iterations = 0;
+        let mut best_res = f64::INFINITY;
+        let mut best_phi = f64::INFINITY;
+        let mut prev_res = f64::INFINITY;
+        let mut stalls = 0;
         // A Hessian costs ≈ n/4 Hessian-vector products: worth trying CG only for large n.
         let cg_budget = (n / 16).min(30);
         let mut factor: Option<Array2<f64>> = None;
+        let mut last_t = 1.0;
         let mut scratch = vec![0.0; d];
+        let mut w = vec![0.0; d];
+        let mut grad = Array1::<f64>::zeros(n);
         loop {
-            let grad = x.dot(&cur.beta) - y;
+            // ∇Φ = Xβ − y.
+            x_mul(xs, d, cur.beta.as_slice().expect("contiguous"), grad.as_slice_mut().expect("contiguous"));
+            grad -= &y;
             let res = grad.dot(&grad).sqrt() / y_norm;
-            if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("it {iterations} res {res:.3e} phi {:.6e}", cur.phi); }
-            if res <= self.tol {
-                return Ok(Solution { beta: cur.beta, lambda, iterations, residual: res });
+            if !res.is_finite() {
+                return Err(DlnError::NotConverged {
+                    method: "Bregman interpolator (dual Newton)",
+                    reason: format!("non-finite residual after {iterations} iterations (a² cosh overflowed)"),
+                });
             }
-            if res < best_res * 0.999 {
-                best_res = res;
-                stalls = 0;
-            } else {
-                stalls += 1;
+            let near_floor = res <= 1e3 * self.tol && res > 0.5 * prev_res;
+            if res <= self.tol || near_floor {
+                // Converged, or at the rounding floor just above the tolerance (a Newton step no
+                // longer halves the residual): accept, the residual is reported.
+                return Ok(Solution { beta: cur.beta, lambda: cur.lambda, iterations, residual: res });
             }
+            let progress = res < best_res * 0.999
+                || cur.phi < best_phi - 1e-12 * cur.scale.max(f64::MIN_POSITIVE);
+            best_res = best_res.min(res);
+            best_phi = best_phi.min(cur.phi);
+            stalls = if progress { 0 } else { stalls + 1 };
+            prev_res = res;
             if iterations >= self.max_iter || stalls > 8 {
-                if res <= 1e3 * self.tol {
-                    // Rounding floor slightly above the tolerance: accept, residual reported.
-                    return Ok(Solution { beta: cur.beta, lambda, iterations, residual: res });
-                }
                 return Err(DlnError::NotConverged {
                     method: "Bregman interpolator (dual Newton)",
                     reason: format!("relative residual {res:.3e} after {iterations} iterations"),
@@ -163,20 +227,16 @@ impl BregmanSolver {
             // Newton direction: (X diag(h) Xᵀ) Δ = −∇Φ. For large n, first try conjugate gradients
             // preconditioned by the last Cholesky factor (each product costs two sweeps over X,
             // the Hessian n/2 of them); a fresh Hessian only when they do not converge quickly.
+            // Skipped after a strongly damped step (h moved too far from the factor's weights).
+            // Forcing term η = res (balanced against Newton's quadratic term), but never tighter
+            // than the tolerance needs: the next residual is ≈ η·res.
             let mut inexact = None;
-            if let (Some(l), true) = (&factor, cg_budget >= 2) {
+            if let (Some(l), true) = (&factor, cg_budget >= 2 && last_t >= 0.1) {
                 let h = cur.h.as_slice().expect("contiguous");
-                let eta = res.clamp(1e-8, 0.1);
+                let eta = res.max(0.25 * self.tol / res).min(0.1);
                 let rhs = -&grad;
-                if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("   pcg try"); }
                 inexact = pcg(
-                    |v, out| {
-                        xt_mul(xs, d, v, &mut scratch);
-                        for (zj, hj) in scratch.iter_mut().zip(h) {
-                            *zj *= hj;
-                        }
-                        x_mul(xs, d, &scratch, out);
-                    },
+                    |v, out| gram_vec(xs, d, h, v, out, &mut scratch),
                     l,
                     rhs.view(),
                     eta,
@@ -186,7 +246,6 @@ impl BregmanSolver {
             let step_dir = match inexact {
                 Some(dir) => dir,
                 None => {
-                    if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("   hessian"); }
                     let hess = weighted_gram(x, cur.h.view());
                     let l = cholesky(&hess).or_else(|| cholesky_shifted(&hess)).ok_or_else(|| {
                         DlnError::NotConverged {
@@ -199,29 +258,21 @@ impl BregmanSolver {
                     dir
                 }
             };
-            let slope = grad.dot(&step_dir);
-            // Backtracking (Armijo) with a rounding allowance on Φ.
-            let mut t = 1.0;
-            let mut accepted = None;
-            for _ in 0..60 {
-                let trial = &lambda + &(&step_dir * t);
-                let ev = dual.eval(&trial);
-                let allowance = 64.0 * f64::EPSILON * cur.scale.max(ev.scale);
-                if ev.phi.is_finite() && ev.phi <= cur.phi + 1e-4 * t * slope + allowance {
-                    accepted = Some((trial, ev));
-                    break;
-                }
-                t *= 0.5;
-            }
-            if std::env::var_os("DLN_DEBUG_NEWTON").is_some() { eprintln!("   t {t}"); }
-            let Some((next_lambda, next)) = accepted else {
-                stalls = usize::MAX / 2;
-                iterations += 1;
-                continue;
-            };
-            lambda = next_lambda;
-            cur = next;
+            xt_mul(xs, d, step_dir.as_slice().expect("contiguous"), &mut w);
             iterations += 1;
+            match dual.step_length(&cur, &step_dir, &w) {
+                Some(lp) => {
+                    last_t = lp.t;
+                    let mut next = cur.lambda.clone();
+                    next.scaled_add(lp.t, &step_dir);
+                    cur = dual.at(next);
+                }
+                None => {
+                    // No decrease beyond rounding along a descent direction: the floor. One more
+                    // look at the residual above, then stop.
+                    stalls = usize::MAX / 2;
+                }
+            }
         }
     }
 

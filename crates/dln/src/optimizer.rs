@@ -347,6 +347,7 @@ impl Sgd {
     }
 
     /// SGD with constant stepsize γ and batch size b.
+    #[allow(clippy::self_named_constructors)]
     pub fn sgd(gamma: f64, batch: usize) -> Self {
         Self { stepsize: Schedule::Constant(gamma), batch, ..Self::default() }
     }
