@@ -1,0 +1,112 @@
+//! Helpers shared by the integration tests (each test file includes this module; not every file
+//! uses every helper).
+#![allow(dead_code)]
+
+use dln::{DataConfig, Problem};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+
+/// ‖v‖₂.
+pub fn norm(v: ArrayView1<f64>) -> f64 {
+    v.dot(&v).sqrt()
+}
+
+/// ‖a − b‖₂.
+pub fn dist(a: &Array1<f64>, b: &Array1<f64>) -> f64 {
+    norm((a - b).view())
+}
+
+/// max_i |v_i|.
+pub fn max_abs(v: ArrayView1<f64>) -> f64 {
+    v.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// A default-law problem (x ~ N(0, I), β* with N(0, 1) values on the first s coordinates).
+pub fn problem(n: usize, d: usize, s: usize, seed: u64) -> Problem {
+    DataConfig { n, d, s, seed, ..DataConfig::default() }.generate().expect("valid configuration")
+}
+
+/// The reference problem of MATH.md: (n, d, s) = (20, 30, 3), β* = (1, 1, 1, 0, …).
+pub fn reference_problem(seed: u64) -> Problem {
+    DataConfig { values: Some(vec![1.0, 1.0, 1.0]), seed, ..DataConfig::default() }.generate().expect("valid")
+}
+
+/// max_i ‖x_i‖² (the b = 1 curvature scale).
+pub fn max_row_norm_sq(x: ArrayView2<f64>) -> f64 {
+    x.rows().into_iter().map(|r| r.dot(&r)).fold(0.0, f64::max)
+}
+
+/// An orthonormal basis of range(Xᵀ) ⊂ R^d (rows: the basis vectors), by modified Gram–Schmidt
+/// with re-orthogonalisation — written here independently of the crate's linear algebra.
+pub fn row_space_basis(x: ArrayView2<f64>) -> Vec<Array1<f64>> {
+    let mut basis: Vec<Array1<f64>> = Vec::new();
+    for row in x.rows() {
+        let mut v = row.to_owned();
+        let scale = norm(v.view());
+        for _ in 0..2 {
+            for b in &basis {
+                let c = b.dot(&v);
+                v.scaled_add(-c, b);
+            }
+        }
+        let nv = norm(v.view());
+        if nv > 1e-10 * scale {
+            basis.push(v / nv);
+        }
+    }
+    basis
+}
+
+/// An orthonormal basis of ker(X) = range(Xᵀ)^⊥ (completing the row-space basis with the
+/// canonical vectors).
+pub fn null_space_basis(x: ArrayView2<f64>) -> Vec<Array1<f64>> {
+    let d = x.ncols();
+    let mut all = row_space_basis(x);
+    let rank = all.len();
+    for j in 0..d {
+        let mut v = Array1::<f64>::zeros(d);
+        v[j] = 1.0;
+        for _ in 0..2 {
+            for b in &all {
+                let c = b.dot(&v);
+                v.scaled_add(-c, b);
+            }
+        }
+        let nv = norm(v.view());
+        if nv > 1e-8 {
+            all.push(v / nv);
+        }
+        if all.len() == d {
+            break;
+        }
+    }
+    all.split_off(rank)
+}
+
+/// The component of v orthogonal to range(Xᵀ), relative to ‖v‖ (0 iff v ∈ range(Xᵀ)).
+pub fn off_row_space(x: ArrayView2<f64>, v: ArrayView1<f64>) -> f64 {
+    let mut r = v.to_owned();
+    for b in row_space_basis(x) {
+        let c = b.dot(&r);
+        r.scaled_add(-c, &b);
+    }
+    norm(r.view()) / norm(v).max(f64::MIN_POSITIVE)
+}
+
+/// ‖Xβ − y‖ / ‖y‖.
+pub fn rel_residual(x: ArrayView2<f64>, y: ArrayView1<f64>, beta: ArrayView1<f64>) -> f64 {
+    let r = x.dot(&beta) - y;
+    norm(r.view()) / norm(y)
+}
+
+/// The Display text of an error, checked to be a single line.
+pub fn one_line(e: &dln::DlnError) -> String {
+    let msg = e.to_string();
+    assert!(!msg.is_empty() && !msg.contains('\n'), "error message is not one line: {msg:?}");
+    msg
+}
+
+/// A dense matrix from rows.
+pub fn matrix(rows: &[&[f64]]) -> Array2<f64> {
+    let d = rows[0].len();
+    Array2::from_shape_fn((rows.len(), d), |(i, j)| rows[i][j])
+}
