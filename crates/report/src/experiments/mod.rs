@@ -13,6 +13,7 @@ pub mod theorem1_alpha;
 pub mod theorem2_check;
 pub mod uncentered;
 pub mod explorer;
+pub mod common;
 
 use anyhow::{Context, Result};
 use plotly::Plot;

@@ -1,0 +1,335 @@
+//! Helpers shared by the experiments: the two methods (GD / SGD), reading tidy frames back,
+//! robust statistics (median and interquartile range over datasets) and the plotly building
+//! blocks of the stepsize figures (median line + IQR band, vertical markers).
+//!
+//! Only additions here: several experiment modules rely on every function as it is.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use dln::{Problem, Status};
+use plotly::common::{DashType, Fill, HoverInfo, Line, Mode};
+use plotly::layout::{Annotation, Shape, ShapeLine, ShapeType};
+use plotly::{Scatter, Trace};
+use polars::prelude::DataFrame;
+use serde::{Deserialize, Serialize};
+
+use crate::style;
+use crate::sweep::quantile;
+
+/// Full-batch GD (b = n) or mini-batch SGD (b < n).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Method {
+    /// Gradient descent, b = n.
+    #[serde(rename = "GD")]
+    Gd,
+    /// Stochastic gradient descent, b < n.
+    #[serde(rename = "SGD")]
+    Sgd,
+}
+
+impl Method {
+    /// Both, in the figures' order.
+    pub const BOTH: [Method; 2] = [Method::Gd, Method::Sgd];
+
+    /// "GD" | "SGD" (the value of the `method` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Gd => "GD",
+            Method::Sgd => "SGD",
+        }
+    }
+
+    /// The inverse of [`Method::as_str`].
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "GD" => Ok(Method::Gd),
+            "SGD" => Ok(Method::Sgd),
+            other => anyhow::bail!("unknown method `{other}` (expected GD or SGD)"),
+        }
+    }
+
+    /// Its colour (GD blue, SGD red).
+    pub fn color(self) -> &'static str {
+        style::method_color(self.as_str())
+    }
+}
+
+/// `Some(x)` if x is finite: diverged runs go into frames as nulls, never NaN/inf.
+pub fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// The inverse of [`Status::as_str`] (the value of the `status` column).
+pub fn parse_status(s: &str) -> Result<Status> {
+    match s {
+        "converged" => Ok(Status::Converged),
+        "max_steps" => Ok(Status::MaxSteps),
+        "diverged" => Ok(Status::Diverged),
+        other => anyhow::bail!("unknown status `{other}`"),
+    }
+}
+
+/// A float column of `df` (nulls as `None`).
+pub fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
+    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
+    Ok(col.f64().with_context(|| format!("column `{name}` as f64"))?.iter().collect())
+}
+
+/// An unsigned integer column of `df` (no nulls allowed).
+pub fn u64_col(df: &DataFrame, name: &str) -> Result<Vec<u64>> {
+    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
+    col.u64()
+        .with_context(|| format!("column `{name}` as u64"))?
+        .iter()
+        .map(|v| v.with_context(|| format!("null in column `{name}`")))
+        .collect()
+}
+
+/// A string column of `df` (no nulls allowed).
+pub fn str_col(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
+    col.str()
+        .with_context(|| format!("column `{name}` as str"))?
+        .iter()
+        .map(|v| v.map(str::to_owned).with_context(|| format!("null in column `{name}`")))
+        .collect()
+}
+
+/// A boolean column of `df` (no nulls allowed).
+pub fn bool_col(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
+    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
+    col.bool()
+        .with_context(|| format!("column `{name}` as bool"))?
+        .iter()
+        .map(|v| v.with_context(|| format!("null in column `{name}`")))
+        .collect()
+}
+
+/// Median and interquartile range of a group of values (over datasets), with its size.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Quartiles {
+    /// First quartile.
+    pub q25: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub q75: f64,
+    /// Number of (finite) values summarised.
+    pub count: usize,
+}
+
+/// Quartiles of the finite values (linear interpolation, NumPy's default); NaN when there is none.
+pub fn quartiles(values: &[f64]) -> Quartiles {
+    Quartiles {
+        q25: quantile(values, 0.25),
+        median: quantile(values, 0.5),
+        q75: quantile(values, 0.75),
+        count: values.iter().filter(|v| v.is_finite()).count(),
+    }
+}
+
+/// Groups `values` by `key` (sorted by key), dropping `None`s.
+pub fn group_by<K: Ord + Clone>(keys: &[K], values: &[Option<f64>]) -> BTreeMap<K, Vec<f64>> {
+    let mut groups: BTreeMap<K, Vec<f64>> = BTreeMap::new();
+    for (k, v) in keys.iter().zip(values) {
+        let entry = groups.entry(k.clone()).or_default();
+        if let Some(v) = v {
+            entry.push(*v);
+        }
+    }
+    groups
+}
+
+/// Coefficient of variation std/mean (population std) of a vector — the heterogeneity index of
+/// a gain profile across coordinates: 0 for a flat (homogeneous) profile. NaN if the mean is 0.
+pub fn coefficient_of_variation(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    var.sqrt() / mean
+}
+
+/// A starting stepsize for the γ_max bisection, 1 / tr(XᵀX/n) = 1 / mean_i ‖x_i‖² (the classical
+/// scale of single-sample SGD), computed with a fixed summation order so it is the same on every
+/// machine (unlike an eigenvalue from a BLAS-backed product).
+pub fn bisection_start(problem: &Problem) -> f64 {
+    let sq: f64 = problem.x.iter().map(|v| v * v).sum();
+    problem.n() as f64 / sq
+}
+
+/// The three traces of a median line with its interquartile band, on axes (`xaxis`, `yaxis`)
+/// ("x", "y", "x2", …): the lower quartile (invisible), the upper quartile filled down to it
+/// (`tonexty`), then the median line with markers and hover text. Points whose median is not
+/// finite are left out. `legend` shows the median in the legend (group `name`).
+#[allow(clippy::too_many_arguments)]
+pub fn band_traces(
+    name: &str,
+    color: &str,
+    x: &[f64],
+    stats: &[Quartiles],
+    xaxis: &str,
+    yaxis: &str,
+    legend: bool,
+    hover: &str,
+) -> Vec<Box<dyn Trace>> {
+    let keep: Vec<usize> = (0..x.len()).filter(|&i| stats[i].median.is_finite()).collect();
+    let xs: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
+    let lo: Vec<f64> = keep.iter().map(|&i| stats[i].q25).collect();
+    let hi: Vec<f64> = keep.iter().map(|&i| stats[i].q75).collect();
+    let med: Vec<f64> = keep.iter().map(|&i| stats[i].median).collect();
+    let counts: Vec<String> = keep.iter().map(|&i| format!("{} runs", stats[i].count)).collect();
+    let lower = Scatter::new(xs.clone(), lo)
+        .mode(Mode::Lines)
+        .line(Line::new().width(0.0).color(color.to_owned()))
+        .hover_info(HoverInfo::Skip)
+        .show_legend(false)
+        .legend_group(name)
+        .x_axis(xaxis)
+        .y_axis(yaxis);
+    let upper = Scatter::new(xs.clone(), hi)
+        .mode(Mode::Lines)
+        .line(Line::new().width(0.0).color(color.to_owned()))
+        .fill(Fill::ToNextY)
+        .fill_color(style::band(color))
+        .hover_info(HoverInfo::Skip)
+        .show_legend(false)
+        .legend_group(name)
+        .x_axis(xaxis)
+        .y_axis(yaxis);
+    let median = Scatter::new(xs, med)
+        .name(name)
+        .mode(Mode::LinesMarkers)
+        .line(Line::new().width(2.5).color(color.to_owned()))
+        .text_array(counts)
+        .hover_template(format!("{name}<br>{hover}<br>%{{text}}<extra></extra>"))
+        .show_legend(legend)
+        .legend_group(name)
+        .x_axis(xaxis)
+        .y_axis(yaxis);
+    vec![lower, upper, median]
+}
+
+/// A dashed vertical line at `x` (data coordinates of `xaxis`) spanning the whole height of the
+/// subplot whose y axis is `yaxis` — e.g. the γ_max marker.
+pub fn vline(x: f64, xaxis: &str, yaxis: &str, color: &str) -> Shape {
+    Shape::new()
+        .shape_type(ShapeType::Line)
+        .x_ref(xaxis)
+        .y_ref(format!("{yaxis} domain"))
+        .x0(x)
+        .x1(x)
+        .y0(0.0)
+        .y1(1.0)
+        .line(ShapeLine::new().color(color.to_owned()).width(1.5).dash(DashType::Dash))
+}
+
+/// A dashed horizontal line at `y` spanning the whole width of a subplot.
+pub fn hline(y: f64, xaxis: &str, yaxis: &str, color: &str) -> Shape {
+    Shape::new()
+        .shape_type(ShapeType::Line)
+        .x_ref(format!("{xaxis} domain"))
+        .y_ref(yaxis)
+        .x0(0.0)
+        .x1(1.0)
+        .y0(y)
+        .y1(y)
+        .line(ShapeLine::new().color(color.to_owned()).width(1.5).dash(DashType::Dash))
+}
+
+/// A label at the top of a vertical marker (`x` in data coordinates of `xaxis`); for log axes pass
+/// log10(x), as plotly expects for annotations.
+pub fn vline_label(x: f64, xaxis: &str, yaxis: &str, text: &str, color: &str) -> Annotation {
+    Annotation::new()
+        .x(x)
+        .y(1.0)
+        .x_ref(xaxis)
+        .y_ref(format!("{yaxis} domain"))
+        .text(text)
+        .show_arrow(false)
+        .font(plotly::common::Font::new().color(color.to_owned()).size(12))
+        .y_anchor(plotly::common::Anchor::Bottom)
+}
+
+/// A panel title above a subplot (annotation in paper coordinates at its domain's top centre).
+pub fn panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation {
+    Annotation::new()
+        .x(x_center)
+        .y(y_top)
+        .x_ref("paper")
+        .y_ref("paper")
+        .text(text)
+        .show_arrow(false)
+        .font(plotly::common::Font::new().size(15))
+        .y_anchor(plotly::common::Anchor::Bottom)
+}
+
+// ---- (S)GD at fractions of γ_max: estimated_parameters, theorem2_check, uncentered, explorer ----
+
+/// The step budget of `max_epochs` passes over n samples with batch size b: ⌈n/b⌉ steps per epoch.
+pub fn steps_for_epochs(max_epochs: u64, n: usize, batch: usize) -> u64 {
+    max_epochs.saturating_mul(n.div_ceil(batch.max(1)) as u64)
+}
+
+/// A seed for the random stream `stream` derived from an experiment's `seed` (one SplitMix64 step),
+/// so that the SGD sampler is independent of the data draw (which uses `seed` itself).
+pub fn derived_seed(seed: u64, stream: u64) -> u64 {
+    let mut z = seed.wrapping_add(stream.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A (S)GD template on n samples: batch size b (b = n is GD), constant stepsize (set per run), a
+/// budget of `max_epochs` epochs ([`steps_for_epochs`]), loss tolerance `tol`, sampler `seed`.
+pub fn template(n: usize, batch: usize, max_epochs: u64, tol: f64, seed: u64) -> dln::Sgd {
+    dln::Sgd::sgd(1.0, batch).with_budget(steps_for_epochs(max_epochs, n, batch), tol).with_seed(seed)
+}
+
+/// γ_max of `template` (largest constant stepsize converging within its budget, to relative
+/// precision `rel_tol`), bisected from [`bisection_start`] by [`crate::stability::gamma_max`].
+pub fn gamma_max_of(problem: &Problem, alpha: ndarray::ArrayView1<f64>, template: &dln::Sgd, rel_tol: f64) -> Result<f64> {
+    crate::stability::gamma_max(problem, alpha, template, bisection_start(problem), rel_tol)
+}
+
+/// Runs `template` at the constant stepsize γ.
+pub fn run_at(problem: &Problem, alpha: ndarray::ArrayView1<f64>, template: &dln::Sgd, gamma: f64) -> Result<dln::Run> {
+    let sgd = dln::Sgd { stepsize: dln::Schedule::Constant(gamma), ..template.clone() };
+    Ok(sgd.run(problem, alpha)?)
+}
+
+/// ‖a − b‖₁.
+pub fn l1_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
+}
+
+/// ‖a − b‖₂.
+pub fn l2_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+}
+
+/// Support recovery: the s = |supp β*| largest |β_i| sit exactly on the support of β*.
+pub fn recovers_support(beta: ndarray::ArrayView1<f64>, beta_star: ndarray::ArrayView1<f64>) -> bool {
+    let s = beta_star.iter().filter(|v| **v != 0.0).count();
+    let mut order: Vec<usize> = (0..beta.len()).collect();
+    order.sort_by(|&i, &j| beta[j].abs().total_cmp(&beta[i].abs()).then(i.cmp(&j)));
+    order[..s].iter().all(|&i| beta_star[i] != 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coefficient_of_variation_of_flat_and_spiky_profiles() {
+        assert_eq!(coefficient_of_variation(&[2.0, 2.0, 2.0]), 0.0);
+        // mean 1, population std √3 for (4, 0, 0, 0).
+        assert!((coefficient_of_variation(&[4.0, 0.0, 0.0, 0.0]) - 3f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn quartiles_ignore_non_finite_values() {
+        let q = quartiles(&[1.0, 2.0, 3.0, f64::NAN, 5.0]);
+        assert_eq!((q.q25, q.median, q.q75, q.count), (1.75, 2.5, 3.5, 4));
+    }
+}
