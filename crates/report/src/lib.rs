@@ -8,6 +8,9 @@
 
 pub mod experiments;
 pub mod book;
+pub mod cli;
+pub mod output;
+pub mod progress;
 pub mod snap;
 pub mod stability;
 pub mod style;

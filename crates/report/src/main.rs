@@ -1,4 +1,5 @@
-fn main() {
-    eprintln!("dln-report: the CLI is being written");
-    std::process::exit(1);
+//! `dln-report`: `run | reproduce | list` (no subcommand = `reproduce`). See [`dln_report::cli`].
+
+fn main() -> std::process::ExitCode {
+    dln_report::cli::main()
 }

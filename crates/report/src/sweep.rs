@@ -1,11 +1,49 @@
 //! Shared machinery for experiments: parallel sweeps (rayon; results in input order, so they are
 //! bitwise identical whatever the thread count), quantiles, log grids.
 
+use std::sync::{Arc, RwLock};
+
 use rayon::prelude::*;
 
-/// Runs `f` on every item in parallel and returns the results in input order.
+/// Watches sweeps (the CLI's progress bar). Experiments need not know it exists: every
+/// [`par_map`] reports to the observer installed with [`set_observer`], if any.
+pub trait SweepObserver: Send + Sync {
+    /// `items` more items were queued (a sweep started; nested sweeps add up).
+    fn queued(&self, items: usize);
+    /// One item finished.
+    fn done(&self);
+}
+
+static OBSERVER: RwLock<Option<Arc<dyn SweepObserver>>> = RwLock::new(None);
+
+/// Installs `observer` for every subsequent [`par_map`] (process-wide; `None` removes it) and
+/// returns the previous one. Observation never changes results, only reports progress.
+pub fn set_observer(observer: Option<Arc<dyn SweepObserver>>) -> Option<Arc<dyn SweepObserver>> {
+    let mut slot = OBSERVER.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+    std::mem::replace(&mut *slot, observer)
+}
+
+fn observer() -> Option<Arc<dyn SweepObserver>> {
+    OBSERVER.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+}
+
+/// Runs `f` on every item in parallel and returns the results in input order (so they are
+/// identical whatever the thread count). Reports progress to the installed [`SweepObserver`].
 pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
-    items.par_iter().map(f).collect()
+    match observer() {
+        None => items.par_iter().map(f).collect(),
+        Some(obs) => {
+            obs.queued(items.len());
+            items
+                .par_iter()
+                .map(|item| {
+                    let r = f(item);
+                    obs.done();
+                    r
+                })
+                .collect()
+        }
+    }
 }
 
 /// `count` log-spaced points from `lo` to `hi` (inclusive).

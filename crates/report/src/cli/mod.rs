@@ -1,0 +1,110 @@
+//! The `dln-report` command line (clap): `run` (one training run), `reproduce` (every figure and
+//! the book; also what no subcommand does, so `cargo run --release` reproduces everything) and
+//! `list`. Every error is one line on stderr with a non-zero exit: clap's usage errors (exit 2) are
+//! cut to their first line, other errors print their cause chain on one line (exit 1).
+
+pub mod reproduce;
+pub mod run;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+pub use reproduce::{one_line, reproduce, ReproduceArgs, ReproduceReport};
+pub use run::RunArgs;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dln-report",
+    version,
+    about = "(S)GD over diagonal linear networks: every figure of the macroscopic-stepsize study",
+    long_about = "(S)GD over diagonal linear networks: every figure of the macroscopic-stepsize study.\n\
+                  Without a subcommand, runs `reproduce` (its options are accepted here too).",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// What to do (default: reproduce).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `reproduce`'s options, when no subcommand is given.
+    #[command(flatten)]
+    pub reproduce: ReproduceArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// One (S)GD run with Theorem 2's prediction and gradient flow's interpolator (--json: one JSON object).
+    #[command(allow_negative_numbers = true)]
+    Run(RunArgs),
+    /// Run every experiment (or --only some) into DIR/<experiment>/, draw static images, build the book.
+    Reproduce(ReproduceArgs),
+    /// Name each experiment with one line on what it shows.
+    List,
+}
+
+/// `list`: one line per experiment.
+pub fn list_text() -> String {
+    let width = crate::experiments::ALL.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    crate::experiments::ALL.iter().map(|e| format!("{:<width$}  {}\n", e.name, e.about)).collect()
+}
+
+/// Runs a parsed command line.
+pub fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => reproduce_and_print(&cli.reproduce),
+        Some(Command::Reproduce(args)) => reproduce_and_print(&args),
+        Some(Command::List) => stdout(&list_text()),
+        Some(Command::Run(args)) => {
+            let report = run::execute(&args)?;
+            if args.json { stdout(&format!("{}\n", report.to_json(&args))) } else { stdout(&report.human(&args)) }
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn reproduce_and_print(args: &ReproduceArgs) -> Result<()> {
+    let report = reproduce(args)?;
+    if !args.quiet {
+        report.print();
+    }
+    Ok(())
+}
+
+/// The binary's entry point: parses `std::env::args`, runs, and turns every error into one line on
+/// stderr and a non-zero exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let text = e.to_string();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments");
+            let first = if first.starts_with("error:") { first.to_string() } else { format!("error: {first}") };
+            eprintln!("{first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}

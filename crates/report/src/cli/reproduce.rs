@@ -1,0 +1,378 @@
+//! `dln-report reproduce`: every experiment (or `--only` some) into `DIR/<experiment>/`, static
+//! images in one headless-Chromium pass, then the book; per-experiment wall times in
+//! `DIR/timings.json`.
+//!
+//! Everything that can be checked before running is checked first (experiment names, the
+//! `--config` file and every override in it, `--threads`, `--require-static`), so a bad argument
+//! fails in one line before any work. An experiment that fails does not stop the others; the command
+//! fails at the end, naming it. Every file is written atomically ([`crate::output`]).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use serde_json::json;
+
+use crate::experiments::{self, Entry, Options};
+use crate::output::{self, names, static_image};
+use crate::progress::{Mode, Progress};
+
+/// Arguments of `reproduce` (also what `dln-report` with no subcommand runs).
+#[derive(Debug, Clone, Args)]
+pub struct ReproduceArgs {
+    /// Run only these experiments (comma-separated; see `list`).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    pub only: Vec<String>,
+    /// Use each experiment's quick configuration (same code path, smaller).
+    #[arg(long)]
+    pub quick: bool,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: PathBuf,
+    /// Worker threads for the sweeps [default: all cores]; results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Parameter overrides: a TOML file with one table per experiment, e.g. `[generalization]` `seeds = 10`.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Do not build the book.
+    #[arg(long)]
+    pub no_book: bool,
+    /// The book's root (with book.toml); skipped with a note if it has no book.toml.
+    #[arg(long, value_name = "DIR", default_value = "book")]
+    pub book: PathBuf,
+    /// Fail unless every static image (figure.png) was written.
+    #[arg(long, conflicts_with = "no_static")]
+    pub require_static: bool,
+    /// Do not write static images.
+    #[arg(long)]
+    pub no_static: bool,
+    /// No progress or report on the terminal (errors only).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Default for ReproduceArgs {
+    fn default() -> Self {
+        Self {
+            only: Vec::new(),
+            quick: false,
+            out: PathBuf::from("results"),
+            threads: None,
+            config: None,
+            no_book: false,
+            book: PathBuf::from("book"),
+            require_static: false,
+            no_static: false,
+            quiet: false,
+        }
+    }
+}
+
+/// What happened to one experiment.
+#[derive(Debug, Clone)]
+pub struct ExperimentReport {
+    /// Its name.
+    pub name: &'static str,
+    /// Wall time of running, plotting, summarising and writing it.
+    pub elapsed: Duration,
+    /// Its output directory.
+    pub dir: PathBuf,
+    /// `None` if it succeeded, else the error (one line).
+    pub error: Option<String>,
+}
+
+/// What happened to the static images.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StaticImages {
+    /// Not asked for (`--no-static`).
+    Disabled,
+    /// No browser on this machine (the note says how to get one).
+    Unavailable(String),
+    /// Written for the successful experiments; the errors of the figures that failed.
+    Written {
+        /// Images written.
+        written: usize,
+        /// `experiment: error` for each failure.
+        failed: Vec<String>,
+        /// Wall time of the browser pass.
+        elapsed: Duration,
+    },
+}
+
+/// What happened to the book.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Book {
+    /// `--no-book`.
+    Disabled,
+    /// No book.toml at the book root.
+    Absent(PathBuf),
+    /// Built into this directory.
+    Built(PathBuf, Duration),
+}
+
+/// The outcome of a `reproduce`.
+#[derive(Debug, Clone)]
+pub struct ReproduceReport {
+    /// The output directory.
+    pub out: PathBuf,
+    /// One entry per experiment run, in order.
+    pub experiments: Vec<ExperimentReport>,
+    /// Static images.
+    pub static_images: StaticImages,
+    /// The book.
+    pub book: Book,
+    /// Worker threads of the sweeps.
+    pub threads: usize,
+    /// Total wall time.
+    pub elapsed: Duration,
+}
+
+/// The experiments `only` names (all when empty), in the order given, without repeats.
+pub fn select(only: &[String]) -> Result<Vec<Entry>> {
+    if only.is_empty() {
+        return Ok(experiments::ALL.to_vec());
+    }
+    let mut chosen: Vec<Entry> = Vec::new();
+    for name in only.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let entry = experiments::find(name)?;
+        if !chosen.iter().any(|e| e.name == entry.name) {
+            chosen.push(entry);
+        }
+    }
+    if chosen.is_empty() {
+        bail!("--only names no experiment");
+    }
+    Ok(chosen)
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Reads `--config FILE.toml`: one table per experiment name. Unknown names, non-table entries and
+/// TOML syntax errors are one-line errors.
+pub fn read_overrides(path: &Path) -> Result<toml::Table> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text).map_err(|e: toml::de::Error| {
+        let at = e.span().map(|s| line_col(&text, s.start)).map_or(String::new(), |(l, c)| format!(" at line {l}, column {c}"));
+        anyhow!("--config {}: invalid TOML{at}: {}", path.display(), e.message().trim())
+    })?;
+    for (key, value) in &table {
+        experiments::find(key).map_err(|e| anyhow!("--config {}: {e}", path.display()))?;
+        if !value.is_table() {
+            bail!("--config {}: `{key}` must be a table (`[{key}]`), got a {}", path.display(), value.type_str());
+        }
+    }
+    Ok(table)
+}
+
+/// The options of one experiment: quick or not, and its table of the overrides.
+fn options(entry: &Entry, quick: bool, overrides: &toml::Table) -> Options {
+    let table = overrides.get(entry.name).and_then(|v| v.as_table()).cloned();
+    Options { quick, overrides: table }
+}
+
+/// Runs `reproduce` (see the module docs). Progress goes to stderr unless `quiet`; the final report
+/// is printed by the CLI ([`ReproduceReport::print`]).
+pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
+    let start = Instant::now();
+    let chosen = select(&args.only)?;
+    let overrides = match &args.config {
+        Some(path) => read_overrides(path)?,
+        None => toml::Table::new(),
+    };
+    // Validate every override table (selected or not) before any work.
+    for name in overrides.keys() {
+        let entry = experiments::find(name)?;
+        (entry.config)(&options(&entry, args.quick, &overrides)).map_err(|e| anyhow!("--config: {e:#}"))?;
+    }
+    if args.threads == Some(0) {
+        bail!("--threads must be at least 1");
+    }
+    let browser = if args.no_static { None } else { static_image::find_browser()? };
+    if args.require_static && browser.is_none() {
+        bail!("--require-static: no Chromium found (run scripts/install-chromium.sh, or set {})", static_image::BROWSER_ENV);
+    }
+    let pool = match args.threads {
+        Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().context("building the thread pool")?),
+        None => None,
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let progress = Progress::new(Mode::detect(args.quiet), chosen.len());
+
+    let work = || run_all(&chosen, args, &overrides, &progress, browser.as_deref());
+    let (reports, static_images) = match &pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    };
+
+    let (book, book_error) = if args.no_book {
+        (Book::Disabled, None)
+    } else if !args.book.join("book.toml").is_file() {
+        progress.note(&format!("book: skipped ({} has no book.toml)", args.book.display()));
+        (Book::Absent(args.book.clone()), None)
+    } else {
+        let t = Instant::now();
+        progress.note("book: building …");
+        match crate::book::build(&args.book, &args.out) {
+            Ok(dir) => (Book::Built(dir, t.elapsed()), None),
+            Err(e) => (Book::Absent(args.book.clone()), Some(e.context("building the book"))),
+        }
+    };
+
+    let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+    let report =
+        ReproduceReport { out: args.out.clone(), experiments: reports, static_images, book, threads, elapsed: start.elapsed() };
+    output::write_json(&args.out.join("timings.json"), &report.timings_json())?;
+    if let Some(e) = book_error {
+        return Err(e);
+    }
+
+    let failed: Vec<String> =
+        report.experiments.iter().filter_map(|e| e.error.as_ref().map(|err| format!("{} ({err})", e.name))).collect();
+    if !failed.is_empty() {
+        bail!("{} of {} experiments failed: {}", failed.len(), report.experiments.len(), failed.join("; "));
+    }
+    if args.require_static {
+        if let StaticImages::Written { failed, .. } = &report.static_images {
+            if !failed.is_empty() {
+                bail!("--require-static: {} static image(s) failed: {}", failed.len(), failed.join("; "));
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Runs and writes the experiments one after the other (each parallel inside), then draws the
+/// static images of the successful ones in one browser pass.
+fn run_all(
+    chosen: &[Entry],
+    args: &ReproduceArgs,
+    overrides: &toml::Table,
+    progress: &Progress,
+    browser: Option<&Path>,
+) -> (Vec<ExperimentReport>, StaticImages) {
+    let mut reports = Vec::with_capacity(chosen.len());
+    let mut outputs = Vec::new();
+    for (i, entry) in chosen.iter().enumerate() {
+        let t = Instant::now();
+        let handle = progress.start(i, entry.name);
+        let dir = args.out.join(entry.name);
+        let result = (entry.execute)(&options(entry, args.quick, overrides))
+            .and_then(|out| output::write_experiment(&dir, &out).map(|_| out));
+        let elapsed = t.elapsed();
+        let error = match result {
+            Ok(out) => {
+                handle.finish(Ok(()), elapsed);
+                outputs.push(out);
+                None
+            }
+            Err(e) => {
+                let msg = one_line(&e);
+                handle.finish(Err(&msg), elapsed);
+                Some(msg)
+            }
+        };
+        reports.push(ExperimentReport { name: entry.name, elapsed, dir, error });
+    }
+    let static_images = match browser {
+        None if args.no_static => StaticImages::Disabled,
+        None => {
+            let note = format!(
+                "static images: skipped, no Chromium found (run scripts/install-chromium.sh or set {}; --require-static makes this an error)",
+                static_image::BROWSER_ENV
+            );
+            progress.note(&note);
+            StaticImages::Unavailable(note)
+        }
+        Some(browser) => {
+            let t = Instant::now();
+            progress.note(&format!("static images: drawing {} figure(s) with {} …", outputs.len(), browser.display()));
+            let jobs: Vec<static_image::Job> = outputs
+                .iter()
+                .map(|o| static_image::Job { plot: &o.figure, out: args.out.join(o.name).join(names::PNG) })
+                .collect();
+            let mut failed = Vec::new();
+            let mut written = 0;
+            match static_image::render_png(browser, &jobs, &args.out) {
+                Ok(results) => {
+                    for (o, r) in outputs.iter().zip(results) {
+                        match r {
+                            Ok(()) => written += 1,
+                            Err(e) => failed.push(format!("{}: {}", o.name, one_line(&e))),
+                        }
+                    }
+                }
+                Err(e) => failed.extend(outputs.iter().map(|o| format!("{}: {}", o.name, one_line(&e)))),
+            }
+            for f in &failed {
+                progress.note(&format!("static images: FAILED {f}"));
+            }
+            StaticImages::Written { written, failed, elapsed: t.elapsed() }
+        }
+    };
+    (reports, static_images)
+}
+
+/// An error and its causes on one line.
+pub fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl ReproduceReport {
+    /// `timings.json`: wall seconds per experiment, of the static images, the book and in total.
+    pub fn timings_json(&self) -> serde_json::Value {
+        let experiments: Vec<_> = self
+            .experiments
+            .iter()
+            .map(|e| json!({ "name": e.name, "seconds": e.elapsed.as_secs_f64(), "ok": e.error.is_none() }))
+            .collect();
+        let static_seconds = match &self.static_images {
+            StaticImages::Written { elapsed, .. } => Some(elapsed.as_secs_f64()),
+            _ => None,
+        };
+        let book_seconds = match &self.book {
+            Book::Built(_, t) => Some(t.as_secs_f64()),
+            _ => None,
+        };
+        json!({
+            "experiments": experiments,
+            "static_images_seconds": static_seconds,
+            "book_seconds": book_seconds,
+            "total_seconds": self.elapsed.as_secs_f64(),
+            "threads": self.threads,
+        })
+    }
+
+    /// The human report printed at the end: one line per experiment with its wall time, then the
+    /// static images and the book.
+    pub fn print(&self) {
+        println!("results in {}/", self.out.display());
+        for e in &self.experiments {
+            let status = e.error.as_deref().map_or("ok".to_string(), |err| format!("FAILED: {err}"));
+            println!("  {:<22} {:>8.2} s  {status}", e.name, e.elapsed.as_secs_f64());
+        }
+        match &self.static_images {
+            StaticImages::Disabled => println!("  static images          disabled (--no-static)"),
+            StaticImages::Unavailable(_) => println!("  static images          skipped: no Chromium (scripts/install-chromium.sh)"),
+            StaticImages::Written { written, failed, elapsed } => println!(
+                "  {:<22} {:>8.2} s  {written} figure.png written{}",
+                "static images",
+                elapsed.as_secs_f64(),
+                if failed.is_empty() { String::new() } else { format!(", {} failed", failed.len()) }
+            ),
+        }
+        match &self.book {
+            Book::Disabled => println!("  book                   disabled (--no-book)"),
+            Book::Absent(root) => println!("  book                   skipped: no {}/book.toml", root.display()),
+            Book::Built(dir, t) => println!("  {:<22} {:>8.2} s  {}", "book", t.as_secs_f64(), dir.display()),
+        }
+        println!("  {:<22} {:>8.2} s", "total", self.elapsed.as_secs_f64());
+    }
+}

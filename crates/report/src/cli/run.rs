@@ -1,0 +1,323 @@
+//! `dln-report run`: one (S)GD run on generated data (or the user's own, `--data FILE.json`), with
+//! Theorem 2's prediction β_pred = argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀) and Theorem 1's gradient-flow
+//! interpolator β_GF = argmin_{Xβ=y} ψ_α(β) beside the run's limit β∞.
+//!
+//! `--json` prints one JSON object (keys below); its `x`, `y`, `beta_star` are exactly what
+//! `--data` reads, so `run … --json > out.json; run … --data out.json` replays the run bit for bit
+//! (numbers are printed with the shortest round-trip representation and parsed exactly).
+//! Non-finite numbers (a diverged run) are printed as `null`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, ValueEnum};
+use dln::{uniform_alpha, BregmanSolver, DataConfig, Problem, Run, Sampling, Schedule, Sgd, Status};
+use ndarray::{Array1, Array2, ArrayView1};
+use serde_json::{json, Value};
+
+/// Batch sampling scheme (see `dln::Sampling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplingArg {
+    /// Independent uniformly random batches of b distinct samples.
+    Iid,
+    /// Epoch-wise reshuffling, consecutive batches of the permutation.
+    Shuffle,
+}
+
+impl SamplingArg {
+    fn to_dln(self) -> Sampling {
+        match self {
+            SamplingArg::Iid => Sampling::Iid,
+            SamplingArg::Shuffle => Sampling::Shuffle,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            SamplingArg::Iid => "iid",
+            SamplingArg::Shuffle => "shuffle",
+        }
+    }
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Number of samples n (generated data).
+    #[arg(long, default_value_t = 20, conflicts_with = "data")]
+    pub n: usize,
+    /// Dimension d (generated data).
+    #[arg(long, default_value_t = 30, conflicts_with = "data")]
+    pub d: usize,
+    /// Sparsity s of β* (generated data: first s coordinates, values N(0, 1)).
+    #[arg(long, default_value_t = 3, conflicts_with = "data")]
+    pub s: usize,
+    /// Mean μ of every coordinate of x (uncentered data); with --data, the population mean used for the test risk.
+    #[arg(long, default_value_t = 0.0)]
+    pub mean: f64,
+    /// Standard deviation of the label noise (generated data).
+    #[arg(long, default_value_t = 0.0, conflicts_with = "data")]
+    pub noise: f64,
+    /// Initialisation scale α (uniform: u₀ = √2 α, v₀ = 0).
+    #[arg(long, default_value_t = 0.1)]
+    pub alpha: f64,
+    /// Constant stepsize γ.
+    #[arg(long, default_value_t = 0.05)]
+    pub stepsize: f64,
+    /// Batch size b, 1 ≤ b ≤ n [default: n, i.e. GD].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// Batch sampling scheme.
+    #[arg(long, value_enum, default_value_t = SamplingArg::Iid)]
+    pub sampling: SamplingArg,
+    /// Step budget.
+    #[arg(long, default_value_t = 100_000)]
+    pub steps: u64,
+    /// Stop once the training loss is ≤ tol (0: never stop early).
+    #[arg(long, default_value_t = 1e-20)]
+    pub tol: f64,
+    /// Seed of the data (generated) and of the batch sampler.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run on your own data: a JSON file with keys `x` (n rows of d numbers), `y`, optional `beta_star` (the format --json prints).
+    #[arg(long, value_name = "FILE.json")]
+    pub data: Option<PathBuf>,
+    /// Print one JSON object instead of a human summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        Self {
+            n: 20,
+            d: 30,
+            s: 3,
+            mean: 0.0,
+            noise: 0.0,
+            alpha: 0.1,
+            stepsize: 0.05,
+            batch: None,
+            sampling: SamplingArg::Iid,
+            steps: 100_000,
+            tol: 1e-20,
+            seed: 0,
+            data: None,
+            json: false,
+        }
+    }
+}
+
+/// Everything a run yields, ready to print.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// The problem.
+    pub problem: Problem,
+    /// The batch size actually used.
+    pub batch: usize,
+    /// The run.
+    pub run: Run,
+    /// Theorem 2's prediction (None when not applicable; see `notes`).
+    pub beta_pred: Option<Array1<f64>>,
+    /// Theorem 1's gradient-flow interpolator (None if the solver failed; see `notes`).
+    pub beta_gf: Option<Array1<f64>>,
+    /// Why a prediction is missing or should be read with care.
+    pub notes: Vec<String>,
+}
+
+/// Reads `--data`: a JSON object with `x` (rows), `y` and optional `beta_star` (null or absent = unknown).
+pub fn read_data(path: &Path, mean: f64) -> Result<Problem> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --data {}", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("--data {}: invalid JSON: {e}", path.display()))?;
+    let ctx = |what: &str| format!("--data {}: {what}", path.display());
+    let numbers = |v: &Value, what: &str| -> Result<Vec<f64>> {
+        let arr = v.as_array().ok_or_else(|| anyhow!(ctx(&format!("`{what}` must be an array of numbers"))))?;
+        arr.iter()
+            .map(|x| x.as_f64().ok_or_else(|| anyhow!(ctx(&format!("`{what}` has a non-numeric entry ({x})")))))
+            .collect()
+    };
+    let x_rows = value
+        .get("x")
+        .and_then(Value::as_array)
+        .ok_or_else(|| anyhow!(ctx("missing key `x` (an array of rows)")))?;
+    let rows: Vec<Vec<f64>> = x_rows.iter().map(|r| numbers(r, "x")).collect::<Result<_>>()?;
+    let n = rows.len();
+    let d = rows.first().map_or(0, Vec::len);
+    if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != d) {
+        bail!(ctx(&format!("row {i} of `x` has {} entries, row 0 has {d}", r.len())));
+    }
+    let x = Array2::from_shape_vec((n, d), rows.concat()).map_err(|e| anyhow!(ctx(&e.to_string())))?;
+    let y = Array1::from(numbers(value.get("y").ok_or_else(|| anyhow!(ctx("missing key `y`")))?, "y")?);
+    let beta_star = match value.get("beta_star") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(Array1::from(numbers(v, "beta_star")?)),
+    };
+    let mut problem = Problem::new(x, y, beta_star).map_err(|e| anyhow!(ctx(&e.to_string())))?;
+    if !mean.is_finite() {
+        bail!("invalid parameter `mean`: must be finite, got {mean}");
+    }
+    problem.mu = Array1::from_elem(problem.d(), mean);
+    Ok(problem)
+}
+
+/// Runs (S)GD as `args` say and solves for both predictions.
+pub fn execute(args: &RunArgs) -> Result<RunReport> {
+    let problem = match &args.data {
+        Some(path) => read_data(path, args.mean)?,
+        None => DataConfig { n: args.n, d: args.d, s: args.s, mean: args.mean, noise: args.noise, seed: args.seed, ..DataConfig::default() }
+            .generate()?,
+    };
+    let batch = args.batch.unwrap_or(problem.n());
+    let sgd = Sgd {
+        stepsize: Schedule::Constant(args.stepsize),
+        batch,
+        sampling: args.sampling.to_dln(),
+        max_steps: args.steps,
+        tol: args.tol,
+        seed: args.seed,
+        ..Sgd::default()
+    };
+    let alpha = uniform_alpha(args.alpha, problem.d());
+    let run = sgd.run(&problem, alpha.view())?;
+    let solver = BregmanSolver::default();
+    let mut notes = Vec::new();
+    let (x, y) = (problem.x.view(), problem.y.view());
+    let beta_pred = match run.status {
+        Status::Diverged => {
+            notes.push("beta_pred: not applicable, the run diverged".to_string());
+            None
+        }
+        _ if !run.effective.is_finite() => {
+            notes.push("beta_pred: not applicable, the effective initialisation α∞ is not finite and positive".to_string());
+            None
+        }
+        status => {
+            if status == Status::MaxSteps {
+                notes.push(format!(
+                    "beta_pred: the run stopped at the step budget ({}) before the loss reached tol; the prediction uses α∞, β̃₀ at the last step",
+                    run.steps
+                ));
+            }
+            match solver.theorem2(x, y, &run.effective) {
+                Ok(sol) => Some(sol.beta),
+                Err(e) => {
+                    notes.push(format!("beta_pred: {e}"));
+                    None
+                }
+            }
+        }
+    };
+    let beta_gf = if run.status == Status::Diverged {
+        notes.push("beta_gf: not applicable, the run diverged (nothing to compare gradient flow's limit with)".to_string());
+        None
+    } else {
+        match solver.theorem1(x, y, alpha.view()) {
+            Ok(sol) => Some(sol.beta),
+            Err(e) => {
+                notes.push(format!("beta_gf: {e}"));
+                None
+            }
+        }
+    };
+    Ok(RunReport { problem, batch, run, beta_pred, beta_gf, notes })
+}
+
+/// ‖a − b‖₂.
+fn distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
+    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum::<f64>().sqrt()
+}
+
+/// A number, `null` when not finite.
+fn num(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// An array of numbers (non-finite entries `null`).
+fn nums(a: ArrayView1<f64>) -> Value {
+    Value::Array(a.iter().map(|&x| num(x)).collect())
+}
+
+impl RunReport {
+    /// ‖β∞ − β_pred‖₂ (Theorem 2's error), if there is a prediction.
+    pub fn pred_error(&self) -> Option<f64> {
+        self.beta_pred.as_ref().map(|p| distance(self.run.beta.view(), p.view()))
+    }
+
+    /// ‖β∞ − β_GF‖₂ (distance to gradient flow's limit).
+    pub fn gf_error(&self) -> Option<f64> {
+        self.beta_gf.as_ref().map(|p| distance(self.run.beta.view(), p.view()))
+    }
+
+    /// The JSON object `run --json` prints.
+    pub fn to_json(&self, args: &RunArgs) -> Value {
+        let p = &self.problem;
+        let r = &self.run;
+        let opt = |v: &Option<Array1<f64>>| v.as_ref().map_or(Value::Null, |a| nums(a.view()));
+        json!({
+            "config": {
+                "n": p.n(),
+                "d": p.d(),
+                "s": if args.data.is_some() { Value::Null } else { json!(args.s) },
+                "mean": num(args.mean),
+                "noise": if args.data.is_some() { Value::Null } else { num(args.noise) },
+                "alpha": num(args.alpha),
+                "stepsize": num(args.stepsize),
+                "batch": self.batch,
+                "sampling": args.sampling.as_str(),
+                "steps": args.steps,
+                "tol": num(args.tol),
+                "seed": args.seed,
+                "data": args.data.as_ref().map(|d| d.display().to_string()),
+            },
+            "status": r.status.as_str(),
+            "steps": r.steps,
+            "train_loss": num(r.train_loss),
+            "test_risk": num(p.test_risk(r.beta.view())),
+            "x": Value::Array(p.x.rows().into_iter().map(nums).collect()),
+            "y": nums(p.y.view()),
+            "beta_star": nums(p.beta_star.view()),
+            "beta": nums(r.beta.view()),
+            "gain": nums(r.effective.gain.view()),
+            "gain_l1": num(r.effective.gain_l1()),
+            "alpha_inf": nums(r.effective.alpha_inf().view()),
+            "beta_tilde0": nums(r.effective.beta_tilde0.view()),
+            "beta_pred": opt(&self.beta_pred),
+            "beta_gf": opt(&self.beta_gf),
+            "pred_error": self.pred_error().map_or(Value::Null, num),
+            "gf_error": self.gf_error().map_or(Value::Null, num),
+            "lambda_max": num(p.lambda_max()),
+            "notes": self.notes,
+        })
+    }
+
+    /// The short human summary `run` prints without `--json`.
+    pub fn human(&self, args: &RunArgs) -> String {
+        let p = &self.problem;
+        let r = &self.run;
+        let method = if self.batch == p.n() { "GD".to_string() } else { format!("SGD (b = {})", self.batch) };
+        let source = match &args.data {
+            Some(path) => format!("data {}", path.display()),
+            None => format!("generated data, seed {}", args.seed),
+        };
+        let fmt = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3e}"));
+        let mut out = format!(
+            "{method}, γ = {}, α = {} on n = {}, d = {} ({source}): {} after {} steps\n",
+            args.stepsize,
+            args.alpha,
+            p.n(),
+            p.d(),
+            r.status,
+            r.steps
+        );
+        out += &format!("  train loss        {:.3e}\n", r.train_loss);
+        out += &format!("  test risk         {:.3e}\n", p.test_risk(r.beta.view()));
+        out += &format!("  ‖Gain‖₁           {:.4}\n", r.effective.gain_l1());
+        out += &format!("  ‖β∞ − β_pred‖₂    {}   (Theorem 2)\n", fmt(self.pred_error()));
+        out += &format!("  ‖β∞ − β_GF‖₂      {}   (Theorem 1, gradient flow)\n", fmt(self.gf_error()));
+        for note in &self.notes {
+            out += &format!("  note: {note}\n");
+        }
+        out
+    }
+}
