@@ -278,6 +278,7 @@ impl BregmanSolver {
 
     /// Theorem 1: β*_α = argmin_{Xβ=y} ψ_α(β) (a = α, δ = 0).
     pub fn theorem1(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, alpha: ArrayView1<f64>) -> Result<Solution> {
+        crate::model::validate_alpha(alpha, alpha.len())?;
         let a_sq = alpha.mapv(|a| a * a);
         let delta = Array1::zeros(alpha.len());
         self.solve(x, y, a_sq.view(), delta.view(), None)
@@ -299,6 +300,15 @@ impl BregmanSolver {
 /// ∇ψ_a(β) − ∇ψ_a(β̃₀) = ½(arcsinh(β/a²) − δ) outside range(Xᵀ), relative to its norm.
 /// Zero exactly at the solution (with Xβ = y); an independent check of [`BregmanSolver::solve`].
 pub fn kkt_residual(x: ArrayView2<f64>, a_sq: ArrayView1<f64>, delta: ArrayView1<f64>, beta: ArrayView1<f64>) -> Result<f64> {
+    let d = x.ncols();
+    if a_sq.len() != d || delta.len() != d || beta.len() != d {
+        return Err(DlnError::DimensionMismatch(format!(
+            "X has {d} columns; a² has {}, δ has {}, β has {} entries",
+            a_sq.len(),
+            delta.len(),
+            beta.len()
+        )));
+    }
     let v = Zip::from(&beta).and(&a_sq).and(&delta).map_collect(|b, a2, dl| 0.5 * ((b / a2).asinh() - dl));
     let gram = x.dot(&x.t());
     let l = cholesky(&gram).ok_or_else(|| DlnError::DimensionMismatch("X Xᵀ is singular".into()))?;
@@ -310,6 +320,11 @@ pub fn kkt_residual(x: ArrayView2<f64>, a_sq: ArrayView1<f64>, delta: ArrayView1
 
 /// The minimum-ℓ2 interpolator β = Xᵀ(XXᵀ)⁻¹y (the kernel-regime limit, α → ∞).
 pub fn min_l2(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<Array1<f64>> {
+    if y.len() != x.nrows() {
+        return Err(DlnError::DimensionMismatch(format!("X has {} rows but y has {} entries", x.nrows(), y.len())));
+    }
+    check_finite("X", x.iter())?;
+    check_finite("y", y.iter())?;
     let gram = x.dot(&x.t());
     let l = cholesky(&gram).ok_or_else(|| DlnError::DimensionMismatch("X Xᵀ is singular: rows of X are dependent".into()))?;
     Ok(x.t().dot(&cholesky_solve(&l, y)))
@@ -324,6 +339,8 @@ pub fn min_l1(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<Array1<f64>> {
     if y.len() != n {
         return Err(DlnError::DimensionMismatch(format!("X has {n} rows but y has {} entries", y.len())));
     }
+    check_finite("X", x.iter())?;
+    check_finite("y", y.iter())?;
     let mut lp = Lp::new(OptimizationDirection::Minimize);
     let p: Vec<_> = (0..d).map(|_| lp.add_var(1.0, (0.0, f64::INFINITY))).collect();
     let m: Vec<_> = (0..d).map(|_| lp.add_var(1.0, (0.0, f64::INFINITY))).collect();
