@@ -199,6 +199,7 @@ impl Problem {
         r.dot(&r) / (2.0 * self.n() as f64)
     }
 
+    // ANCHOR: test_risk
     /// Exact population risk of β for x ~ N(μ, diag(σ²)), e = β − β*:
     /// E[⟨x, e⟩²]/2 = ½ Σ σ_i² e_i² + ½ (μ·e)² (= ½‖β − β*‖² for x ~ N(0, I)).
     pub fn test_risk(&self, beta: ArrayView1<f64>) -> f64 {
@@ -207,6 +208,7 @@ impl Problem {
         let m = self.mu.dot(&e);
         0.5 * var + 0.5 * m * m
     }
+    // ANCHOR_END: test_risk
 
     /// λ_max(XᵀX/n), by power iteration on the n×n Gram matrix XXᵀ/n (deterministic start).
     /// GD's classical stability threshold for the linear model is 2/λ_max.

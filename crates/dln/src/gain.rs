@@ -14,12 +14,15 @@
 
 use ndarray::{Array1, ArrayView1, Zip};
 
+// ANCHOR: q
 /// q(x) = −½ ln((1 − x²)²) = −ln|1 − x²| (evaluated with `ln_1p` for small x).
 pub fn q(x: f64) -> f64 {
     let x2 = x * x;
     if x2 < 0.5 { -(-x2).ln_1p() } else { -(1.0 - x2).abs().ln() }
 }
+// ANCHOR_END: q
 
+// ANCHOR: q_pm
 /// q₊(x) = −2x − ln((1 − x)²).
 pub fn q_plus(x: f64) -> f64 {
     -2.0 * x - 2.0 * ln_abs_1p(-x)
@@ -29,6 +32,7 @@ pub fn q_plus(x: f64) -> f64 {
 pub fn q_minus(x: f64) -> f64 {
     2.0 * x - 2.0 * ln_abs_1p(x)
 }
+// ANCHOR_END: q_pm
 
 /// ln|1 + x|, accurate for small x.
 fn ln_abs_1p(x: f64) -> f64 {
@@ -50,6 +54,7 @@ pub struct EffectiveInit {
 }
 
 impl EffectiveInit {
+    // ANCHOR: from_weights
     /// From the initial scale α, the rotated weights and s_k (the exact identities above).
     pub fn from_weights(
         alpha: ArrayView1<f64>,
@@ -66,6 +71,7 @@ impl EffectiveInit {
             .map_collect(|a, p, m| 2.0 * a.ln() - p.abs().ln() - m.abs().ln());
         Self { alpha_inf_sq, delta, beta_tilde0, gain }
     }
+    // ANCHOR_END: from_weights
 
     /// α∞ (not squared).
     pub fn alpha_inf(&self) -> Array1<f64> {

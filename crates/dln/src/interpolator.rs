@@ -276,6 +276,7 @@ impl BregmanSolver {
         }
     }
 
+    // ANCHOR: theorem1
     /// Theorem 1: β*_α = argmin_{Xβ=y} ψ_α(β) (a = α, δ = 0).
     pub fn theorem1(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, alpha: ArrayView1<f64>) -> Result<Solution> {
         crate::model::validate_alpha(alpha, alpha.len())?;
@@ -283,11 +284,14 @@ impl BregmanSolver {
         let delta = Array1::zeros(alpha.len());
         self.solve(x, y, a_sq.view(), delta.view(), None)
     }
+    // ANCHOR_END: theorem1
 
+    // ANCHOR: theorem2
     /// Theorem 2: β∞ = argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀) (a² = α∞², δ = ln(α₊/α₋)).
     pub fn theorem2(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, eff: &EffectiveInit) -> Result<Solution> {
         self.solve(x, y, eff.alpha_inf_sq.view(), eff.delta.view(), None)
     }
+    // ANCHOR_END: theorem2
 
     /// Theorem 2 with β̃₀ ignored: argmin_{Xβ=y} ψ_{α∞}(β).
     pub fn theorem2_without_tilde(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, eff: &EffectiveInit) -> Result<Solution> {

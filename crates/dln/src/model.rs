@@ -31,19 +31,23 @@ pub fn validate_alpha(alpha: ArrayView1<f64>, d: usize) -> Result<()> {
 }
 
 impl DiagonalNet {
+    // ANCHOR: init
     /// The paper's initialisation u₀ = √2 α, v₀ = 0, so β₀ = 0 and u₀² − v₀² = 2α².
     pub fn init(alpha: ArrayView1<f64>) -> Result<Self> {
         validate_alpha(alpha, alpha.len())?;
         Ok(Self { u: alpha.mapv(|a| std::f64::consts::SQRT_2 * a), v: Array1::zeros(alpha.len()) })
     }
+    // ANCHOR_END: init
 
     /// β = u ⊙ v.
     pub fn beta(&self) -> Array1<f64> {
         &self.u * &self.v
     }
 
+    // ANCHOR: alpha_sq
     /// The conserved-up-to-(1 − γ²g²) quantity: α_k² = |u_k² − v_k²| / 2 (MATH.md, "Useful exact identities").
     pub fn alpha_sq(&self) -> Array1<f64> {
         Zip::from(&self.u).and(&self.v).map_collect(|u, v| 0.5 * (u * u - v * v).abs())
     }
+    // ANCHOR_END: alpha_sq
 }

@@ -286,6 +286,7 @@ fn gradient(xs: &[f64], d: usize, idx: &[usize], r: &[f64], inv_b: f64, g: &mut 
     }
 }
 
+// ANCHOR: multiplicative_step
 /// One multiplicative step from the unscaled gradient `g`: γg, w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋
 /// and β = (w₊² − w₋²)/2, in one sweep. With `keep` the scaled γg is stored back into `g`.
 #[inline]
@@ -309,6 +310,7 @@ fn multiplicative_step(g: &mut [f64], gamma: f64, wp: &mut [f64], wm: &mut [f64]
         }
     }
 }
+// ANCHOR_END: multiplicative_step
 
 /// The b = 1 step: γg = (c x_i) γ with c = r/b formed on the fly (no gradient buffer), fused with
 /// the multiplicative update and β. Bitwise the same as [`gradient`] followed by

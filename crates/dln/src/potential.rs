@@ -22,6 +22,7 @@ impl Hypentropy {
         Self { alpha_sq }
     }
 
+    // ANCHOR: value
     /// ψ_α(β); `√(β² + α⁴) − α²` is evaluated as `β²/(√(β² + α⁴) + α²)` to avoid cancellation.
     pub fn value(&self, beta: ArrayView1<f64>) -> f64 {
         Zip::from(&beta)
@@ -31,6 +32,7 @@ impl Hypentropy {
                 acc + 0.5 * (b * (b / a2).asinh() - b * b / (root + a2))
             })
     }
+    // ANCHOR_END: value
 
     /// ∇ψ_α(β) = ½ arcsinh(β/α²).
     pub fn grad(&self, beta: ArrayView1<f64>) -> Array1<f64> {
@@ -42,10 +44,12 @@ impl Hypentropy {
         Zip::from(&z).and(&self.alpha_sq).map_collect(|&z, &a2| a2 * (2.0 * z).sinh())
     }
 
+    // ANCHOR: bregman
     /// Bregman divergence D_ψ(β, β') = ψ(β) − ψ(β') − ⟨∇ψ(β'), β − β'⟩ (≥ 0, = 0 iff β = β').
     pub fn bregman(&self, beta: ArrayView1<f64>, beta_ref: ArrayView1<f64>) -> f64 {
         let g = self.grad(beta_ref);
         let lin: f64 = Zip::from(&g).and(&beta).and(&beta_ref).fold(0.0, |acc, g, b, r| acc + g * (b - r));
         self.value(beta) - self.value(beta_ref) - lin
     }
+    // ANCHOR_END: bregman
 }
