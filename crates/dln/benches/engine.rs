@@ -91,6 +91,14 @@ fn sgd_b1_small_checked(b: Bencher) {
     b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 1, SMALL_STEPS, None));
 }
 
+#[divan::bench(name = "sgd_b1_20x30 (20k steps, portable kernels only, no AVX copy)")]
+fn sgd_b1_small_portable(b: Bencher) {
+    let s = small();
+    dln::linalg::set_wide_kernels(false);
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 1, SMALL_STEPS, Some(u64::MAX)));
+    dln::linalg::set_wide_kernels(true);
+}
+
 #[divan::bench(name = "sgd_b5_20x30 (20k steps)")]
 fn sgd_b5_small(b: Bencher) {
     let s = small();
@@ -177,6 +185,9 @@ fn summary() {
     let (sm, lg) = (small(), large());
     let sgd = per_step(sm, 1, 10_000, 210_000, 9, Some(u64::MAX));
     let sgd_checked = per_step(sm, 1, 10_000, 210_000, 9, None);
+    dln::linalg::set_wide_kernels(false);
+    let sgd_portable = per_step(sm, 1, 10_000, 210_000, 9, Some(u64::MAX));
+    dln::linalg::set_wide_kernels(true);
     let gd = per_step(sm, 20, 10_000, 110_000, 9, None);
     let gd_large = per_step(lg, 1000, 2, 12, 3, None);
     let xs = lg.problem.x.as_slice().expect("standard layout");
@@ -203,6 +214,7 @@ fn summary() {
         "| SGD b=1 step (20,30), default loss check every n/b | {:.1} ns | — | |",
         sgd_checked * 1e9
     );
+    println!("| SGD b=1 step (20,30), portable kernels only (no AVX copy) | {:.1} ns | — | |", sgd_portable * 1e9);
     println!("| GD step (20,30) | {:.1} ns | ≤ 400 ns | {} |", gd * 1e9, ok(gd <= 400e-9));
     println!(
         "| GD step (1000,10000) | {:.2} ms | ≤ 2 × 2 × {:.2} ms (read X: {:.1} GB/s) | {} ({:.2}× the bound) |",

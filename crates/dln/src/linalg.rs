@@ -4,11 +4,45 @@
 //! factorisation and solves of symmetric positive definite n×n systems, and preconditioned
 //! conjugate gradients.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+
+/// 0: not yet detected, 1: portable kernels only, 2: AVX copies allowed.
+static WIDE: AtomicU8 = AtomicU8::new(0);
+
+/// Whether the engine may use its AVX-compiled kernel copies: true when the CPU has AVX (detected
+/// at run time, no build flags) unless switched off by [`set_wide_kernels`]. The copies perform
+/// the same IEEE operations in the same order (no FMA), so every result is bitwise the same on
+/// every x86-64 machine either way.
+pub fn wide_kernels() -> bool {
+    match WIDE.load(Ordering::Relaxed) {
+        0 => {
+            #[cfg(target_arch = "x86_64")]
+            let has = std::arch::is_x86_feature_detected!("avx");
+            #[cfg(not(target_arch = "x86_64"))]
+            let has = false;
+            WIDE.store(if has { 2 } else { 1 }, Ordering::Relaxed);
+            has
+        }
+        v => v == 2,
+    }
+}
+
+/// Allows (`true`, the default where the CPU supports it) or forbids the AVX kernel copies —
+/// for tests that check the bitwise equality of both paths, and for benchmarks.
+#[doc(hidden)]
+pub fn set_wide_kernels(enabled: bool) {
+    #[cfg(target_arch = "x86_64")]
+    let has = std::arch::is_x86_feature_detected!("avx");
+    #[cfg(not(target_arch = "x86_64"))]
+    let has = false;
+    WIDE.store(if enabled && has { 2 } else { 1 }, Ordering::Relaxed);
+}
 
 /// ⟨a, b⟩ with four independent accumulators (vectorises; the summation order is fixed, so the
 /// result is the same on every machine and thread count).
-#[inline]
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);

@@ -312,11 +312,73 @@ fn multiplicative_step(g: &mut [f64], gamma: f64, wp: &mut [f64], wm: &mut [f64]
 }
 // ANCHOR_END: multiplicative_step
 
+/// One whole b = 1 step: r = ⟨x_i, β⟩ − y_i and, if r is finite, the fused rank-one update
+/// with c = r/b. Returns r.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn single_sample_step(
+    x: &[f64],
+    y_i: f64,
+    inv_b: f64,
+    gamma: f64,
+    wp: &mut [f64],
+    wm: &mut [f64],
+    beta: &mut [f64],
+    g: Option<&mut [f64]>,
+) -> f64 {
+    let r = dot(x, beta) - y_i;
+    if r.is_finite() {
+        rank_one_step(x, r * inv_b, gamma, wp, wm, beta, g);
+    }
+    r
+}
+
+/// [`single_sample_step`] compiled for AVX: the same operations in the same order on 4-wide
+/// vectors (no FMA is enabled, so nothing is contracted), hence bitwise the same results.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[allow(clippy::too_many_arguments)]
+fn single_sample_step_avx(
+    x: &[f64],
+    y_i: f64,
+    inv_b: f64,
+    gamma: f64,
+    wp: &mut [f64],
+    wm: &mut [f64],
+    beta: &mut [f64],
+    g: Option<&mut [f64]>,
+) -> f64 {
+    single_sample_step(x, y_i, inv_b, gamma, wp, wm, beta, g)
+}
+
+/// Dispatches [`single_sample_step`] to the AVX copy when `wide` (see [`crate::linalg::wide_kernels`]).
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn single_sample_step_dispatch(
+    wide: bool,
+    x: &[f64],
+    y_i: f64,
+    inv_b: f64,
+    gamma: f64,
+    wp: &mut [f64],
+    wm: &mut [f64],
+    beta: &mut [f64],
+    g: Option<&mut [f64]>,
+) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    if wide {
+        // SAFETY: `wide` is true only when the CPU reports AVX (`linalg::wide_kernels`).
+        return unsafe { single_sample_step_avx(x, y_i, inv_b, gamma, wp, wm, beta, g) };
+    }
+    let _ = wide;
+    single_sample_step(x, y_i, inv_b, gamma, wp, wm, beta, g)
+}
+
 /// The b = 1 step: γg = (c x_i) γ with c = r/b formed on the fly (no gradient buffer), fused with
 /// the multiplicative update and β. Bitwise the same as [`gradient`] followed by
 /// [`multiplicative_step`] (up to the sign of zero entries of γg, which cannot change 1 ∓ γg).
 /// With `keep`, γg is written to `g` (for the Σq oracle).
-#[inline]
+#[inline(always)]
 fn rank_one_step(x: &[f64], c: f64, gamma: f64, wp: &mut [f64], wm: &mut [f64], beta: &mut [f64], g: Option<&mut [f64]>) {
     let d = x.len();
     let (wp, wm, beta) = (&mut wp[..d], &mut wm[..d], &mut beta[..d]);
@@ -428,15 +490,13 @@ impl Sgd {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut q_sums = self.track_q_sums.then(|| QSums::zeros(d));
         let check_every = self.check_every.unwrap_or_else(|| n.div_ceil(b) as u64);
+        let wide = crate::linalg::wide_kernels();
 
         let loss0 = y.iter().map(|v| v * v).sum::<f64>() * inv_2n;
         let threshold = self.divergence_factor * loss0.max(1.0);
-        let full_loss = |beta: &[f64]| -> f64 {
-            (0..n).map(|i| {
-                let ri = dot(row(i), beta) - y[i];
-                ri * ri
-            }).sum::<f64>() * inv_2n
-        };
+        // L(β) = 1/(2n) Σ_i (⟨x_i, β⟩ − y_i)², four rows per sweep of β; `scratch` receives the residuals.
+        let all_rows: Vec<usize> = (0..n).collect();
+        let full_loss = |beta: &[f64], scratch: &mut [f64]| -> f64 { residuals(xs, d, &all_rows, beta, &y, scratch).0 * inv_2n };
 
         let mut next_record = self.record.first();
         let mut n_records: u32 = 0;
@@ -462,7 +522,7 @@ impl Sgd {
                     next_check = next_check.saturating_add(check_every);
                 }
                 if record_now || check || k == self.max_steps {
-                    loss = full_loss(&beta);
+                    loss = full_loss(&beta, &mut r);
                 }
             }
             if !loss.is_nan() || full {
@@ -506,17 +566,14 @@ impl Sgd {
             if b == 1 && !full {
                 // SGD with b = 1: one dot product and one fused sweep, no gradient buffer.
                 let i = batch[0];
-                let ri = dot(row(i), &beta) - y[i];
+                let tracked = q_sums.is_some().then_some(&mut g[..]);
+                let ri = single_sample_step_dispatch(wide, row(i), y[i], inv_b, gamma, &mut wp, &mut wm, &mut beta, tracked);
                 if !ri.is_finite() {
                     break Status::Diverged;
                 }
                 r[0] = ri;
-                match q_sums.as_mut() {
-                    Some(q) => {
-                        rank_one_step(row(i), ri * inv_b, gamma, &mut wp, &mut wm, &mut beta, Some(&mut g));
-                        q.add(&g);
-                    }
-                    None => rank_one_step(row(i), ri * inv_b, gamma, &mut wp, &mut wm, &mut beta, None),
+                if let Some(q) = q_sums.as_mut() {
+                    q.add(&g);
                 }
             } else {
                 if !full {
@@ -540,7 +597,7 @@ impl Sgd {
         };
 
         if loss.is_nan() {
-            loss = full_loss(&beta);
+            loss = full_loss(&beta, &mut r);
         }
         if status != Status::Diverged && next_record.is_some() && last_recorded != Some(k) {
             observer.observe(&self.snapshot(k, loss, &beta, alpha, &wp, &wm));

@@ -244,3 +244,21 @@ fn recording_schedules_and_observers() {
     assert_eq!(run.history.iter().map(|s| s.step).collect::<Vec<_>>(), count.0);
     assert_eq!(run.beta, observed.beta);
 }
+
+#[test]
+fn avx_and_portable_kernels_give_bitwise_identical_runs() {
+    // The engine may run AVX-compiled copies of its kernels (runtime detection); they do the same
+    // IEEE operations in the same order, so results must not depend on the machine. (On a CPU
+    // without AVX both runs take the portable path and the test is trivially true.)
+    let problem = problem(20, 30, 3, 6);
+    let alpha = uniform_alpha(0.1, 30);
+    let sgd = Sgd { track_q_sums: true, ..Sgd::sgd(0.03, 1).with_budget(50_000, 1e-22).with_seed(8) }.with_record(Record::LogSpaced(3));
+    let plain = Sgd { track_q_sums: false, record: Record::Never, ..sgd.clone() };
+    dln::linalg::set_wide_kernels(false);
+    let (a, a_plain) = (sgd.run(&problem, alpha.view()).unwrap(), plain.run(&problem, alpha.view()).unwrap());
+    dln::linalg::set_wide_kernels(true);
+    let (b, b_plain) = (sgd.run(&problem, alpha.view()).unwrap(), plain.run(&problem, alpha.view()).unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a_plain, b_plain);
+    assert_eq!(a.beta, a_plain.beta, "tracking the Σq oracle does not change the iterates");
+}
