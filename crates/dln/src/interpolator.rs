@@ -8,6 +8,13 @@
 //! is evaluated as exp(ln a² + |t|)(1 ± e^{−2|t|})/2, so a down to 1e-8 (a² = 1e-16) never underflows
 //! the product and an overshooting trial step gives Φ = +∞ (rejected by the line search) instead of NaN.
 //! Theorem 1's β*_α is the case a = α, δ = 0.
+//!
+//! Cost. The line search moves along z = Xᵀλ + t XᵀΔ, so each trial costs O(d), not a pass over X.
+//! The n×n Hessian costs n²d/2 (its lower triangle, by blocks); for n ≥ 32 the Newton system is
+//! first solved by conjugate gradients preconditioned with the last Cholesky factor (each product
+//! X diag(h) Xᵀv is one sweep over X), and a fresh Hessian is formed only when they stall — so near
+//! the solution, and for moderate a, a whole solve needs one or two Hessians. Far from the solution
+//! at small a (the damped phase), every iteration forms one.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
