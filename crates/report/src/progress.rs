@@ -93,8 +93,10 @@ impl Progress {
             start: Instant::now(),
             last_line: Mutex::new(Instant::now()),
         });
-        let previous = sweep::set_observer(Some(counter.clone()));
-        Experiment { counter, previous: Some(previous), label, mode: self.mode }
+        // Quiet: nothing to show, so no process-wide observer either (library callers may run
+        // several reproductions concurrently).
+        let previous = (self.mode != Mode::Quiet).then(|| sweep::set_observer(Some(counter.clone())));
+        Experiment { counter, previous, label, mode: self.mode }
     }
 }
 

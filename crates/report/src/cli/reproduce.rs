@@ -166,7 +166,7 @@ pub fn read_overrides(path: &Path) -> Result<toml::Table> {
     for (key, value) in &table {
         experiments::find(key).map_err(|e| anyhow!("--config {}: {e}", path.display()))?;
         if !value.is_table() {
-            bail!("--config {}: `{key}` must be a table (`[{key}]`), got a {}", path.display(), value.type_str());
+            bail!("--config {}: `{key}` must be a table (`[{key}]`), got {}", path.display(), value.type_str());
         }
     }
     Ok(table)
@@ -190,7 +190,10 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
     // Validate every override table (selected or not) before any work.
     for name in overrides.keys() {
         let entry = experiments::find(name)?;
-        (entry.config)(&options(&entry, args.quick, &overrides)).map_err(|e| anyhow!("--config: {e:#}"))?;
+        (entry.config)(&options(&entry, args.quick, &overrides)).map_err(|e| {
+            let file = args.config.as_deref().map_or(String::new(), |p| format!(" {}", p.display()));
+            anyhow!("--config{file}: {e:#}")
+        })?;
     }
     if args.threads == Some(0) {
         bail!("--threads must be at least 1");
