@@ -1,10 +1,166 @@
-//! Builds the mdBook in-process (placeholder: being written).
+//! Builds the mdBook (`book/`) in-process, from the report's outputs.
+//!
+//! 1. [`generate`] turns `results/<experiment>/` into `book/src/generated/<experiment>/`: the figure as
+//!    an HTML fragment drawn by the book's own plotly.js ([`figure`]), the headline numbers of
+//!    `summary.json` as Markdown tables ([`table`]), the static `figure.png` when there is one, and
+//!    copies of `summary.json` / `config.json`; plus `generated/plotly.min.js` (the plotly crate's
+//!    embedded copy) and `generated/experiments.md` (every experiment's configuration). The chapters
+//!    pull these in with mdBook's include directive, next to source code included by anchor.
+//! 2. [`check::includes`] refuses a missing include file or anchor (mdBook itself only logs those).
+//! 3. mdBook 0.5.4 (`mdbook-driver`) renders the book, with math pre-rendered at build time by
+//!    KaTeX through mdbook-katex ([`math`]; KaTeX's CSS and fonts are shipped in
+//!    `book/src/assets/katex/`).
+//! 4. [`check::rendered`] refuses a rendered book that would load anything from the network, shows
+//!    raw TeX or an unresolved include, has a broken internal link, or leaves a figure out.
+//!
+//! Every failure is one error naming what is missing and how to produce it. Book: chapter
+//! "Reproduce and verify".
 
+pub mod check;
+pub mod figure;
+pub mod math;
+pub mod table;
+
+use std::fs;
 use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context, Result};
+use serde_json::Value;
+
+use crate::experiments::{Entry, ALL};
+
+/// The folder (inside the book's `src/`) that [`generate`] owns and rewrites on every build.
+pub const GENERATED: &str = "generated";
+
+/// Name of the plotly.js bundle written to [`GENERATED`] (loaded in `<head>` by `theme/head.hbs`).
+pub const PLOTLY_JS: &str = "plotly.min.js";
 
 /// Builds the book at `book_root` (containing book.toml) from the report's outputs in `results`,
 /// returning the directory of the rendered HTML.
-pub fn build(book_root: &Path, results: &Path) -> anyhow::Result<PathBuf> {
-    let _ = results;
-    anyhow::bail!("the book builder is not written yet ({})", book_root.display())
+pub fn build(book_root: &Path, results: &Path) -> Result<PathBuf> {
+    ensure!(book_root.join("book.toml").is_file(), "{} has no book.toml", book_root.display());
+    let mut book = mdbook_driver::MDBook::load(book_root)
+        .map_err(|e| anyhow::anyhow!("loading the book at {}: {e:#}", book_root.display()))?;
+    let src = book.source_dir();
+    generate(results, &src.join(GENERATED))?;
+    check::includes(&src)?;
+    book.with_preprocessor(math::Math);
+    book.build().map_err(|e| anyhow::anyhow!("rendering the book: {e:#}"))?;
+    let html = book.build_dir_for("html");
+    let figures: Vec<String> = ALL.iter().map(|e| figure::div_id(e.name)).collect();
+    check::rendered(&html, &figures)?;
+    Ok(html)
+}
+
+/// Writes everything the chapters include from `results` into `out` (replacing its previous
+/// content, so nothing stale survives). Fails, naming the file, if an experiment's `summary.json`,
+/// `config.json` or `figure.html` is missing or unreadable.
+pub fn generate(results: &Path, out: &Path) -> Result<()> {
+    ensure!(
+        results.is_dir(),
+        "no results directory {} (run `cargo run --release -- reproduce` first)",
+        results.display()
+    );
+    // Build the new content beside the old one, then swap: a failed build leaves the old one intact.
+    let staging = out.with_file_name(format!(".{GENERATED}.tmp-{}", std::process::id()));
+    if staging.exists() {
+        fs::remove_dir_all(&staging).with_context(|| format!("removing {}", staging.display()))?;
+    }
+    let result = (|| {
+        fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
+        write(&staging.join(PLOTLY_JS), &figure::plotly_js()?)?;
+        let mut configs = Vec::new();
+        for entry in ALL {
+            configs.push(generate_one(entry, &results.join(entry.name), &staging.join(entry.name))?);
+        }
+        write(&staging.join("experiments.md"), &table::experiments_markdown(&configs))
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    if out.exists() {
+        fs::remove_dir_all(out).with_context(|| format!("removing {}", out.display()))?;
+    }
+    fs::rename(&staging, out).with_context(|| format!("moving {} to {}", staging.display(), out.display()))
+}
+
+/// One experiment's generated files; returns (entry, configuration) for the experiments table.
+fn generate_one(entry: &Entry, dir: &Path, out: &Path) -> Result<(Entry, Value)> {
+    let name = entry.name;
+    let hint = || format!("run `cargo run --release -- reproduce --only {name}` first");
+    ensure!(dir.is_dir(), "missing results for `{name}`: no directory {} ({})", dir.display(), hint());
+    let read = |file: &str| -> Result<String> {
+        let path = dir.join(file);
+        ensure!(path.is_file(), "missing {} ({})", path.display(), hint());
+        fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let json = |file: &str| -> Result<Value> {
+        let text = read(file)?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", dir.join(file).display()))
+    };
+    let summary = json("summary.json")?;
+    let config = json("config.json")?;
+    let figure_json = match read("figure.json") {
+        Ok(text) => serde_json::from_str(&text).with_context(|| format!("parsing {}/figure.json", dir.display()))?,
+        Err(_) => figure::from_html(&read("figure.html")?).with_context(|| format!("reading the figure of `{name}`"))?,
+    };
+
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let png = dir.join("figure.png");
+    let static_png = png.is_file();
+    if static_png {
+        fs::copy(&png, out.join("figure.png")).with_context(|| format!("copying {}", png.display()))?;
+    }
+    let fragment = figure::fragment(name, entry.about, &figure_json, static_png)?;
+    write(&out.join("figure.md"), &fragment)?;
+    write(&out.join("table.md"), &table::summary_markdown(name, &summary)?)?;
+    write(&out.join("summary.json"), &pretty(&summary))?;
+    write(&out.join("config.json"), &pretty(&config))?;
+    Ok((*entry, config))
+}
+
+fn pretty(v: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The chapter (file under `book/src/`) that shows each experiment's figure — what the book tests
+/// check. Kept here so that a new experiment without a chapter fails the build's figure check.
+pub const CHAPTERS: &[(&str, &str)] = &[
+    ("generalization", "01-why.md"),
+    ("theorem1_alpha", "03-theorem1.md"),
+    ("theorem2_check", "04-theorem2.md"),
+    ("gain_scale", "05-gain-scale.md"),
+    ("gain_shape", "06-gain-shape.md"),
+    ("edge_of_stability", "07-edge-of-stability.md"),
+    ("estimated_parameters", "08-estimated-parameters.md"),
+    ("uncentered", "09-beyond.md"),
+    ("explorer", "09-beyond.md"),
+];
+
+/// The chapter of an experiment (an error for an experiment without one).
+pub fn chapter_of(name: &str) -> Result<&'static str> {
+    match CHAPTERS.iter().find(|(n, _)| *n == name) {
+        Some((_, c)) => Ok(c),
+        None => bail!("experiment `{name}` has no chapter in the book (add it to book::CHAPTERS)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_experiment_has_a_chapter() {
+        for e in ALL {
+            chapter_of(e.name).unwrap();
+        }
+        assert!(chapter_of("nope").is_err());
+    }
 }
