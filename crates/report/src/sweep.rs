@@ -66,3 +66,37 @@ pub fn quantile(values: &[f64], q: f64) -> f64 {
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[derive(Default)]
+    struct Count {
+        queued: AtomicUsize,
+        done: AtomicUsize,
+    }
+
+    impl SweepObserver for Count {
+        fn queued(&self, items: usize) {
+            self.queued.fetch_add(items, Ordering::Relaxed);
+        }
+        fn done(&self) {
+            self.done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn par_map_keeps_order_and_reports_every_item() {
+        let items: Vec<u64> = (0..100).collect();
+        let count = Arc::new(Count::default());
+        let previous = set_observer(Some(count.clone()));
+        let squares = par_map(&items, |&i| i * i);
+        set_observer(previous);
+        assert_eq!(squares, items.iter().map(|i| i * i).collect::<Vec<_>>());
+        // ≥: other tests of this binary may run sweeps while the observer is installed.
+        assert!(count.queued.load(Ordering::Relaxed) >= 100);
+        assert!(count.done.load(Ordering::Relaxed) >= 100);
+    }
+}

@@ -108,6 +108,8 @@ pub enum Book {
     Disabled,
     /// No book.toml at the book root.
     Absent(PathBuf),
+    /// Not built, for this reason (an experiment failed).
+    Skipped(String),
     /// Built into this directory.
     Built(PathBuf, Duration),
 }
@@ -215,8 +217,12 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
         None => work(),
     };
 
+    let failures = reports.iter().filter(|r| r.error.is_some()).count();
     let (book, book_error) = if args.no_book {
         (Book::Disabled, None)
+    } else if failures > 0 {
+        progress.note(&format!("book: skipped, {failures} experiment(s) failed"));
+        (Book::Skipped(format!("{failures} experiment(s) failed")), None)
     } else if !args.book.join("book.toml").is_file() {
         progress.note(&format!("book: skipped ({} has no book.toml)", args.book.display()));
         (Book::Absent(args.book.clone()), None)
@@ -225,7 +231,7 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
         progress.note("book: building …");
         match crate::book::build(&args.book, &args.out) {
             Ok(dir) => (Book::Built(dir, t.elapsed()), None),
-            Err(e) => (Book::Absent(args.book.clone()), Some(e.context("building the book"))),
+            Err(e) => (Book::Skipped("its build failed".into()), Some(e.context("building the book"))),
         }
     };
 
@@ -374,6 +380,7 @@ impl ReproduceReport {
         match &self.book {
             Book::Disabled => println!("  book                   disabled (--no-book)"),
             Book::Absent(root) => println!("  book                   skipped: no {}/book.toml", root.display()),
+            Book::Skipped(why) => println!("  book                   skipped: {why}"),
             Book::Built(dir, t) => println!("  {:<22} {:>8.2} s  {}", "book", t.as_secs_f64(), dir.display()),
         }
         println!("  {:<22} {:>8.2} s", "total", self.elapsed.as_secs_f64());
