@@ -10,6 +10,7 @@ pub fn converges(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, gamm
     Ok(sgd.run(problem, alpha)?.status == Status::Converged)
 }
 
+// ANCHOR: gamma_max
 /// The largest convergent constant stepsize γ_max for `template` (its schedule is replaced by
 /// constants), to relative precision `rel_tol`: doubling from `start` until a run fails to converge
 /// within `template.max_steps`, then bisection on a log scale. Returns the largest stepsize seen to
@@ -48,3 +49,4 @@ pub fn gamma_max(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, star
     }
     Ok(lo)
 }
+// ANCHOR_END: gamma_max
