@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Executes every notebook headless and checks it — `just notebooks`.
+#
+#   bash scripts/notebooks.sh                      all notebooks, in the book's order
+#   bash scripts/notebooks.sh notebooks/04-*.ipynb  just some
+#
+# 1. installs what is missing: evcxr_jupyter (pinned, `cargo install --locked`, ~7.5 min once) and a
+#    project-local Jupyter client (.venv/, pinned by notebooks/requirements.txt; no ipykernel, no server);
+# 2. registers evcxr's Rust kernel inside the venv (JUPYTER_PATH=.venv/share/jupyter, nothing in ~);
+# 3. executes each notebook with nbclient into results/notebooks/ (executed .ipynb + HTML) and fails
+#    on any error output, panic text, `Error:` line, compile error or timeout (scripts/check_notebooks.py);
+# 4. runs tests/notebooks.rs with DLN_NOTEBOOK_RESULTS set, which checks that every HEADLINE a
+#    notebook printed equals the report's summary of the same experiment and configuration.
+#
+# evcxr builds in one persistent folder ($EVCXR_TMPDIR, default ~/.cache/dln-evcxr/build) seeded with
+# the workspace's Cargo.lock, so notebooks use exactly the workspace's crate versions and a warm run
+# only recompiles the cells.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+EVCXR_VERSION=0.22.0
+start=$(date +%s)
+stamp() { echo "== [notebooks $(( $(date +%s) - start ))s] $*"; }
+
+# --- 1. evcxr_jupyter ---------------------------------------------------------------------------
+export PATH="$HOME/.cargo/bin:$PATH"
+# (evcxr_jupyter has no --version; cargo's install list knows which version it put there)
+if ! command -v evcxr_jupyter >/dev/null || ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
+    stamp "installing evcxr_jupyter $EVCXR_VERSION (~7.5 min on 2 cores, once)"
+    cargo install --locked evcxr_jupyter --version "$EVCXR_VERSION"
+fi
+
+# --- 2. the Jupyter client stack ----------------------------------------------------------------
+VENV=$ROOT/.venv
+REQ=notebooks/requirements.txt
+if [[ ! -x $VENV/bin/python ]]; then
+    stamp "creating $VENV"
+    python3 -m venv "$VENV"
+fi
+if ! cmp -s "$REQ" "$VENV/.notebooks-requirements.txt"; then
+    stamp "installing the Jupyter client stack ($REQ)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQ"
+    cp "$REQ" "$VENV/.notebooks-requirements.txt"
+fi
+
+# --- 3. the Rust kernel, registered inside the venv ---------------------------------------------
+export JUPYTER_PATH=$VENV/share/jupyter
+evcxr_jupyter --install >/dev/null
+
+# --- 4. execute ---------------------------------------------------------------------------------
+export EVCXR_TMPDIR=${EVCXR_TMPDIR:-$HOME/.cache/dln-evcxr/build}
+mkdir -p "$EVCXR_TMPDIR"
+# The same versions as the workspace: cargo keeps what it can of an existing lock file.
+cp Cargo.lock "$EVCXR_TMPDIR/Cargo.lock"
+# evcxr links each cell's library with an rpath computed from target/<host>/debug/deps but loads it
+# from target/<host>/debug; when the build folder and the toolchain share a parent (both under $HOME)
+# that relative path is one level off and dlopen cannot find libstd. Point the loader at it directly.
+host=$(rustc -vV | sed -n 's/^host: //p')
+export LD_LIBRARY_PATH="$(rustc --print sysroot)/lib/rustlib/$host/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+if [[ $# -gt 0 ]]; then
+    books=("$@")
+    export DLN_NOTEBOOKS=""   # tests/notebooks.rs compares only these
+    for b in "${books[@]}"; do DLN_NOTEBOOKS+="$(basename "$b" .ipynb) "; done
+else
+    books=(notebooks/[0-9][0-9]-*.ipynb)
+fi
+stamp "executing ${#books[@]} notebook(s) (EVCXR_TMPDIR=$EVCXR_TMPDIR)"
+status=0
+"$VENV/bin/python" scripts/check_notebooks.py run --out results/notebooks "${books[@]}" || status=$?
+
+# --- 5. their numbers equal the report's ----------------------------------------------------------
+stamp "comparing the notebooks' HEADLINE numbers with the report (tests/notebooks.rs)"
+DLN_NOTEBOOK_RESULTS=$ROOT/results/notebooks cargo test --locked -p dln-tests --test notebooks -- --nocapture \
+    || status=1
+
+stamp "done (status $status); executed copies in results/notebooks/"
+exit $status
