@@ -77,6 +77,8 @@ pub struct ExperimentReport {
     pub name: &'static str,
     /// Wall time of running, plotting, summarising and writing it.
     pub elapsed: Duration,
+    /// The part of `elapsed` spent writing its files.
+    pub writing: Duration,
     /// Its output directory.
     pub dir: PathBuf,
     /// `None` if it succeeded, else the error (one line).
@@ -273,8 +275,13 @@ fn run_all(
         let t = Instant::now();
         let handle = progress.start(i, entry.name);
         let dir = args.out.join(entry.name);
-        let result = (entry.execute)(&options(entry, args.quick, overrides))
-            .and_then(|out| output::write_experiment(&dir, &out).map(|_| out));
+        let mut writing = Duration::ZERO;
+        let result = (entry.execute)(&options(entry, args.quick, overrides)).and_then(|out| {
+            let w = Instant::now();
+            output::write_experiment(&dir, &out)?;
+            writing = w.elapsed();
+            Ok(out)
+        });
         let elapsed = t.elapsed();
         let error = match result {
             Ok(out) => {
@@ -288,7 +295,7 @@ fn run_all(
                 Some(msg)
             }
         };
-        reports.push(ExperimentReport { name: entry.name, elapsed, dir, error });
+        reports.push(ExperimentReport { name: entry.name, elapsed, writing, dir, error });
     }
     let static_images = match browser {
         None if args.no_static => StaticImages::Disabled,
@@ -340,7 +347,12 @@ impl ReproduceReport {
         let experiments: Vec<_> = self
             .experiments
             .iter()
-            .map(|e| json!({ "name": e.name, "seconds": e.elapsed.as_secs_f64(), "ok": e.error.is_none() }))
+            .map(|e| json!({
+                    "name": e.name,
+                    "seconds": e.elapsed.as_secs_f64(),
+                    "writing_seconds": e.writing.as_secs_f64(),
+                    "ok": e.error.is_none(),
+                }))
             .collect();
         let static_seconds = match &self.static_images {
             StaticImages::Written { elapsed, .. } => Some(elapsed.as_secs_f64()),
