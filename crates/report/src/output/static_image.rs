@@ -28,7 +28,7 @@ pub const BROWSER_NAMES: &[&str] = &["chromium", "chromium-browser", "google-chr
 pub const SCALE: f64 = 2.0;
 
 /// Default width of a figure whose layout sets none (plotly's autosize would fill the window).
-pub const DEFAULT_WIDTH: u64 = 960;
+pub const DEFAULT_WIDTH: u64 = 1200;
 
 /// Default height of a figure whose layout sets none.
 pub const DEFAULT_HEIGHT: u64 = 540;
