@@ -45,7 +45,9 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A temporary path beside `path` (same directory, so the final rename is atomic), hidden and
 /// unique within the machine (process id + counter).
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let unique = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     path.with_file_name(format!(".{name}.{}-{unique}.tmp", std::process::id()))
 }
@@ -53,7 +55,10 @@ fn temp_path(path: &Path) -> PathBuf {
 /// Writes `path` atomically with `write`, which streams into a buffered temporary file: the target
 /// is replaced only once everything was written and synced; on any error the temporary file is
 /// removed and the previous content of `path` (if any) is left untouched.
-pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -108,7 +113,9 @@ pub fn write_parquet(path: &Path, df: &DataFrame) -> Result<()> {
 /// Writes a DataFrame as CSV with a header.
 pub fn write_csv(path: &Path, df: &DataFrame) -> Result<()> {
     write_atomic_with(path, |w| {
-        CsvWriter::new(w).include_header(true).finish(&mut df.clone())?;
+        CsvWriter::new(w)
+            .include_header(true)
+            .finish(&mut df.clone())?;
         Ok(())
     })
 }
@@ -125,7 +132,10 @@ pub fn loads_remote_scripts(html: &str) -> bool {
     lower.match_indices("<script").any(|(i, _)| {
         let tag_end = lower[i..].find('>').map_or(lower.len(), |j| i + j);
         let tag = &lower[i..tag_end];
-        tag.contains("src=\"http") || tag.contains("src='http") || tag.contains("src=http") || tag.contains("src=\"//")
+        tag.contains("src=\"http")
+            || tag.contains("src='http")
+            || tag.contains("src=http")
+            || tag.contains("src=\"//")
     })
 }
 
@@ -138,11 +148,24 @@ pub fn write_experiment(dir: &Path, output: &Output) -> Result<Vec<PathBuf>> {
     write_parquet(&path(names::PARQUET), &output.data)?;
     write_csv(&path(names::CSV), &output.data)?;
     let html = figure_html(&output.figure);
-    anyhow::ensure!(!loads_remote_scripts(&html), "{}: the figure's HTML would load scripts from the network", output.name);
+    anyhow::ensure!(
+        !loads_remote_scripts(&html),
+        "{}: the figure's HTML would load scripts from the network",
+        output.name
+    );
     write_atomic(&path(names::HTML), html.as_bytes())?;
     write_json(&path(names::CONFIG), &output.config)?;
     write_json(&path(names::SUMMARY), &output.summary)?;
-    Ok([names::PARQUET, names::CSV, names::HTML, names::CONFIG, names::SUMMARY].iter().map(|n| path(n)).collect())
+    Ok([
+        names::PARQUET,
+        names::CSV,
+        names::HTML,
+        names::CONFIG,
+        names::SUMMARY,
+    ]
+    .iter()
+    .map(|n| path(n))
+    .collect())
 }
 
 #[cfg(test)]
@@ -150,14 +173,18 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("dln-report-output-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("dln-report-output-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
     }
 
     fn entries(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
         v.sort();
         v
     }
@@ -193,7 +220,12 @@ mod tests {
     fn figure_html_is_offline() {
         let html = figure_html(&Plot::new());
         assert!(!loads_remote_scripts(&html));
-        assert!(html.len() > 1_000_000, "plotly.js (4.6 MB) must be embedded inline");
-        assert!(loads_remote_scripts(r#"<script src="https://cdn.plot.ly/plotly.min.js"></script>"#));
+        assert!(
+            html.len() > 1_000_000,
+            "plotly.js (4.6 MB) must be embedded inline"
+        );
+        assert!(loads_remote_scripts(
+            r#"<script src="https://cdn.plot.ly/plotly.min.js"></script>"#
+        ));
     }
 }
