@@ -15,3 +15,8 @@ pub mod snap;
 pub mod stability;
 pub mod style;
 pub mod sweep;
+
+/// Re-exported so that notebooks (evcxr) can name the report's types — `polars::prelude::DataFrame`,
+/// `plotly::Plot` — at exactly the versions and features the report was built with.
+pub use plotly;
+pub use polars;
