@@ -378,3 +378,57 @@ fn help_exits_zero() {
         );
     }
 }
+
+#[test]
+fn static_images_without_a_browser_are_skipped_with_one_note_or_required() {
+    let dir = scratch("no-browser");
+    let empty_path = dir.join("bin");
+    std::fs::create_dir_all(&empty_path).unwrap();
+    let out_dir = dir.join("results");
+    let reproduce = |extra: &[&str]| {
+        let mut cmd = bin();
+        cmd.env("PATH", &empty_path).env_remove("BROWSER_PATH");
+        cmd.args([
+            "reproduce",
+            "--only",
+            "theorem1_alpha",
+            "--quick",
+            "--no-book",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
+        cmd.args(extra).output().unwrap()
+    };
+    // Required: fails in one line before any work.
+    let line = assert_one_line_error(
+        &reproduce(&["--require-static"]),
+        "--require-static without a browser",
+    );
+    assert!(line.contains("Chromium"), "{line}");
+    assert!(!out_dir.exists());
+    // Not required: the run succeeds and says once that static images were skipped.
+    let out = reproduce(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let notes: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("static images: skipped"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    assert!(out_dir.join("theorem1_alpha").join("figure.html").is_file());
+    assert!(!out_dir.join("theorem1_alpha").join("figure.png").exists());
+    // A BROWSER_PATH that does not exist is an error, not a silent skip.
+    let mut cmd = bin();
+    cmd.env("BROWSER_PATH", dir.join("no-such-chromium"));
+    cmd.args([
+        "reproduce",
+        "--only",
+        "theorem1_alpha",
+        "--quick",
+        "--no-book",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&cmd.output().unwrap(), "BROWSER_PATH missing");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -391,7 +391,7 @@ fn run_all(
                 .collect();
             let mut failed = Vec::new();
             let mut written = 0;
-            match static_image::render_png(browser, &jobs, &args.out) {
+            match static_image::render_png(browser, &jobs) {
                 Ok(results) => {
                     for (o, r) in outputs.iter().zip(results) {
                         match r {

@@ -52,6 +52,41 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{unique}.tmp", std::process::id()))
 }
 
+/// Removes the temporary files that a killed earlier run left in `dir` (names as [`temp_path`]
+/// makes them, of a process that no longer runs; Linux only, elsewhere nothing is removed).
+/// Returns how many were removed.
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+            continue;
+        };
+        let Some((_, tag)) = stem.rsplit_once('.') else {
+            continue;
+        };
+        let Some((pid, counter)) = tag.split_once('-') else {
+            continue;
+        };
+        let (Ok(pid), true) = (
+            pid.parse::<u32>(),
+            counter.bytes().all(|b| b.is_ascii_digit()),
+        ) else {
+            continue;
+        };
+        let gone = cfg!(target_os = "linux")
+            && pid != std::process::id()
+            && !Path::new(&format!("/proc/{pid}")).exists();
+        if gone && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 /// Writes `path` atomically with `write`, which streams into a buffered temporary file: the target
 /// is replaced only once everything was written and synced; on any error the temporary file is
 /// removed and the previous content of `path` (if any) is left untouched.
@@ -144,6 +179,7 @@ pub fn loads_remote_scripts(html: &str) -> bool {
 /// ([`static_image::render_png`]), for all experiments in one browser pass.
 pub fn write_experiment(dir: &Path, output: &Output) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    remove_stale_temps(dir);
     let path = |name: &str| dir.join(name);
     write_parquet(&path(names::PARQUET), &output.data)?;
     write_csv(&path(names::CSV), &output.data)?;
@@ -213,6 +249,32 @@ mod tests {
         assert!(format!("{err:#}").contains("interrupted"));
         assert_eq!(fs::read(&p).unwrap(), b"precious");
         assert_eq!(entries(&dir), vec!["a.txt".to_string()]);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stale_temp_files_of_dead_processes_are_removed() {
+        let dir = scratch("stale");
+        // Linux pids are below 2^22: 999999999 never runs. Our own temp files and others' files stay.
+        let keep = [
+            format!(".a.csv.{}-3.tmp", std::process::id()),
+            "data.csv".into(),
+            ".hidden".into(),
+            "x.tmp".into(),
+        ];
+        for name in keep
+            .iter()
+            .chain([&".data.csv.999999999-0.tmp".to_string()])
+        {
+            fs::write(dir.join(name), "x").unwrap();
+        }
+        let expected = if cfg!(target_os = "linux") { 1 } else { 0 };
+        assert_eq!(remove_stale_temps(&dir), expected);
+        let mut keep = keep.to_vec();
+        keep.sort();
+        if cfg!(target_os = "linux") {
+            assert_eq!(entries(&dir), keep);
+        }
         fs::remove_dir_all(&dir).unwrap();
     }
 

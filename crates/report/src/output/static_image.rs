@@ -213,23 +213,30 @@ fn timeout(jobs: usize) -> Duration {
 }
 
 /// Draws every job's figure with `browser` (one headless Chromium process) and writes each PNG
-/// atomically to its `out`. `scratch` is a directory for the temporary page and browser profile
-/// (both removed afterwards). Returns one result per job; the outer error means the browser pass
-/// itself failed.
-pub fn render_png(browser: &Path, jobs: &[Job], scratch: &Path) -> Result<Vec<Result<()>>> {
+/// atomically to its `out`. The temporary page and browser profile live in one directory under
+/// the system's temporary directory, removed afterwards. Returns one result per job; the outer
+/// error means the browser pass itself failed.
+pub fn render_png(browser: &Path, jobs: &[Job]) -> Result<Vec<Result<()>>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let tag = format!("{}-{nanos}", std::process::id());
-    let page_path = scratch.join(format!(".static-images-{tag}.html"));
-    let profile = std::env::temp_dir().join(format!("dln-report-chromium-{tag}"));
-    write_atomic(&page_path, page(jobs).as_bytes())?;
-    let result = dump_dom(browser, &page_path, &profile, timeout(jobs.len()));
-    let _ = std::fs::remove_file(&page_path);
-    let _ = std::fs::remove_dir_all(&profile);
+    let scratch = std::env::temp_dir().join(format!(
+        "dln-report-chromium-{}-{nanos}",
+        std::process::id()
+    ));
+    let page_path = scratch.join("static-images.html");
+    let result = write_atomic(&page_path, page(jobs).as_bytes()).and_then(|()| {
+        dump_dom(
+            browser,
+            &page_path,
+            &scratch.join("profile"),
+            timeout(jobs.len()),
+        )
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
     let dom = result?;
     if pre_text(&dom, "status").as_deref() != Some("done") {
         bail!("headless Chromium stopped before every figure was drawn");
