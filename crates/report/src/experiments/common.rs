@@ -264,6 +264,12 @@ pub fn panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation {
         .y_anchor(plotly::common::Anchor::Bottom)
 }
 
+/// A log axis whose tick labels are powers of ten (10⁻⁶ rather than plotly's SI "1µ") — for
+/// quantities spanning many decades, like risks and losses.
+pub fn log_axis_pow(title: &str) -> plotly::layout::Axis {
+    style::log_axis(title).exponent_format(plotly::common::ExponentFormat::Power)
+}
+
 // ---- (S)GD at fractions of γ_max: estimated_parameters, theorem2_check, uncentered, explorer ----
 
 /// The step budget of `max_epochs` passes over n samples with batch size b: ⌈n/b⌉ steps per epoch.

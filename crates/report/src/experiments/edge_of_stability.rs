@@ -224,11 +224,14 @@ fn series(df: &DataFrame, label: &str, quantity: &str, coord: Option<u64>) -> Re
     let v = common::f64_col(df, "value")?;
     let (mut xs, mut ys) = (vec![], vec![]);
     for r in 0..run.len() {
-        if run[r] == label && q[r] == quantity && (coord.is_none() || c[r] == coord) && step[r] >= 1 {
-            if let Some(y) = v[r] {
-                xs.push(step[r] as f64);
-                ys.push(y);
-            }
+        if run[r] == label
+            && q[r] == quantity
+            && (coord.is_none() || c[r] == coord)
+            && step[r] >= 1
+            && let Some(y) = v[r]
+        {
+            xs.push(step[r] as f64);
+            ys.push(y);
         }
     }
     Ok((xs, ys))
@@ -243,12 +246,10 @@ fn support_mean_series(df: &DataFrame, label: &str, quantity: &str, on: bool) ->
     let v = common::f64_col(df, "value")?;
     let mut acc: std::collections::BTreeMap<u64, (f64, usize)> = Default::default();
     for r in 0..run.len() {
-        if run[r] == label && q[r] == quantity && sup[r] == Some(on) && step[r] >= 1 {
-            if let Some(y) = v[r] {
-                let e = acc.entry(step[r]).or_insert((0.0, 0));
-                e.0 += y;
-                e.1 += 1;
-            }
+        if run[r] == label && q[r] == quantity && sup[r] == Some(on) && step[r] >= 1 && let Some(y) = v[r] {
+            let e = acc.entry(step[r]).or_insert((0.0, 0));
+            e.0 += y;
+            e.1 += 1;
         }
     }
     Ok(acc.into_iter().map(|(k, (s, c))| (k as f64, s / c as f64)).unzip())
@@ -389,19 +390,19 @@ impl Experiment for EdgeOfStability {
         ))
         .height(820)
         .x_axis(style::log_axis("iteration k").domain(&left).anchor("y"))
-        .y_axis(style::log_axis("training loss L(β<sub>k</sub>)").domain(&top).anchor("x"))
+        .y_axis(common::log_axis_pow("training loss L(β<sub>k</sub>)").domain(&top).anchor("x"))
         .x_axis2(style::log_axis("iteration k").domain(&right).anchor("y2"))
         .y_axis2(style::axis("γ · S<sub>k</sub>  (S = λ<sub>max</sub> of the Hessian)").domain(&top).anchor("x2"))
         .x_axis3(style::log_axis("iteration k").domain(&left).anchor("y3"))
         .y_axis3(style::axis("β<sub>k,i</sub>  (i in the support of β*)").domain(&bottom).anchor("x3"))
         .x_axis4(style::log_axis("iteration k").domain(&right).anchor("y4"))
-        .y_axis4(style::log_axis("Gain<sub>k</sub> = ln(α²/α<sub>k</sub>²)").domain(&bottom).anchor("x4"))
+        .y_axis4(common::log_axis_pow("Gain<sub>k</sub> = ln(α²/α<sub>k</sub>²)").domain(&bottom).anchor("x4"))
         .shapes(shapes)
         .annotations(vec![
-            panel_title("Training loss", 0.225, top[1]),
-            panel_title("Sharpness × stepsize (stable iff < 2)", 0.775, top[1]),
-            panel_title("Support coordinates of β<sub>k</sub> (β* dashed green)", 0.225, bottom[1]),
-            panel_title("Gain, mean on the support (solid) and off it (dotted)", 0.775, bottom[1]),
+            panel_title("Training loss", 0.225, top[1]).x_anchor(plotly::common::Anchor::Center),
+            panel_title("Sharpness × stepsize (stable iff < 2)", 0.775, top[1]).x_anchor(plotly::common::Anchor::Center),
+            panel_title("β<sub>k</sub> on the support (β* dashed)", 0.225, bottom[1]).x_anchor(plotly::common::Anchor::Center),
+            panel_title("Mean gain on (solid) / off (dotted) the support", 0.775, bottom[1]).x_anchor(plotly::common::Anchor::Center),
         ]);
         plot.set_layout(layout);
         Ok(plot)

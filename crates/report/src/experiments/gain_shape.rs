@@ -120,10 +120,11 @@ impl Rows {
     fn heterogeneity(&self, method: Method) -> Vec<(f64, Quartiles)> {
         let mut per_run: std::collections::BTreeMap<(u64, u64), Vec<(u64, f64)>> = Default::default();
         for r in 0..self.method.len() {
-            if self.method[r] == method && self.status[r] == Status::Converged {
-                if let Some(g) = self.gain[r] {
-                    per_run.entry((self.grid_index[r], self.dataset[r])).or_default().push((self.coordinate[r], g));
-                }
+            if self.method[r] == method
+                && self.status[r] == Status::Converged
+                && let Some(g) = self.gain[r]
+            {
+                per_run.entry((self.grid_index[r], self.dataset[r])).or_default().push((self.coordinate[r], g));
             }
         }
         let mut keys = Vec::new();
@@ -238,7 +239,7 @@ impl Experiment for GainShape {
             } else {
                 format!("{label}: γ = {ratio:.2} γ<sub>max</sub>")
             };
-            annotations.push(panel_title(&title, (domains[k][0] + domains[k][1]) / 2.0, top[1]));
+            annotations.push(panel_title(&title, (domains[k][0] + domains[k][1]) / 2.0, top[1]).x_anchor(plotly::common::Anchor::Center));
             let x_axis = Axis::new().title("coordinate i").domain(&domains[k]).anchor(&yr).zero_line(false);
             let y_axis = Axis::new().title(if k == 0 { "Gain<sub>γ</sub>(i)" } else { "" }).domain(&top).anchor(&xr);
             layout = match k {
@@ -254,7 +255,7 @@ impl Experiment for GainShape {
             let name = format!("{} heterogeneity", method.as_str());
             plot.add_traces(band_traces(&name, method.color(), &x, &q, "x4", "y4", true, "γ/γ<sub>max</sub> = %{x:.3g}<br>median CV %{y:.3g}"));
         }
-        annotations.push(panel_title("Heterogeneity index: coefficient of variation of Gain<sub>γ</sub> across coordinates", 0.5, bottom[1]));
+        annotations.push(panel_title("Heterogeneity index: coefficient of variation of Gain<sub>γ</sub> across coordinates", 0.5, bottom[1]).x_anchor(plotly::common::Anchor::Center));
         layout = layout
             .x_axis4(style::log_axis("stepsize γ / γ<sub>max</sub>").domain(&[0.0, 1.0]).anchor("y4"))
             .y_axis4(style::axis("std<sub>i</sub> Gain / mean<sub>i</sub> Gain").domain(&bottom).anchor("x4"))

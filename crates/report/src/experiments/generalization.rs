@@ -455,7 +455,7 @@ impl Experiment for Generalization {
             cfg.n, cfg.d, cfg.s, cfg.alpha, cfg.datasets
         ))
         .x_axis(style::log_axis("stepsize γ / γ<sub>max</sub>  (γ<sub>max</sub>: largest convergent stepsize, per dataset and method)"))
-        .y_axis(style::log_axis("test risk  ½‖β<sub>∞</sub> − β*‖²  (median, IQR band)"))
+        .y_axis(common::log_axis_pow("test risk  ½‖β<sub>∞</sub> − β*‖²  (median, IQR band)"))
         .shapes(vec![vline(1.0, "x", "y", style::FLOW)])
         .annotations(vec![vline_label(
             0.0,
