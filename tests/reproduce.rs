@@ -5,7 +5,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use dln_report::cli::{ReproduceArgs, reproduce};
 use dln_report::experiments::{ALL, Options};
@@ -33,18 +32,6 @@ fn args(out: &Path, threads: usize) -> ReproduceArgs {
     }
 }
 
-/// Every experiment reproduced (quick) once with 1 and once with 2 threads; shared by the tests.
-fn reproduced() -> &'static (PathBuf, PathBuf) {
-    static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    DIRS.get_or_init(|| {
-        let root = scratch("threads");
-        let (one, two) = (root.join("one"), root.join("two"));
-        reproduce(&args(&one, 1)).unwrap_or_else(|e| panic!("reproduce with 1 thread: {e:#}"));
-        reproduce(&args(&two, 2)).unwrap_or_else(|e| panic!("reproduce with 2 threads: {e:#}"));
-        (one, two)
-    })
-}
-
 /// Every file below `dir` (relative paths, sorted).
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -63,9 +50,16 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every experiment reproduced (quick) once with 1 and once with 2 threads: the outputs are
+/// bitwise identical, and each experiment wrote exactly its documented files (one test, so the
+/// ~150 MB of outputs are removed at its end).
 #[test]
-fn outputs_are_bitwise_identical_with_one_and_two_threads() {
-    let (one, two) = reproduced();
+fn every_experiment_reproduces_bitwise_with_one_and_two_threads() {
+    let root = scratch("threads");
+    let (one, two) = (root.join("one"), root.join("two"));
+    reproduce(&args(&one, 1)).unwrap_or_else(|e| panic!("reproduce with 1 thread: {e:#}"));
+    reproduce(&args(&two, 2)).unwrap_or_else(|e| panic!("reproduce with 2 threads: {e:#}"));
+
     for e in ALL {
         for name in [
             names::PARQUET,
@@ -79,11 +73,7 @@ fn outputs_are_bitwise_identical_with_one_and_two_threads() {
             assert!(a == b, "{}/{name} differs between 1 and 2 threads", e.name);
         }
     }
-}
 
-#[test]
-fn every_experiment_writes_its_files_and_nothing_else() {
-    let (one, _) = reproduced();
     let mut expected: Vec<PathBuf> = vec![PathBuf::from("timings.json")];
     for e in ALL {
         for name in [
@@ -98,7 +88,7 @@ fn every_experiment_writes_its_files_and_nothing_else() {
     }
     expected.sort();
     assert_eq!(
-        files(one),
+        files(&one),
         expected,
         "exactly the documented files, no temporary file left behind"
     );
@@ -147,6 +137,7 @@ fn every_experiment_writes_its_files_and_nothing_else() {
         .collect();
     assert_eq!(timed, ALL.iter().map(|e| e.name).collect::<Vec<_>>());
     assert_eq!(timings["threads"], 1);
+    fs::remove_dir_all(&root).unwrap();
 }
 
 #[test]
