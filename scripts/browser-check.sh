@@ -89,13 +89,22 @@ for chapter in "${chapters[@]}"; do
     first=$(grep -o 'id="figure-[a-z0-9_]*"' "$page" | head -1 | sed 's/id="\(.*\)"/\1/')
     for theme in $THEMES; do
         variant="$OUT/site/${chapter%.html}.$theme.html"
-        sed "s|<head>|<head><script>try { localStorage.setItem('mdbook-theme', '$theme'); } catch (e) {}</script>|" "$page" > "$variant"
+        # Two views: the top of the chapter (text and math) and its first figure. Headless Chromium
+        # paints only the first screenful, so the figure view drops what precedes the figure instead
+        # of scrolling to it.
+        inject_theme="s|<head>|<head><script>try { localStorage.setItem('mdbook-theme', '$theme'); } catch (e) {}</script>|"
+        sed -e "$inject_theme" "$page" > "$variant"
+        sed -e "$inject_theme" \
+            -e "s|</body>|<script>window.addEventListener('load', () => { const f = document.getElementById('$first'); while (f.previousElementSibling) f.previousElementSibling.remove(); });</script></body>|" \
+            "$page" > "${variant%.html}.figure.html"
         url="file://$(realpath "$variant")"
         dom="$OUT/${chapter%.html}.$theme.dom.html"
         png="$OUT/${chapter%.html}.$theme.png"
+        figpng="$OUT/${chapter%.html}.$theme.figure.png"
         flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --virtual-time-budget=8000)
         timeout 120 chromium "${flags[@]}" --dump-dom "$url" > "$dom" 2>/dev/null || true
-        timeout 120 chromium "${flags[@]}" --window-size=1280,1400 --screenshot="$png" "$url#${first}" >/dev/null 2>&1 || true
+        timeout 120 chromium "${flags[@]}" --window-size=1280,1200 --screenshot="$png" "$url" >/dev/null 2>&1 || true
+        timeout 120 chromium "${flags[@]}" --window-size=1280,1200 --screenshot="$figpng" "file://$(realpath "${variant%.html}.figure.html")" >/dev/null 2>&1 || true
 
         katex=$(grep -o 'class="katex"' "$dom" | wc -l)
         mathml=$(grep -o '<math' "$dom" | wc -l)
@@ -105,21 +114,25 @@ for chapter in "${chapters[@]}"; do
         problems=()
         [ "$katex" -gt 0 ] && [ "$mathml" -gt 0 ] || problems+=("no rendered math (katex=$katex, mathml=$mathml)")
         # plotly draws two .main-svg layers per figure.
-        [ "$svgs" -ge "$figures" ] && [ "$figures" -gt 0 ] || problems+=("$figures figure(s) but $svgs plotly SVG layer(s)")
+        [ "$svgs" -ge $((2 * figures)) ] && [ "$figures" -gt 0 ] || problems+=("$figures figure(s) but $svgs plotly SVG layer(s)")
         [ "$traces" -gt 0 ] || problems+=("no plotted trace")
         [ "$applied" -gt 0 ] || problems+=("theme $theme not applied")
         grep -q 'plotly.js did not load' "$dom" && problems+=("plotly.js did not load")
-        if [ -s "$png" ]; then
-            read -r colours drawn < <(png_stats "$png")
-            python3 -c "import sys; sys.exit(0 if $colours >= 32 and $drawn >= 0.02 else 1)" \
-                || problems+=("blank-looking screenshot ($colours colours, $drawn non-background)")
-        else
-            problems+=("no screenshot"); colours=0; drawn=0
-        fi
+        stats=""
+        for shot in "$png" "$figpng"; do
+            if [ -s "$shot" ]; then
+                read -r colours drawn < <(png_stats "$shot")
+                stats="$stats $colours colours/$drawn drawn;"
+                python3 -c "import sys; sys.exit(0 if $colours >= 32 and $drawn >= 0.02 else 1)" \
+                    || problems+=("blank-looking screenshot $shot ($colours colours, $drawn non-background)")
+            else
+                problems+=("no screenshot $shot")
+            fi
+        done
         if [ "${#problems[@]}" -eq 0 ]; then
-            echo "ok   $chapter [$theme]: $katex formulas, $figures figure(s) drawn ($svgs svg layers), screenshot $colours colours / $drawn drawn -> $png"
+            echo "ok   $chapter [$theme]: $katex formulas, $figures figure(s) drawn ($svgs svg layers), screenshots:$stats $png, $figpng"
         else
-            echo "FAIL $chapter [$theme]: $(IFS='; '; echo "${problems[*]}") ($dom, $png)"
+            echo "FAIL $chapter [$theme]: $(IFS='; '; echo "${problems[*]}") ($dom)"
             fail=1
         fi
     done
