@@ -293,9 +293,12 @@ pub fn template(n: usize, batch: usize, max_epochs: u64, tol: f64, seed: u64) ->
 }
 
 /// γ_max of `template` (largest constant stepsize converging within its budget, to relative
-/// precision `rel_tol`), bisected from [`bisection_start`] by [`crate::stability::gamma_max`].
+/// precision `rel_tol`), bisected by [`crate::stability::gamma_max`] from b · [`bisection_start`]
+/// (b = the template's batch size: the classical b / mean‖x_i‖² scale of mini-batch SGD; for GD
+/// this starts near 1/λ_max instead of at a stepsize too small to converge within a tight budget).
 pub fn gamma_max_of(problem: &Problem, alpha: ndarray::ArrayView1<f64>, template: &dln::Sgd, rel_tol: f64) -> Result<f64> {
-    crate::stability::gamma_max(problem, alpha, template, bisection_start(problem), rel_tol)
+    let start = template.batch as f64 * bisection_start(problem);
+    crate::stability::gamma_max(problem, alpha, template, start, rel_tol)
 }
 
 /// Runs `template` at the constant stepsize γ.
@@ -320,6 +323,12 @@ pub fn recovers_support(beta: ndarray::ArrayView1<f64>, beta_star: ndarray::Arra
     let mut order: Vec<usize> = (0..beta.len()).collect();
     order.sort_by(|&i, &j| beta[j].abs().total_cmp(&beta[i].abs()).then(i.cmp(&j)));
     order[..s].iter().all(|&i| beta_star[i] != 0.0)
+}
+
+/// [`panel_title`] anchored at its centre (plotly's default `xanchor: auto` left-aligns text placed
+/// left of x = 1/3 and right-aligns it right of 2/3, which shifts side-by-side panel titles).
+pub fn centered_panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation {
+    panel_title(text, x_center, y_top).x_anchor(plotly::common::Anchor::Center)
 }
 
 #[cfg(test)]
