@@ -141,6 +141,7 @@ impl Setup {
         })
     }
 
+    // ANCHOR: fit
     /// GD and SGD at γ = fraction · γ_max (each its own), run in parallel.
     pub fn fit(&self, fraction: f64) -> Result<Vec<Estimate>> {
         let jobs: Vec<usize> = vec![0, 1];
@@ -167,6 +168,7 @@ impl Setup {
         .into_iter()
         .collect()
     }
+    // ANCHOR_END: fit
 }
 
 /// One estimate of β (a run, or gradient flow's exact limit), per coordinate.

@@ -91,6 +91,7 @@ impl Config {
 /// The α profiles compared.
 const SHAPES: [&str; 3] = ["uniform", "support ×ratio", "support ÷ratio"];
 
+// ANCHOR: profile
 /// The α vector of `shape` at scale `alpha`.
 fn profile(shape: &str, alpha: f64, ratio: f64, support: &[bool]) -> Array1<f64> {
     support
@@ -102,6 +103,7 @@ fn profile(shape: &str, alpha: f64, ratio: f64, support: &[bool]) -> Array1<f64>
         })
         .collect()
 }
+// ANCHOR_END: profile
 
 /// Colours of the two limits in the first panel (distinct from the shapes' colours).
 const RICH: &str = "#ff7f0e";

@@ -198,6 +198,7 @@ impl Experiment for Theorem2Check {
         let rows: Vec<Row> = sweep::par_map(&grid, |&(i, fraction)| -> Result<Row> {
             let b = cfg.batches[i];
             let gamma = fraction * gamma_max[i];
+            // ANCHOR: compare
             let run = run_at(&problem, alpha.view(), &template(cfg.n, b, cfg.max_epochs, cfg.tol, sampler), gamma)?;
             let usable = run.status != Status::Diverged && run.effective.is_finite() && run.beta.iter().all(|v| v.is_finite());
             let (mut e2, mut e0, mut egf, mut res) = (None, None, None, None);
@@ -209,6 +210,7 @@ impl Experiment for Theorem2Check {
                 egf = finite(l2_distance(run.beta.view(), gf.view()));
                 res = finite(pred.residual);
             }
+            // ANCHOR_END: compare
             Ok(Row {
                 batch: b as u64,
                 method: method(b, cfg.n),

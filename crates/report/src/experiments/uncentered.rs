@@ -139,10 +139,12 @@ struct Row {
     gain: Vec<Option<f64>>,
 }
 
+// ANCHOR: problem
 fn problem(cfg: &Config, case: usize, dataset: u64) -> Result<Problem> {
     let mean = if case == 0 { 0.0 } else { cfg.mean };
     Ok(DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, mean, seed: cfg.seed + dataset, ..DataConfig::default() }.generate()?)
 }
+// ANCHOR_END: problem
 
 fn run_job(cfg: &Config, job: &Job) -> Result<Vec<Row>> {
     let p = problem(cfg, job.case, job.dataset)?;
