@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use dln_report::experiments::{find, Options, Output};
+use dln_report::experiments::{Options, Output, find};
 use dln_tests::{run_named, snapshot_summary};
 use polars::prelude::DataFrame;
 use serde_json::Value;
@@ -157,7 +157,8 @@ fn gain_shape() {
     // The heterogeneity computed here from the per-coordinate frame matches the summary's median at
     // the first stepsize (independent recomputation).
     let df = &output.data;
-    let (m, st, gi, ds, g) = (strs(df, "method"), strs(df, "status"), u64s(df, "grid_index"), u64s(df, "dataset"), f64s(df, "gain"));
+    let (m, st, gi, ds, g) =
+        (strs(df, "method"), strs(df, "status"), u64s(df, "grid_index"), u64s(df, "dataset"), f64s(df, "gain"));
     let mut runs: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     for i in 0..df.height() {
         if m[i] == "GD" && st[i] == "converged" && gi[i] == 0 {
@@ -198,8 +199,10 @@ fn edge_of_stability() {
 /// Bad configurations give one-line errors before anything runs; unknown fields are rejected.
 #[test]
 fn invalid_configurations_are_one_line_errors() {
-    use dln_report::experiments::{edge_of_stability as eos, gain_scale as gsc, gain_shape as gsh, generalization as gz};
     use dln_report::experiments::Experiment;
+    use dln_report::experiments::{
+        edge_of_stability as eos, gain_scale as gsc, gain_shape as gsh, generalization as gz,
+    };
     let sweep = gz::Config::default();
     let errors = [
         gz::Generalization::run(&gz::Config { grid_lo: 2.0, ..sweep.clone() }).err(),

@@ -1,6 +1,6 @@
 //! γ_max: the largest constant stepsize at which (S)GD converges, found by bisection.
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use dln::{Problem, Schedule, Sgd, Status};
 use ndarray::ArrayView1;
 

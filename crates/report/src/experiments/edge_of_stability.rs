@@ -10,20 +10,20 @@
 //! support coordinates of β_k against β*; and the gain Gain_k = ln(α²/α_k²) averaged on and off the
 //! support. At the edge of stability the loss oscillates, γ·S_k hovers at 2 and the gain grows
 //! until the iterates reach a minimum flat enough to converge — the gain, hence ln(1/α∞), becomes
-//! arbitrarily large (Even et al. 2023, Section "Edge of stability"). Book chapter "Edge of stability".
+//! arbitrarily large (Even et al. 2023, Section "Edge of stability"). Book: chapter "Edge of stability" (`book/src/07-edge-of-stability.md`).
 
-use anyhow::{bail, Result};
-use dln::{uniform_alpha, DataConfig, Problem, Record, Run, Schedule, Sgd, Snapshot, Status};
+use anyhow::{Result, bail};
+use dln::{DataConfig, Problem, Record, Run, Schedule, Sgd, Snapshot, Status, uniform_alpha};
 use ndarray::ArrayView2;
 use plotly::common::{DashType, Line, Mode};
 use plotly::{Plot, Scatter};
 use polars::df;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::common::{self, finite, hline, panel_title};
 use super::Experiment;
+use super::common::{self, finite, hline, panel_title};
 use crate::snap::round_sig;
 use crate::stability::gamma_max;
 use crate::style;
@@ -200,7 +200,17 @@ impl Rows {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, label: &'static str, run: &Run, gamma: f64, gm: f64, step: u64, q: &'static str, coord: Option<(u64, bool)>, value: f64) {
+    fn push(
+        &mut self,
+        label: &'static str,
+        run: &Run,
+        gamma: f64,
+        gm: f64,
+        step: u64,
+        q: &'static str,
+        coord: Option<(u64, bool)>,
+        value: f64,
+    ) {
         self.run.push(label);
         self.gamma.push(gamma);
         self.ratio.push(gamma / gm);
@@ -246,7 +256,12 @@ fn support_mean_series(df: &DataFrame, label: &str, quantity: &str, on: bool) ->
     let v = common::f64_col(df, "value")?;
     let mut acc: std::collections::BTreeMap<u64, (f64, usize)> = Default::default();
     for r in 0..run.len() {
-        if run[r] == label && q[r] == quantity && sup[r] == Some(on) && step[r] >= 1 && let Some(y) = v[r] {
+        if run[r] == label
+            && q[r] == quantity
+            && sup[r] == Some(on)
+            && step[r] >= 1
+            && let Some(y) = v[r]
+        {
             let e = acc.entry(step[r]).or_insert((0.0, 0));
             e.0 += y;
             e.1 += 1;
@@ -269,7 +284,8 @@ fn r3(x: f64) -> Option<f64> {
 
 impl Experiment for EdgeOfStability {
     const NAME: &'static str = "edge_of_stability";
-    const ABOUT: &'static str = "GD at a small stepsize vs just below γ_max: oscillating loss, sharpness at 2/γ, a huge gain";
+    const ABOUT: &'static str =
+        "GD at a small stepsize vs just below γ_max: oscillating loss, sharpness at 2/γ, a huge gain";
     type Config = Config;
 
     fn quick() -> Config {
@@ -282,10 +298,12 @@ impl Experiment for EdgeOfStability {
     /// `coordinate, on_support` (null for scalars), `value`.
     fn run(cfg: &Config) -> Result<DataFrame> {
         cfg.validate()?;
-        let problem: Problem = DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
+        let problem: Problem =
+            DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
         let alpha = uniform_alpha(cfg.alpha, cfg.d);
         let template = Sgd::gd(1.0, cfg.n).with_budget(cfg.max_steps, cfg.tol);
-        let gm = gamma_max(&problem, alpha.view(), &template, common::bisection_start(&problem), cfg.bisection_rel_tol)?;
+        let gm =
+            gamma_max(&problem, alpha.view(), &template, common::bisection_start(&problem), cfg.bisection_rel_tol)?;
         let gammas = [cfg.small_fraction * gm, cfg.edge_fraction * gm];
         let record = Record::LogSpaced(cfg.points_per_decade);
         let runs: Vec<Run> = par_map(&gammas, |&g| {
@@ -303,7 +321,16 @@ impl Experiment for EdgeOfStability {
             for snap in &run.history {
                 let w = weight_norms(snap, cfg.alpha);
                 rows.push(label, run, gamma, gm, snap.step, "train_loss", None, snap.train_loss);
-                rows.push(label, run, gamma, gm, snap.step, "gamma_sharpness", None, gamma * sharpness(problem.x.view(), &w));
+                rows.push(
+                    label,
+                    run,
+                    gamma,
+                    gm,
+                    snap.step,
+                    "gamma_sharpness",
+                    None,
+                    gamma * sharpness(problem.x.view(), &w),
+                );
                 for (j, on) in support.iter().enumerate() {
                     let c = Some((j as u64, *on));
                     rows.push(label, run, gamma, gm, snap.step, "beta", c, snap.beta[j]);
@@ -337,17 +364,18 @@ impl Experiment for EdgeOfStability {
             .iter()
             .map(|l| Ok(format!("GD, γ = {:.2} γ<sub>max</sub>", run_value(df, l, "gamma_over_gamma_max")?)))
             .collect::<Result<_>>()?;
-        let line = |x: Vec<f64>, y: Vec<f64>, name: &str, color: &str, axes: (&str, &str), legend: bool, hover: &str| {
-            Scatter::new(x, y)
-                .name(name)
-                .mode(Mode::Lines)
-                .line(Line::new().color(color.to_owned()).width(1.8))
-                .legend_group(name)
-                .show_legend(legend)
-                .hover_template(format!("{name}<br>k = %{{x}}<br>{hover}<extra></extra>"))
-                .x_axis(axes.0)
-                .y_axis(axes.1)
-        };
+        let line =
+            |x: Vec<f64>, y: Vec<f64>, name: &str, color: &str, axes: (&str, &str), legend: bool, hover: &str| {
+                Scatter::new(x, y)
+                    .name(name)
+                    .mode(Mode::Lines)
+                    .line(Line::new().color(color.to_owned()).width(1.8))
+                    .legend_group(name)
+                    .show_legend(legend)
+                    .hover_template(format!("{name}<br>k = %{{x}}<br>{hover}<extra></extra>"))
+                    .x_axis(axes.0)
+                    .y_axis(axes.1)
+            };
         for (r, label) in RUNS.iter().enumerate() {
             let (x, y) = series(df, label, "train_loss", None)?;
             plot.add_trace(line(x, y, &names[r], colors[r], ("x", "y"), true, "L(β<sub>k</sub>) = %{y:.3e}"));
@@ -355,7 +383,15 @@ impl Experiment for EdgeOfStability {
             plot.add_trace(line(x, y, &names[r], colors[r], ("x2", "y2"), false, "γ·S<sub>k</sub> = %{y:.4g}"));
             for c in 0..cfg.s.min(cfg.d) as u64 {
                 let (x, y) = series(df, label, "beta", Some(c))?;
-                plot.add_trace(line(x, y, &names[r], colors[r], ("x3", "y3"), false, &format!("β<sub>{c}</sub> = %{{y:.4g}}")));
+                plot.add_trace(line(
+                    x,
+                    y,
+                    &names[r],
+                    colors[r],
+                    ("x3", "y3"),
+                    false,
+                    &format!("β<sub>{c}</sub> = %{{y:.4g}}"),
+                ));
             }
             for (on, dash) in [(true, DashType::Solid), (false, DashType::Dot)] {
                 let (x, y) = support_mean_series(df, label, "gain", on)?;
@@ -400,9 +436,12 @@ impl Experiment for EdgeOfStability {
         .shapes(shapes)
         .annotations(vec![
             panel_title("Training loss", 0.225, top[1]).x_anchor(plotly::common::Anchor::Center),
-            panel_title("Sharpness × stepsize (stable iff < 2)", 0.775, top[1]).x_anchor(plotly::common::Anchor::Center),
-            panel_title("β<sub>k</sub> on the support (β* dashed)", 0.225, bottom[1]).x_anchor(plotly::common::Anchor::Center),
-            panel_title("Mean gain on (solid) / off (dotted) the support", 0.775, bottom[1]).x_anchor(plotly::common::Anchor::Center),
+            panel_title("Sharpness × stepsize (stable iff < 2)", 0.775, top[1])
+                .x_anchor(plotly::common::Anchor::Center),
+            panel_title("β<sub>k</sub> on the support (β* dashed)", 0.225, bottom[1])
+                .x_anchor(plotly::common::Anchor::Center),
+            panel_title("Mean gain on (solid) / off (dotted) the support", 0.775, bottom[1])
+                .x_anchor(plotly::common::Anchor::Center),
         ]);
         plot.set_layout(layout);
         Ok(plot)

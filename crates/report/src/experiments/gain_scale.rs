@@ -6,19 +6,19 @@
 //! panel: ‖Gain_γ‖₁ against the batch size b ∈ `batches` at one stepsize per dataset,
 //! γ = `batch_gamma_fraction` · γ_max(SGD, b = `sweep.batch`) of that dataset (b = n is GD). Expected
 //! (slides, "Scale"): the larger the stepsize, the larger the gain; the larger the batch, the smaller
-//! the gain (≈ linear in γ, ≈ 1/b). Book chapter "The gain: scale".
+//! the gain (≈ linear in γ, ≈ 1/b). Book: chapter "The gain's scale" (`book/src/05-gain-scale.md`).
 
-use anyhow::{bail, Result};
-use dln::{uniform_alpha, Problem, Schedule, Sgd};
-use plotly::layout::{Axis, AxisType};
+use anyhow::{Result, bail};
+use dln::{Problem, Schedule, Sgd, uniform_alpha};
 use plotly::Plot;
+use plotly::layout::{Axis, AxisType};
 use polars::prelude::{ChunkCompareEq, Column, DataFrame};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::common::{self, band_traces, finite, group_by, quartiles, vline, vline_label, Method, Quartiles};
-use super::generalization::{self, r4, stats_json, SweepRows, SweepRun};
 use super::Experiment;
+use super::common::{self, Method, Quartiles, band_traces, finite, group_by, quartiles, vline, vline_label};
+use super::generalization::{self, SweepRows, SweepRun, r4, stats_json};
 use crate::style;
 use crate::sweep::par_map;
 
@@ -135,7 +135,8 @@ fn stepsize_part(df: &DataFrame) -> Result<DataFrame> {
 
 impl Experiment for GainScale {
     const NAME: &'static str = "gain_scale";
-    const ABOUT: &'static str = "‖Gain_γ‖₁ grows with the stepsize γ and falls with the batch size b (GD and SGD, same runs as generalization)";
+    const ABOUT: &'static str =
+        "‖Gain_γ‖₁ grows with the stepsize γ and falls with the batch size b (GD and SGD, same runs as generalization)";
     type Config = Config;
 
     fn quick() -> Config {
@@ -170,7 +171,16 @@ impl Experiment for GainScale {
                 Method::Gd => "GD".to_owned(),
                 Method::Sgd => format!("SGD (b = {})", cfg.sweep.batch),
             };
-            plot.add_traces(band_traces(&name, method.color(), &x, &q, "x", "y", true, "γ/γ<sub>max</sub> = %{x:.3g}<br>median ‖Gain‖₁ %{y:.3g}"));
+            plot.add_traces(band_traces(
+                &name,
+                method.color(),
+                &x,
+                &q,
+                "x",
+                "y",
+                true,
+                "γ/γ<sub>max</sub> = %{x:.3g}<br>median ‖Gain‖₁ %{y:.3g}",
+            ));
         }
         let by_batch = batch_stats(df)?;
         let x: Vec<f64> = by_batch.iter().map(|(b, _)| *b as f64).collect();
@@ -195,7 +205,10 @@ impl Experiment for GainScale {
         .y_axis(style::log_axis("‖Gain<sub>γ</sub>‖₁"))
         .x_axis2(
             Axis::new()
-                .title(format!("batch size b  (γ = {} · γ<sub>max</sub> of SGD b = {})", cfg.batch_gamma_fraction, cfg.sweep.batch))
+                .title(format!(
+                    "batch size b  (γ = {} · γ<sub>max</sub> of SGD b = {})",
+                    cfg.batch_gamma_fraction, cfg.sweep.batch
+                ))
                 .type_(AxisType::Log)
                 .tick_values(ticks)
                 .domain(&[0.56, 1.0])

@@ -10,9 +10,9 @@
 //! GD at γ = γ_max (edge of stability). Bottom: the heterogeneity index — the coefficient of
 //! variation std/mean of Gain_γ across coordinates — against γ/γ_max. All runs are those of
 //! `generalization` ([`super::generalization::sweep`]); profiles use the grid point nearest to
-//! `profile_at`. Book chapter "The gain: shape".
+//! `profile_at`. Book: chapter "The gain's shape" (`book/src/06-gain-shape.md`).
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use dln::Status;
 use plotly::common::{ErrorData, ErrorType, Marker};
 use plotly::layout::{Axis, Shape, ShapeLine, ShapeType};
@@ -20,11 +20,13 @@ use plotly::{Bar, Plot};
 use polars::df;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::common::{self, band_traces, coefficient_of_variation, finite, group_by, panel_title, quartiles, Method, Quartiles};
-use super::generalization::{self, r4, stats_json};
 use super::Experiment;
+use super::common::{
+    self, Method, Quartiles, band_traces, coefficient_of_variation, finite, group_by, panel_title, quartiles,
+};
+use super::generalization::{self, r4, stats_json};
 use crate::style;
 
 /// The experiment.
@@ -214,7 +216,14 @@ impl Experiment for GainShape {
             let bar = Bar::new(x, med)
                 .name(label)
                 .marker(Marker::new().color(color.to_owned()))
-                .error_y(ErrorData::new(ErrorType::Data).array(plus).array_minus(minus).color("#444444").thickness(1.0).width(2))
+                .error_y(
+                    ErrorData::new(ErrorType::Data)
+                        .array(plus)
+                        .array_minus(minus)
+                        .color("#444444")
+                        .thickness(1.0)
+                        .width(2),
+                )
                 .hover_template(format!("{label}<br>coordinate %{{x}}<br>median gain %{{y:.3g}}<extra></extra>"))
                 .x_axis(if k == 0 { "x".to_owned() } else { xa.clone() })
                 .y_axis(if k == 0 { "y".to_owned() } else { ya.clone() });
@@ -239,7 +248,10 @@ impl Experiment for GainShape {
             } else {
                 format!("{label}: γ = {ratio:.2} γ<sub>max</sub>")
             };
-            annotations.push(panel_title(&title, (domains[k][0] + domains[k][1]) / 2.0, top[1]).x_anchor(plotly::common::Anchor::Center));
+            annotations.push(
+                panel_title(&title, (domains[k][0] + domains[k][1]) / 2.0, top[1])
+                    .x_anchor(plotly::common::Anchor::Center),
+            );
             let x_axis = Axis::new().title("coordinate i").domain(&domains[k]).anchor(&yr).zero_line(false);
             let y_axis = Axis::new().title(if k == 0 { "Gain<sub>γ</sub>(i)" } else { "" }).domain(&top).anchor(&xr);
             layout = match k {
@@ -253,9 +265,25 @@ impl Experiment for GainShape {
             let x: Vec<f64> = stats.iter().map(|s| s.0).collect();
             let q: Vec<Quartiles> = stats.iter().map(|s| s.1).collect();
             let name = format!("{} heterogeneity", method.as_str());
-            plot.add_traces(band_traces(&name, method.color(), &x, &q, "x4", "y4", true, "γ/γ<sub>max</sub> = %{x:.3g}<br>median CV %{y:.3g}"));
+            plot.add_traces(band_traces(
+                &name,
+                method.color(),
+                &x,
+                &q,
+                "x4",
+                "y4",
+                true,
+                "γ/γ<sub>max</sub> = %{x:.3g}<br>median CV %{y:.3g}",
+            ));
         }
-        annotations.push(panel_title("Heterogeneity index: coefficient of variation of Gain<sub>γ</sub> across coordinates", 0.5, bottom[1]).x_anchor(plotly::common::Anchor::Center));
+        annotations.push(
+            panel_title(
+                "Heterogeneity index: coefficient of variation of Gain<sub>γ</sub> across coordinates",
+                0.5,
+                bottom[1],
+            )
+            .x_anchor(plotly::common::Anchor::Center),
+        );
         layout = layout
             .x_axis4(style::log_axis("stepsize γ / γ<sub>max</sub>").domain(&[0.0, 1.0]).anchor("y4"))
             .y_axis4(style::axis("std<sub>i</sub> Gain / mean<sub>i</sub> Gain").domain(&bottom).anchor("x4"))

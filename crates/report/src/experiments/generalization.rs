@@ -15,21 +15,21 @@
 //! The figure shows the exact test risk ½‖β∞ − β*‖² (x ~ N(0, I)) of the converged runs against
 //! γ/γ_max: median over datasets and interquartile band. Expected (Theorem 2): SGD's risk falls as γ
 //! grows (its gain is spread over every coordinate: a smaller effective α∞, closer to ℓ1), GD's
-//! rises (its gain concentrates on the support of β*). Book chapter "Generalization: GD vs SGD".
+//! rises (its gain concentrates on the support of β*). Book: chapter "Why macroscopic stepsizes?" (`book/src/01-why.md`).
 //!
 //! The stepsize sweep [`sweep`] is shared by `gain_scale` (‖Gain‖₁ vs γ) and `gain_shape`
 //! (per-coordinate gain, heterogeneity vs γ): the three figures show the same runs.
 
-use anyhow::{bail, Result};
-use dln::{uniform_alpha, DataConfig, Problem, Schedule, Sgd, Status};
+use anyhow::{Result, bail};
+use dln::{DataConfig, Problem, Schedule, Sgd, Status, uniform_alpha};
 use plotly::Plot;
 use polars::df;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::common::{self, band_traces, finite, group_by, quartiles, vline, vline_label, Method, Quartiles};
 use super::Experiment;
+use super::common::{self, Method, Quartiles, band_traces, finite, group_by, quartiles, vline, vline_label};
 use crate::snap::round_sig;
 use crate::stability::gamma_max;
 use crate::style;
@@ -163,7 +163,9 @@ impl Config {
     pub fn template(&self, method: Method, i: usize) -> Sgd {
         match method {
             Method::Gd => Sgd::gd(1.0, self.n).with_budget(self.gd_max_steps, self.tol),
-            Method::Sgd => Sgd::sgd(1.0, self.batch).with_budget(self.sgd_max_steps, self.tol).with_seed(self.data_seed(i)),
+            Method::Sgd => {
+                Sgd::sgd(1.0, self.batch).with_budget(self.sgd_max_steps, self.tol).with_seed(self.data_seed(i))
+            }
         }
     }
 
@@ -255,8 +257,7 @@ pub fn sweep(cfg: &Config) -> Result<Vec<SweepRun>> {
     let maxes = gamma_maxes(cfg, &problems)?;
     let ratios = cfg.ratios();
     let alpha = uniform_alpha(cfg.alpha, cfg.d);
-    let tasks: Vec<(GammaMax, usize)> =
-        maxes.iter().flat_map(|gm| (0..ratios.len()).map(move |j| (*gm, j))).collect();
+    let tasks: Vec<(GammaMax, usize)> = maxes.iter().flat_map(|gm| (0..ratios.len()).map(move |j| (*gm, j))).collect();
     par_map(&tasks, |&(gm, j)| {
         let problem = &problems[gm.dataset];
         let template = cfg.template(gm.method, gm.dataset);
@@ -357,11 +358,7 @@ impl SweepRows {
         for (k, r) in keys.iter().zip(&self.ratio) {
             ratio_of.entry(*k).or_insert(*r);
         }
-        groups
-            .into_iter()
-            .filter(|((m, _), _)| *m == method)
-            .map(|(k, v)| (ratio_of[&k], quartiles(&v)))
-            .collect()
+        groups.into_iter().filter(|((m, _), _)| *m == method).map(|(k, v)| (ratio_of[&k], quartiles(&v))).collect()
     }
 
     /// γ_max of `method` on each dataset (in dataset order).
@@ -377,7 +374,8 @@ impl SweepRows {
 
     /// Number of runs of `method` per status.
     pub fn status_counts(&self, method: Method) -> Value {
-        let count = |st: Status| self.method.iter().zip(&self.status).filter(|(m, s)| **m == method && **s == st).count();
+        let count =
+            |st: Status| self.method.iter().zip(&self.status).filter(|(m, s)| **m == method && **s == st).count();
         json!({
             "converged": count(Status::Converged),
             "max_steps": count(Status::MaxSteps),
@@ -424,7 +422,8 @@ pub fn gamma_max_json(rows: &SweepRows, method: Method) -> Value {
 
 impl Experiment for Generalization {
     const NAME: &'static str = "generalization";
-    const ABOUT: &'static str = "Test risk at convergence vs stepsize γ/γ_max for GD and SGD (b = 1): SGD's falls, GD's rises (slides Fig. 1)";
+    const ABOUT: &'static str =
+        "Test risk at convergence vs stepsize γ/γ_max for GD and SGD (b = 1): SGD's falls, GD's rises (slides Fig. 1)";
     type Config = Config;
 
     fn quick() -> Config {
@@ -447,24 +446,37 @@ impl Experiment for Generalization {
                 Method::Gd => "GD".to_owned(),
                 Method::Sgd => format!("SGD (b = {})", cfg.batch),
             };
-            plot.add_traces(band_traces(&name, method.color(), &x, &q, "x", "y", true, "γ/γ<sub>max</sub> = %{x:.3g}<br>median risk %{y:.3e}"));
+            plot.add_traces(band_traces(
+                &name,
+                method.color(),
+                &x,
+                &q,
+                "x",
+                "y",
+                true,
+                "γ/γ<sub>max</sub> = %{x:.3g}<br>median risk %{y:.3e}",
+            ));
         }
         let gm = |m| quartiles(&rows.gamma_max_per_dataset(m)).median;
         let layout = style::layout(&format!(
             "Test risk at convergence vs stepsize — (n, d, s, α) = ({}, {}, {}, {}), {} datasets",
             cfg.n, cfg.d, cfg.s, cfg.alpha, cfg.datasets
         ))
-        .x_axis(style::log_axis("stepsize γ / γ<sub>max</sub>  (γ<sub>max</sub>: largest convergent stepsize, per dataset and method)"))
+        .x_axis(style::log_axis(
+            "stepsize γ / γ<sub>max</sub>  (γ<sub>max</sub>: largest convergent stepsize, per dataset and method)",
+        ))
         .y_axis(common::log_axis_pow("test risk  ½‖β<sub>∞</sub> − β*‖²  (median, IQR band)"))
         .shapes(vec![vline(1.0, "x", "y", style::FLOW)])
-        .annotations(vec![vline_label(
-            0.0,
-            "x",
-            "y",
-            &format!("γ<sub>max</sub> (median: GD {:.3}, SGD {:.3})", gm(Method::Gd), gm(Method::Sgd)),
-            style::FLOW,
-        )
-        .x_anchor(plotly::common::Anchor::Right)]);
+        .annotations(vec![
+            vline_label(
+                0.0,
+                "x",
+                "y",
+                &format!("γ<sub>max</sub> (median: GD {:.3}, SGD {:.3})", gm(Method::Gd), gm(Method::Sgd)),
+                style::FLOW,
+            )
+            .x_anchor(plotly::common::Anchor::Right),
+        ]);
         plot.set_layout(layout);
         Ok(plot)
     }
