@@ -215,16 +215,32 @@ pub fn summary_markdown(name: &str, summary: &Value) -> Result<String> {
     Ok(out)
 }
 
+/// Every `…seed` entry of a configuration, as `path = value` (just the value at the top level).
+fn seeds(prefix: &str, v: &Value, out: &mut Vec<String>) {
+    if let Value::Object(o) = v {
+        for (k, v) in o {
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            if k.ends_with("seed") && is_scalar(v) {
+                out.push(if path == "seed" { cell(v) } else { format!("`{path}` = {}", cell(v)) });
+            } else {
+                seeds(&path, v, out);
+            }
+        }
+    }
+}
+
 /// The table of every experiment (chapter "Reproduce and verify"): name, what it shows, its seed,
 /// its chapter, and its full configuration.
 pub fn experiments_markdown(configs: &[(Entry, Value)]) -> String {
     let mut rows = Vec::new();
     for (e, cfg) in configs {
-        let seed = cfg.get("seed").map_or_else(|| "—".into(), cell);
+        let mut found = Vec::new();
+        seeds("", cfg, &mut found);
+        let seed = if found.is_empty() { "—".to_string() } else { found.join(", ") };
         let chapter = super::chapter_of(e.name).map_or_else(|_| "—".into(), |c| format!("[chapter]({c})"));
         rows.push(vec![code(e.name), cell(&Value::String(e.about.into())), seed, chapter]);
     }
-    let mut out = table(&["experiment".into(), "what it shows".into(), "`seed`".into(), "figure".into()], &rows);
+    let mut out = table(&["experiment".into(), "what it shows".into(), "seed".into(), "figure".into()], &rows);
     out.push_str("\nThe configuration each figure was produced with (`results/<experiment>/config.json`):\n\n");
     for (e, cfg) in configs {
         let text = serde_json::to_string_pretty(cfg).unwrap_or_default();
@@ -264,6 +280,13 @@ mod tests {
         assert!(md.contains("| **SGD** | 0.1 | — |"), "{md}");
         assert!(md.contains("| `a` | `b` |\n|---|---|\n| 1 | [1, 2] |"), "{md}");
         assert!(summary_markdown("x", &json!([1])).is_err());
+    }
+
+    #[test]
+    fn seeds_are_found_at_any_depth() {
+        let mut found = Vec::new();
+        seeds("", &json!({"seed": 1, "sweep": {"seed": 2, "data_seed": 3}, "n": 4}), &mut found);
+        assert_eq!(found, ["1", "`sweep.data_seed` = 3", "`sweep.seed` = 2"]);
     }
 
     #[test]
