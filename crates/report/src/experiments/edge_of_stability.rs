@@ -47,7 +47,7 @@ pub struct EdgeOfStability;
 /// | `small_fraction` | 0.1 | the small stepsize / γ_max (in (0, 1]) |
 /// | `edge_fraction` | 1.0 | the edge-of-stability stepsize / γ_max (in (0, 1]) |
 /// | `tol` | 1e-10 | convergence: L(β) ≤ tol (> 0) |
-/// | `max_steps` | 200 000 | GD's step budget |
+/// | `max_steps` | 100 000 | GD's step budget (as in `generalization`) |
 /// | `bisection_rel_tol` | 0.02 | relative precision of γ_max (as in `generalization`, whose dataset 0 this is) |
 /// | `points_per_decade` | 30 | snapshots per decade of iterations (≥ 1) |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,7 +88,7 @@ impl Default for Config {
             small_fraction: 0.1,
             edge_fraction: 1.0,
             tol: 1e-10,
-            max_steps: 200_000,
+            max_steps: 100_000,
             bisection_rel_tol: 0.02,
             points_per_decade: 30,
         }

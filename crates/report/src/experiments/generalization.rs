@@ -53,10 +53,10 @@ pub struct Generalization;
 /// | `alpha` | 0.1 | uniform initialisation scale α |
 /// | `batch` | 1 | SGD's batch size b |
 /// | `grid` | 10 | log-spaced stepsizes per method (≥ 2) |
-/// | `grid_lo` | 0.03 | smallest γ/γ_max (in (0, 1)) |
+/// | `grid_lo` | 0.05 | smallest γ/γ_max (in (0, 1)) |
 /// | `extra_ratios` | [0.8, 0.9, 0.95] | more γ/γ_max near γ_max, where GD's risk jumps (each in (0, 1)) |
 /// | `tol` | 1e-10 | convergence: L(β) ≤ tol (> 0) |
-/// | `gd_max_steps` | 200 000 | GD's step budget |
+/// | `gd_max_steps` | 100 000 | GD's step budget |
 /// | `sgd_max_steps` | 1 000 000 | SGD's step budget |
 /// | `bisection_rel_tol` | 0.02 | relative precision of γ_max |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,10 +103,10 @@ impl Default for Config {
             alpha: 0.1,
             batch: 1,
             grid: 10,
-            grid_lo: 0.03,
+            grid_lo: 0.05,
             extra_ratios: vec![0.8, 0.9, 0.95],
             tol: 1e-10,
-            gd_max_steps: 200_000,
+            gd_max_steps: 100_000,
             sgd_max_steps: 1_000_000,
             bisection_rel_tol: 0.02,
         }
