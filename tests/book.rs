@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use dln_report::book::{self, CHAPTERS};
+use dln_report::book;
 use dln_report::experiments::{Options, ALL};
 
 fn repo() -> PathBuf {
@@ -49,23 +49,29 @@ fn stage_book(root: &Path) -> PathBuf {
     book
 }
 
-/// Every experiment's quick configuration, run and written exactly as `reproduce --quick` does.
-fn quick_results(dir: &Path) {
+/// Every experiment's quick configuration, run and written exactly as `reproduce --quick` does;
+/// returns each experiment's figure as JSON (what the book must embed).
+fn quick_results(dir: &Path) -> Vec<(&'static str, serde_json::Value)> {
+    let mut figures = Vec::new();
     for entry in ALL {
         let output = (entry.execute)(&Options { quick: true, overrides: None })
             .unwrap_or_else(|e| panic!("{}: {e:#}", entry.name));
         dln_report::output::write_experiment(&dir.join(entry.name), &output)
             .unwrap_or_else(|e| panic!("writing {}: {e:#}", entry.name));
+        figures.push((entry.name, serde_json::from_str(&output.figure.to_json()).unwrap()));
     }
+    figures
 }
 
-/// The book built once from the quick results: (HTML directory, its pages).
-fn built() -> &'static (PathBuf, Vec<(String, String)>) {
-    static BUILT: OnceLock<(PathBuf, Vec<(String, String)>)> = OnceLock::new();
+type Built = (PathBuf, Vec<(String, String)>, Vec<(&'static str, serde_json::Value)>);
+
+/// The book built once from the quick results: (HTML directory, its pages, the figures).
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
         let root = scratch("quick");
         let results = root.join("results");
-        quick_results(&results);
+        let figures = quick_results(&results);
         let html = book::build(&stage_book(&root), &results).unwrap_or_else(|e| panic!("building the book: {e:#}"));
         let mut pages = Vec::new();
         for entry in fs::read_dir(&html).unwrap() {
@@ -76,12 +82,12 @@ fn built() -> &'static (PathBuf, Vec<(String, String)>) {
             }
         }
         pages.sort();
-        (html, pages)
+        (html, pages, figures)
     })
 }
 
 fn page(name: &str) -> &'static str {
-    let (_, pages) = built();
+    let (_, pages, _) = built();
     &pages.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no page {name}")).1
 }
 
@@ -105,8 +111,8 @@ fn remote(url: &str) -> bool {
 
 #[test]
 fn no_page_or_stylesheet_loads_anything_from_the_network() {
-    let (html, pages) = built();
-    assert!(pages.len() >= CHAPTERS.len(), "only {} pages", pages.len());
+    let (html, pages, _) = built();
+    assert!(pages.len() > ALL.len(), "only {} pages", pages.len());
     for (name, text) in pages {
         for (tag, attr) in [("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src")] {
             for url in attrs(text, tag, attr) {
@@ -144,12 +150,17 @@ fn no_page_or_stylesheet_loads_anything_from_the_network() {
 
 #[test]
 fn every_chapter_shows_its_figure_after_plotly_is_loaded() {
-    let (html, _) = built();
+    let (html, pages, figures) = built();
     let plotly = fs::read_to_string(html.join("generated/plotly.min.js")).expect("plotly.js is served by the book");
     assert!(plotly.len() > 1_000_000 && plotly.contains("plotly.js"));
-    for (experiment, chapter) in CHAPTERS {
-        let text = page(&chapter.replace(".md", ".html"));
+    for experiment in ALL.iter().map(|e| e.name) {
         let id = format!("plot-{experiment}");
+        let chapter = pages
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .find(|n| n.starts_with(|c: char| c.is_ascii_digit()) && page(n).contains(&format!("id=\"{id}\"")))
+            .unwrap_or_else(|| panic!("no chapter shows the figure of {experiment}"));
+        let text = page(chapter);
         assert!(text.contains(&format!("<div class=\"dln-plot\" id=\"{id}\"")), "{chapter}: no figure div for {experiment}");
         let call = text.find(&format!("dlnPlot(\"{id}\")")).unwrap_or_else(|| panic!("{chapter}: {experiment} is never drawn"));
         let head_js = text.find("generated/plotly.min.js").expect("plotly.js loaded by the page");
@@ -160,6 +171,8 @@ fn every_chapter_shows_its_figure_after_plotly_is_loaded() {
         let json = &text[start..start + text[start..].find("</script>").unwrap()];
         let fig: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{chapter}/{experiment}: {e}"));
         assert!(fig["data"].as_array().is_some_and(|d| !d.is_empty()), "{chapter}: {experiment}'s figure has no trace");
+        let own = &figures.iter().find(|(n, _)| *n == experiment).unwrap().1;
+        assert_eq!(&fig, own, "{chapter}: the embedded figure is not exactly {experiment}'s");
         // Its headline numbers, generated from summary.json.
         assert!(text.contains(&format!("results/{experiment}/summary.json")), "{chapter}: no table for {experiment}");
         assert!(html.join(format!("generated/{experiment}/summary.json")).is_file());
@@ -168,7 +181,7 @@ fn every_chapter_shows_its_figure_after_plotly_is_loaded() {
 
 #[test]
 fn includes_are_resolved_and_the_math_is_rendered() {
-    let (_, pages) = built();
+    let (_, pages, _) = built();
     for (name, text) in pages {
         assert!(!text.contains("{{#"), "{name}: an include directive was left in the page");
         assert!(!text.contains("$$"), "{name}: raw display TeX");

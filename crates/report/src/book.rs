@@ -24,7 +24,7 @@ pub mod table;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use serde_json::Value;
 
 use crate::experiments::{Entry, ALL};
@@ -73,7 +73,8 @@ pub fn generate(results: &Path, out: &Path) -> Result<()> {
         for entry in ALL {
             configs.push(generate_one(entry, &results.join(entry.name), &staging.join(entry.name))?);
         }
-        write(&staging.join("experiments.md"), &table::experiments_markdown(&configs))
+        let src = out.parent().unwrap_or(Path::new("."));
+        write(&staging.join("experiments.md"), &table::experiments_markdown(&configs, &figure_chapters(src)?))
     })();
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&staging);
@@ -130,26 +131,27 @@ fn write(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The chapter (file under `book/src/`) that shows each experiment's figure — what the book tests
-/// check. Kept here so that a new experiment without a chapter fails the build's figure check.
-pub const CHAPTERS: &[(&str, &str)] = &[
-    ("generalization", "01-why.md"),
-    ("theorem1_alpha", "03-theorem1.md"),
-    ("theorem2_check", "04-theorem2.md"),
-    ("gain_scale", "05-gain-scale.md"),
-    ("gain_shape", "06-gain-shape.md"),
-    ("edge_of_stability", "07-edge-of-stability.md"),
-    ("estimated_parameters", "08-estimated-parameters.md"),
-    ("uncentered", "09-beyond.md"),
-    ("explorer", "09-beyond.md"),
-];
-
-/// The chapter of an experiment (an error for an experiment without one).
-pub fn chapter_of(name: &str) -> Result<&'static str> {
-    match CHAPTERS.iter().find(|(n, _)| *n == name) {
-        Some((_, c)) => Ok(c),
-        None => bail!("experiment `{name}` has no chapter in the book (add it to book::CHAPTERS)"),
+/// For each experiment, the chapter (Markdown file under `src`) that includes its figure, found by
+/// reading the chapters (the first one, if several do); experiments no chapter shows are absent.
+pub fn figure_chapters(src: &Path) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut chapters: Vec<PathBuf> = fs::read_dir(src)
+        .with_context(|| format!("listing {}", src.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    chapters.sort();
+    for chapter in chapters {
+        let text = fs::read_to_string(&chapter).with_context(|| format!("reading {}", chapter.display()))?;
+        let file = chapter.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        for arg in check::directives(&text) {
+            let Some(name) = arg.strip_prefix(&format!("{GENERATED}/")).and_then(|r| r.strip_suffix("/figure.md")) else { continue };
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.to_string(), file.clone()));
+            }
+        }
     }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -157,10 +159,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_experiment_has_a_chapter() {
-        for e in ALL {
-            chapter_of(e.name).unwrap();
-        }
-        assert!(chapter_of("nope").is_err());
+    fn figure_chapters_are_read_from_the_includes() {
+        let dir = std::env::temp_dir().join(format!("dln-book-chapters-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("01-a.md"), "{{#include generated/x/figure.md}}\n{{#include generated/x/table.md}}").unwrap();
+        fs::write(dir.join("02-b.md"), "{{#include generated/y/figure.md}} {{#include generated/x/figure.md}}").unwrap();
+        fs::write(dir.join("notes.txt"), "{{#include generated/z/figure.md}}").unwrap();
+        let found = figure_chapters(&dir).unwrap();
+        assert_eq!(found, [("x".to_string(), "01-a.md".to_string()), ("y".into(), "02-b.md".into())]);
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

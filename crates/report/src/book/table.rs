@@ -231,13 +231,13 @@ fn seeds(prefix: &str, v: &Value, out: &mut Vec<String>) {
 
 /// The table of every experiment (chapter "Reproduce and verify"): name, what it shows, its seed,
 /// its chapter, and its full configuration.
-pub fn experiments_markdown(configs: &[(Entry, Value)]) -> String {
+pub fn experiments_markdown(configs: &[(Entry, Value)], chapters: &[(String, String)]) -> String {
     let mut rows = Vec::new();
     for (e, cfg) in configs {
         let mut found = Vec::new();
         seeds("", cfg, &mut found);
         let seed = if found.is_empty() { "—".to_string() } else { found.join(", ") };
-        let chapter = super::chapter_of(e.name).map_or_else(|_| "—".into(), |c| format!("[chapter]({c})"));
+        let chapter = chapters.iter().find(|(n, _)| n == e.name).map_or_else(|| "—".into(), |(_, c)| format!("[chapter]({c})"));
         rows.push(vec![code(e.name), cell(&Value::String(e.about.into())), seed, chapter]);
     }
     let mut out = table(&["experiment".into(), "what it shows".into(), "seed".into(), "figure".into()], &rows);
