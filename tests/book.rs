@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use dln_report::book;
-use dln_report::experiments::{Options, ALL};
+use dln_report::experiments::{ALL, Options};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repository").to_path_buf()
@@ -161,15 +161,24 @@ fn every_chapter_shows_its_figure_after_plotly_is_loaded() {
             .find(|n| n.starts_with(|c: char| c.is_ascii_digit()) && page(n).contains(&format!("id=\"{id}\"")))
             .unwrap_or_else(|| panic!("no chapter shows the figure of {experiment}"));
         let text = page(chapter);
-        assert!(text.contains(&format!("<div class=\"dln-plot\" id=\"{id}\"")), "{chapter}: no figure div for {experiment}");
-        let call = text.find(&format!("dlnPlot(\"{id}\")")).unwrap_or_else(|| panic!("{chapter}: {experiment} is never drawn"));
+        assert!(
+            text.contains(&format!("<div class=\"dln-plot\" id=\"{id}\"")),
+            "{chapter}: no figure div for {experiment}"
+        );
+        let call = text
+            .find(&format!("dlnPlot(\"{id}\")"))
+            .unwrap_or_else(|| panic!("{chapter}: {experiment} is never drawn"));
         let head_js = text.find("generated/plotly.min.js").expect("plotly.js loaded by the page");
-        assert!(head_js < call && head_js < text.find("</head>").unwrap(), "{chapter}: plotly.js must load in <head>, before the figures");
+        assert!(
+            head_js < call && head_js < text.find("</head>").unwrap(),
+            "{chapter}: plotly.js must load in <head>, before the figures"
+        );
         // The embedded figure is the experiment's own: valid JSON with traces.
         let open = format!("<script type=\"application/json\" id=\"{id}-data\">");
         let start = text.find(&open).unwrap_or_else(|| panic!("{chapter}: no data for {experiment}")) + open.len();
         let json = &text[start..start + text[start..].find("</script>").unwrap()];
-        let fig: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{chapter}/{experiment}: {e}"));
+        let fig: serde_json::Value =
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{chapter}/{experiment}: {e}"));
         assert!(fig["data"].as_array().is_some_and(|d| !d.is_empty()), "{chapter}: {experiment}'s figure has no trace");
         let own = &figures.iter().find(|(n, _)| *n == experiment).unwrap().1;
         assert_eq!(&fig, own, "{chapter}: the embedded figure is not exactly {experiment}'s");
@@ -186,7 +195,9 @@ fn includes_are_resolved_and_the_math_is_rendered() {
         assert!(!text.contains("{{#"), "{name}: an include directive was left in the page");
         assert!(!text.contains("$$"), "{name}: raw display TeX");
     }
-    for (chapter, source) in [("02-setting.html", "pub fn init("), ("04-theorem2.html", "pub fn q("), ("09-beyond.html", "pub fn alpha_sq(")] {
+    for (chapter, source) in
+        [("02-setting.html", "pub fn init("), ("04-theorem2.html", "pub fn q("), ("09-beyond.html", "pub fn alpha_sq(")]
+    {
         let text = page(chapter);
         assert!(text.contains(source), "{chapter}: the included source `{source}` is missing");
         assert!(!text.contains("ANCHOR"), "{chapter}: anchor markers leaked into the listing");
@@ -199,7 +210,9 @@ fn includes_are_resolved_and_the_math_is_rendered() {
         assert!(text.contains("class=\"katex-display\""), "{chapter}: no display math");
     }
     // TeX survived the Markdown pass intact (the MathML annotation keeps the source).
-    assert!(page("03-theorem1.html").contains("<annotation encoding=\"application/x-tex\">\\beta^*_\\alpha</annotation>"));
+    assert!(
+        page("03-theorem1.html").contains("<annotation encoding=\"application/x-tex\">\\beta^*_\\alpha</annotation>")
+    );
 }
 
 // ---- failures: a tiny results directory is enough (the build fails before or without reading more).
@@ -211,7 +224,9 @@ fn fake_results(dir: &Path) {
         fs::create_dir_all(&d).unwrap();
         // The shape of plotly's standalone page (`Plot::to_html`), minus the 4.6 MB of plotly.js.
         let figure = r#"{"data":[{"type":"scatter","x":[1,2],"y":[3,4],"name":"GD"}],"layout":{"height":300}}"#;
-        let page = format!("<html><body><script type=\"module\">await Plotly.newPlot(graph_div, {figure});</script></body></html>");
+        let page = format!(
+            "<html><body><script type=\"module\">await Plotly.newPlot(graph_div, {figure});</script></body></html>"
+        );
         fs::write(d.join("figure.html"), page).unwrap();
         fs::write(d.join("summary.json"), r#"{"value": 1.5}"#).unwrap();
         fs::write(d.join("config.json"), r#"{"seed": 0}"#).unwrap();

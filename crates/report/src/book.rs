@@ -24,10 +24,10 @@ pub mod table;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
-use crate::experiments::{Entry, ALL};
+use crate::experiments::{ALL, Entry};
 
 /// The folder (inside the book's `src/`) that [`generate`] owns and rewrites on every build.
 pub const GENERATED: &str = "generated";
@@ -104,7 +104,9 @@ fn generate_one(entry: &Entry, dir: &Path, out: &Path) -> Result<(Entry, Value)>
     let config = json("config.json")?;
     let figure_json = match read("figure.json") {
         Ok(text) => serde_json::from_str(&text).with_context(|| format!("parsing {}/figure.json", dir.display()))?,
-        Err(_) => figure::from_html(&read("figure.html")?).with_context(|| format!("reading the figure of `{name}`"))?,
+        Err(_) => {
+            figure::from_html(&read("figure.html")?).with_context(|| format!("reading the figure of `{name}`"))?
+        }
     };
 
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -145,7 +147,10 @@ pub fn figure_chapters(src: &Path) -> Result<Vec<(String, String)>> {
         let text = fs::read_to_string(&chapter).with_context(|| format!("reading {}", chapter.display()))?;
         let file = chapter.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         for arg in check::directives(&text) {
-            let Some(name) = arg.strip_prefix(&format!("{GENERATED}/")).and_then(|r| r.strip_suffix("/figure.md")) else { continue };
+            let Some(name) = arg.strip_prefix(&format!("{GENERATED}/")).and_then(|r| r.strip_suffix("/figure.md"))
+            else {
+                continue;
+            };
             if !out.iter().any(|(n, _)| n == name) {
                 out.push((name.to_string(), file.clone()));
             }
@@ -162,8 +167,10 @@ mod tests {
     fn figure_chapters_are_read_from_the_includes() {
         let dir = std::env::temp_dir().join(format!("dln-book-chapters-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("01-a.md"), "{{#include generated/x/figure.md}}\n{{#include generated/x/table.md}}").unwrap();
-        fs::write(dir.join("02-b.md"), "{{#include generated/y/figure.md}} {{#include generated/x/figure.md}}").unwrap();
+        fs::write(dir.join("01-a.md"), "{{#include generated/x/figure.md}}\n{{#include generated/x/table.md}}")
+            .unwrap();
+        fs::write(dir.join("02-b.md"), "{{#include generated/y/figure.md}} {{#include generated/x/figure.md}}")
+            .unwrap();
         fs::write(dir.join("notes.txt"), "{{#include generated/z/figure.md}}").unwrap();
         let found = figure_chapters(&dir).unwrap();
         assert_eq!(found, [("x".to_string(), "01-a.md".to_string()), ("y".into(), "02-b.md".into())]);

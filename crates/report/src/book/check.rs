@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 
 /// Include directives of mdBook's links preprocessor.
 const DIRECTIVES: &[&str] = &["{{#include ", "{{#rustdoc_include "];
@@ -62,9 +62,7 @@ fn check_include(md: &Path, arg: &str) -> Result<()> {
         return Ok(());
     };
     let text = fs::read_to_string(&target).with_context(|| format!("reading {}", target.display()))?;
-    let is_marker = |line: &str, kind: &str| {
-        line.split_once(kind).is_some_and(|(_, name)| name.trim() == anchor)
-    };
+    let is_marker = |line: &str, kind: &str| line.split_once(kind).is_some_and(|(_, name)| name.trim() == anchor);
     let start = text.lines().position(|l| is_marker(l, "ANCHOR:"));
     let end = text.lines().position(|l| is_marker(l, "ANCHOR_END:"));
     match (start, end) {
@@ -153,7 +151,11 @@ pub fn remote_loads(html: &str) -> Vec<String> {
     for tag in tags(html) {
         let lower = tag.to_ascii_lowercase();
         let mut urls = attribute_values(tag, "src");
-        urls.extend(attribute_values(tag, "srcset").iter().flat_map(|s| s.split(',').map(|p| p.trim().split(' ').next().unwrap_or("").to_string())));
+        urls.extend(
+            attribute_values(tag, "srcset")
+                .iter()
+                .flat_map(|s| s.split(',').map(|p| p.trim().split(' ').next().unwrap_or("").to_string())),
+        );
         if lower.starts_with("<link") {
             urls.extend(attribute_values(tag, "href"));
         }
@@ -336,10 +338,10 @@ fn check_link(root: &Path, page: &Path, link: &str, ids: &HashMap<PathBuf, HashS
     if !target.is_file() {
         bail!("broken link `{link}`");
     }
-    if let (Some(f), Some(page_ids)) = (fragment.filter(|f| !f.is_empty()), ids.get(&target)) {
-        if !page_ids.contains(f) {
-            bail!("link `{link}`: no element with id `{f}` in {}", rel(root, &target));
-        }
+    if let (Some(f), Some(page_ids)) = (fragment.filter(|f| !f.is_empty()), ids.get(&target))
+        && !page_ids.contains(f)
+    {
+        bail!("link `{link}`: no element with id `{f}` in {}", rel(root, &target));
     }
     Ok(())
 }
@@ -407,7 +409,11 @@ mod tests {
     fn include_directives_and_anchors() {
         let dir = std::env::temp_dir().join(format!("dln-book-check-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("a.rs"), "x\n// ANCHOR: good\nfn f() {}\n// ANCHOR_END: good\n// ANCHOR: empty\n// ANCHOR_END: empty\n").unwrap();
+        fs::write(
+            dir.join("a.rs"),
+            "x\n// ANCHOR: good\nfn f() {}\n// ANCHOR_END: good\n// ANCHOR: empty\n// ANCHOR_END: empty\n",
+        )
+        .unwrap();
         let md = dir.join("c.md");
         let ok = "{{#include a.rs:good}} {{#include a.rs}} {{#include a.rs:2:3}} \\{{#include missing.rs}}";
         fs::write(&md, ok).unwrap();
@@ -424,12 +430,16 @@ mod tests {
     fn links_resolve_with_fragments() {
         let dir = std::env::temp_dir().join(format!("dln-book-links-{}", std::process::id()));
         fs::create_dir_all(dir.join("sub")).unwrap();
-        fs::write(dir.join("a.html"), "<h1 id=\"top\">A</h1><a href=\"sub/b.html#x\">b</a><a href=\"#top\">t</a>").unwrap();
+        fs::write(dir.join("a.html"), "<h1 id=\"top\">A</h1><a href=\"sub/b.html#x\">b</a><a href=\"#top\">t</a>")
+            .unwrap();
         fs::write(dir.join("sub/b.html"), "<p id=\"x\"><a href=\"../a.html\">a</a></p>").unwrap();
         rendered(&dir, &[]).unwrap();
         fs::write(dir.join("sub/b.html"), "<p id=\"y\"><a href=\"../c.html\">a</a></p>").unwrap();
         let e = rendered(&dir, &["plot-z".into()]).unwrap_err().to_string();
-        assert!(e.contains("broken link `../c.html`") && e.contains("no element with id `x`") && e.contains("plot-z"), "{e}");
+        assert!(
+            e.contains("broken link `../c.html`") && e.contains("no element with id `x`") && e.contains("plot-z"),
+            "{e}"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -8,7 +8,7 @@
 //! loaded in `<head>` (theme/head.hbs), before any figure; the static `figure.png`, when the report
 //! drew one, is the `<noscript>` fallback.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 /// The id of an experiment's plot `<div>` (unique in the book, also in print.html).
@@ -69,13 +69,13 @@ pub fn fragment(name: &str, about: &str, fig: &Value, static_png: bool) -> Resul
     let json = embeddable_json(fig)?;
     let about = escape_html(about);
     let dir = format!("generated/{name}");
-    let mut links = format!(
-        "<a href=\"{dir}/summary.json\">summary.json</a> · <a href=\"{dir}/config.json\">config.json</a>"
-    );
+    let mut links =
+        format!("<a href=\"{dir}/summary.json\">summary.json</a> · <a href=\"{dir}/config.json\">config.json</a>");
     let mut fallback = String::new();
     if static_png {
         links.push_str(&format!(" · <a href=\"{dir}/figure.png\">static image</a>"));
-        fallback = format!("<noscript><img class=\"dln-static\" src=\"{dir}/figure.png\" alt=\"{about}\"></noscript>\n");
+        fallback =
+            format!("<noscript><img class=\"dln-static\" src=\"{dir}/figure.png\" alt=\"{about}\"></noscript>\n");
     }
     Ok(format!(
         "<figure class=\"dln-figure\" id=\"figure-{name}\">\n\
@@ -117,7 +117,11 @@ mod tests {
         let fig = json!({"data": [], "layout": {"height": 400}});
         let with = fragment("x", "About <b>", &fig, true).unwrap();
         assert!(!with.contains("\n\n"));
-        assert!(with.contains("min-height: 400px") && with.contains("generated/x/figure.png") && with.contains("About &lt;b&gt;"));
+        assert!(
+            with.contains("min-height: 400px")
+                && with.contains("generated/x/figure.png")
+                && with.contains("About &lt;b&gt;")
+        );
         let without = fragment("x", "About", &fig, false).unwrap();
         assert!(!without.contains("figure.png") && without.contains("id=\"plot-x\""));
     }

@@ -10,9 +10,9 @@
 //! Settings come from `[preprocessor.katex]` in book.toml (the same table the `mdbook-katex` binary
 //! reads); `no-css = true` is required, since the book ships KaTeX's stylesheet and fonts itself.
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use mdbook_driver::book::{Book, BookItem};
-use mdbook_katex::preprocess::{get_render_tasks, Render};
+use mdbook_katex::preprocess::{Render, get_render_tasks};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 /// The math preprocessor; named `katex` so that it takes the place (and the order: after `links`,
@@ -27,7 +27,9 @@ impl Preprocessor for Math {
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
         let cfg = mdbook_katex::cfg::get_config(&ctx.config)?;
         if !cfg.no_css {
-            bail!("book.toml: [preprocessor.katex] must set `no-css = true` (KaTeX's CSS is served by the book, never from a CDN)");
+            bail!(
+                "book.toml: [preprocessor.katex] must set `no-css = true` (KaTeX's CSS is served by the book, never from a CDN)"
+            );
         }
         let extra = cfg.build_extra_opts();
         let (inline, display) = cfg.build_opts(&ctx.root);

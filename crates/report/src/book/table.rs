@@ -13,11 +13,11 @@
 //! [`crate::snap::SIG_DIGITS`] digits, as the snapshots pin them); `null` (e.g. a diverged run) is
 //! shown as "—".
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use crate::experiments::Entry;
-use crate::snap::{round_sig, SIG_DIGITS};
+use crate::snap::{SIG_DIGITS, round_sig};
 
 /// Lists longer than this are shown as their first entries, "…", and the last one.
 const LIST_MAX: usize = 8;
@@ -188,7 +188,11 @@ fn section(title: &str, v: &Value) -> Option<String> {
         }
     };
     // An HTML block is not Markdown: the title's `code` spans become <code> elements.
-    let title = title.split('`').enumerate().map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_string() }).collect::<String>();
+    let title = title
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_string() })
+        .collect::<String>();
     Some(format!("<p class=\"dln-table-title\">{title}</p>\n\n{body}"))
 }
 
@@ -237,14 +241,18 @@ pub fn experiments_markdown(configs: &[(Entry, Value)], chapters: &[(String, Str
         let mut found = Vec::new();
         seeds("", cfg, &mut found);
         let seed = if found.is_empty() { "—".to_string() } else { found.join(", ") };
-        let chapter = chapters.iter().find(|(n, _)| n == e.name).map_or_else(|| "—".into(), |(_, c)| format!("[chapter]({c})"));
+        let chapter =
+            chapters.iter().find(|(n, _)| n == e.name).map_or_else(|| "—".into(), |(_, c)| format!("[chapter]({c})"));
         rows.push(vec![code(e.name), cell(&Value::String(e.about.into())), seed, chapter]);
     }
     let mut out = table(&["experiment".into(), "what it shows".into(), "seed".into(), "figure".into()], &rows);
     out.push_str("\nThe configuration each figure was produced with (`results/<experiment>/config.json`):\n\n");
     for (e, cfg) in configs {
         let text = serde_json::to_string_pretty(cfg).unwrap_or_default();
-        out.push_str(&format!("<details>\n<summary><code>{}</code></summary>\n\n```json\n{text}\n```\n\n</details>\n\n", e.name));
+        out.push_str(&format!(
+            "<details>\n<summary><code>{}</code></summary>\n\n```json\n{text}\n```\n\n</details>\n\n",
+            e.name
+        ));
     }
     out
 }
