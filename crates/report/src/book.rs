@@ -1,11 +1,12 @@
 //! Builds the mdBook (`book/`) in-process, from the report's outputs.
 //!
-//! 1. [`generate`] turns `results/<experiment>/` into `book/src/generated/<experiment>/`: the figure as
-//!    an HTML fragment drawn by the book's own plotly.js ([`figure`]), the headline numbers of
-//!    `summary.json` as Markdown tables ([`table`]), the static `figure.png` when there is one, and
-//!    copies of `summary.json` / `config.json`; plus `generated/plotly.min.js` (the plotly crate's
-//!    embedded copy) and `generated/experiments.md` (every experiment's configuration). The chapters
-//!    pull these in with mdBook's include directive, next to source code included by anchor.
+//! 1. [`generate`] turns `results/<experiment>/` into `book/src/generated/<experiment>/`: `figure.md`,
+//!    the figure as an HTML fragment drawn by the book's own plotly.js ([`figure`]); `table.md`, the
+//!    headline numbers of `summary.json` as Markdown tables ([`table`]); the static `figure.png` when
+//!    there is one; copies of `summary.json` and `config.json`. Plus `generated/plotly.min.js` (the
+//!    plotly crate's embedded copy) and `generated/experiments.md` (every experiment's configuration).
+//!    The chapters pull these in with mdBook's include directive, next to source code included by
+//!    anchor (`// ANCHOR: name` … `// ANCHOR_END: name` in `crates/`).
 //! 2. [`check::includes`] refuses a missing include file or anchor (mdBook itself only logs those).
 //! 3. mdBook 0.5.4 (`mdbook-driver`) renders the book, with math pre-rendered at build time by
 //!    KaTeX through mdbook-katex ([`math`]; KaTeX's CSS and fonts are shipped in
