@@ -118,6 +118,7 @@ impl Config {
     }
 }
 
+// ANCHOR: sharpness
 /// Sharpness S = λ_max(X diag(w) Xᵀ/n) for per-coordinate weights w = u² + v² — the top eigenvalue
 /// of the Hessian Jᵀ(XᵀX/n)J of F(u, v) = L(u ⊙ v) at an interpolator (J = [diag(v), diag(u)], and
 /// JJᵀ = diag(u² + v²)); away from interpolation, its Gauss–Newton part. Power iteration on the
@@ -149,6 +150,7 @@ pub fn sharpness(x: ArrayView2<f64>, w: &[f64]) -> f64 {
     }
     lambda
 }
+// ANCHOR_END: sharpness
 
 /// u_k² + v_k² = 2√(β_k² + α_k⁴) with α_k² = α² e^{−Gain_k} (since β = (w₊² − w₋²)/2 and
 /// α_k² = |w₊w₋|), read off a snapshot.

@@ -65,6 +65,7 @@ impl Config {
     }
 }
 
+// ANCHOR: batch_sweep
 /// The batch sweep at γ = fraction · γ_max(SGD) of each dataset (γ_max read off the stepsize
 /// sweep): one [`SweepRun`] per (dataset, batch size), `grid_index` = the batch's index in
 /// `batches`, `gamma_max` = SGD's γ_max (b = n runs GD).
@@ -109,6 +110,7 @@ fn batch_sweep(cfg: &Config, sweep: &[SweepRun]) -> Result<Vec<SweepRun>> {
     .into_iter()
     .collect()
 }
+// ANCHOR_END: batch_sweep
 
 /// Quartiles over datasets of ‖Gain‖₁ per batch size (converged runs only), in batch order.
 fn batch_stats(df: &DataFrame) -> Result<Vec<(u64, Quartiles)>> {

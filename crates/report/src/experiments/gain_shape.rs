@@ -117,6 +117,7 @@ impl Rows {
         group_by(&keys, &values).into_iter().map(|(c, v)| (c, support(c), quartiles(&v))).collect()
     }
 
+    // ANCHOR: heterogeneity
     /// Per grid point (in order): γ/γ_max and the quartiles over datasets of the coefficient of
     /// variation of the gain across coordinates (converged runs of `method` only).
     fn heterogeneity(&self, method: Method) -> Vec<(f64, Quartiles)> {
@@ -139,6 +140,7 @@ impl Rows {
         }
         group_by(&keys, &values).into_iter().map(|(j, v)| (self.ratio_at(j as usize), quartiles(&v))).collect()
     }
+    // ANCHOR_END: heterogeneity
 }
 
 /// Mean of the median profile over the support and off it.

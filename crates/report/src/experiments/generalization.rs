@@ -249,6 +249,7 @@ pub fn gamma_maxes(cfg: &Config, problems: &[Problem]) -> Result<Vec<GammaMax>> 
     .collect()
 }
 
+// ANCHOR: sweep
 /// The stepsize sweep: every dataset × method × stepsize of the grid (datasets outer, then GD and
 /// SGD, then increasing γ), run in parallel; results in that order whatever the thread count.
 pub fn sweep(cfg: &Config) -> Result<Vec<SweepRun>> {
@@ -283,6 +284,7 @@ pub fn sweep(cfg: &Config) -> Result<Vec<SweepRun>> {
     .into_iter()
     .collect()
 }
+// ANCHOR_END: sweep
 
 /// Values of a run that only mean something if it did not diverge.
 fn unless_diverged(run: &SweepRun, x: f64) -> Option<f64> {
