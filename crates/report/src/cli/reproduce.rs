@@ -262,6 +262,11 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
             Book::Skipped(format!("{failures} experiment(s) failed")),
             None,
         )
+    } else if let Some(missing) = missing_results(&args.out).filter(|_| !args.only.is_empty()) {
+        // `--only` ran a subset: build the book only if every chapter's results are there.
+        let why = format!("no results yet for {missing} (run `reproduce` without --only)");
+        progress.note(&format!("book: skipped, {why}"));
+        (Book::Skipped(why), None)
     } else if !args.book.join("book.toml").is_file() {
         progress.note(&format!(
             "book: skipped ({} has no book.toml)",
@@ -510,4 +515,14 @@ impl ReproduceReport {
         }
         println!("  {:<22} {:>8.2} s", "total", self.elapsed.as_secs_f64());
     }
+}
+
+/// The experiments (comma-separated) whose `summary.json` is missing under `out`, if any.
+fn missing_results(out: &std::path::Path) -> Option<String> {
+    let missing: Vec<&str> = crate::experiments::ALL
+        .iter()
+        .filter(|e| !out.join(e.name).join("summary.json").is_file())
+        .map(|e| e.name)
+        .collect();
+    (!missing.is_empty()).then(|| missing.join(", "))
 }
