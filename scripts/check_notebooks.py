@@ -42,11 +42,19 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 PLOTLY_JS = "plotly.min.js"
 MATHJAX_JS = "tex-svg-3.2.2.js"
 ASSETS = (PLOTLY_JS, MATHJAX_JS)
-# MathJax 3 ignores nbconvert's MathJax-2 configuration block: configure `$…$` inline math for it.
-MATHJAX_CONFIG = (
-    "<script>window.MathJax = { tex: { inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], "
-    "displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true } };</script>\n"
-)
+# nbconvert's "lab" page, with every script it would fetch from a CDN replaced by the local copies
+# (MathJax 3's SVG bundle needs no web fonts; require.js and mermaid are not needed at all).
+HTML_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_js_mathjax -%}
+<script>
+window.MathJax = { tex: { inlineMath: [['$', '$'], ['\\\\(', '\\\\)']],
+                          displayMath: [['$$', '$$'], ['\\\\[', '\\\\]']], processEscapes: true } };
+</script>
+<script src="MATHJAX_JS" async></script>
+{%- endblock html_head_js_mathjax -%}
+""".replace("MATHJAX_JS", MATHJAX_JS)
 
 
 def output_texts(output) -> list[str]:
@@ -159,13 +167,15 @@ def with_html_plots(nb):
 
 
 def export_html(nb, path: Path) -> None:
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    # Self-contained but for two local scripts beside it (copied by `run`): no CDN.
-    exporter = HTMLExporter(template_name="lab", mathjax_url=MATHJAX_JS)
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file="dln.html.j2",
+        extra_loaders=[DictLoader({"dln.html.j2": HTML_TEMPLATE})],
+    )
     body, _ = exporter.from_notebook_node(with_html_plots(nb))
-    tag = f'<script src="{MATHJAX_JS}">'
-    body = body.replace(tag, MATHJAX_CONFIG + tag, 1)
     atomic_write(path, body)
 
 

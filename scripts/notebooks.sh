@@ -51,6 +51,12 @@ evcxr_jupyter --install >/dev/null
 # --- 4. execute ---------------------------------------------------------------------------------
 export EVCXR_TMPDIR=${EVCXR_TMPDIR:-$HOME/.cache/dln-evcxr/build}
 mkdir -p "$EVCXR_TMPDIR"
+# One kernel at a time per build folder: two evcxr kernels sharing it break each other's builds.
+exec 9>"$EVCXR_TMPDIR.lock"
+if ! flock -n 9; then
+    stamp "waiting for another notebook run to release $EVCXR_TMPDIR"
+    flock 9
+fi
 # The same versions as the workspace: cargo keeps what it can of an existing lock file.
 cp Cargo.lock "$EVCXR_TMPDIR/Cargo.lock"
 # evcxr links each cell's library with an rpath computed from target/<host>/debug/deps but loads it
