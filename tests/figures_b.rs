@@ -15,7 +15,13 @@ fn f64s(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
 }
 
 fn strs(df: &DataFrame, name: &str) -> Vec<String> {
-    df.column(name).expect("column").str().expect("str column").iter().map(|s| s.expect("no null").to_string()).collect()
+    df.column(name)
+        .expect("column")
+        .str()
+        .expect("str column")
+        .iter()
+        .map(|s| s.expect("no null").to_string())
+        .collect()
 }
 
 fn u64s(df: &DataFrame, name: &str) -> Vec<u64> {
@@ -33,11 +39,17 @@ fn assert_no_non_finite(out: &Output) {
 }
 
 fn summary_bool(out: &Output, pointer: &str) -> bool {
-    out.summary.pointer(pointer).and_then(|v| v.as_bool()).unwrap_or_else(|| panic!("{}: no boolean at {pointer}", out.name))
+    out.summary
+        .pointer(pointer)
+        .and_then(|v| v.as_bool())
+        .unwrap_or_else(|| panic!("{}: no boolean at {pointer}", out.name))
 }
 
 fn summary_f64(out: &Output, pointer: &str) -> f64 {
-    out.summary.pointer(pointer).and_then(|v| v.as_f64()).unwrap_or_else(|| panic!("{}: no number at {pointer}", out.name))
+    out.summary
+        .pointer(pointer)
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(|| panic!("{}: no number at {pointer}", out.name))
 }
 
 // ---- estimated_parameters ------------------------------------------------------------------
@@ -69,8 +81,12 @@ fn check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(out
 fn check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(out: &Output) {
     assert_no_non_finite(out);
     let df = &out.data;
-    let (shape, reference) = (strs(df, "shape"), df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect::<Vec<_>>());
-    let (alpha, dl1, dl2, residual) = (f64s(df, "alpha"), f64s(df, "dist_min_l1"), f64s(df, "dist_min_l2"), f64s(df, "residual"));
+    let (shape, reference) = (
+        strs(df, "shape"),
+        df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect::<Vec<_>>(),
+    );
+    let (alpha, dl1, dl2, residual) =
+        (f64s(df, "alpha"), f64s(df, "dist_min_l1"), f64s(df, "dist_min_l2"), f64s(df, "residual"));
     let uni: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] == "uniform" && !reference[i]).collect();
     assert!(uni.len() >= 20, "a fine α grid");
     let (first, last) = (uni[0], *uni.last().unwrap());
@@ -123,7 +139,8 @@ fn check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(out: &
 
 fn check_theorem2_check_gradient_flow_drifts_away_as_gamma_grows(out: &Output) {
     let df = &out.data;
-    let (method, batch, status, gamma, egf) = (strs(df, "method"), u64s(df, "batch"), strs(df, "status"), f64s(df, "gamma"), f64s(df, "err_gf"));
+    let (method, batch, status, gamma, egf) =
+        (strs(df, "method"), u64s(df, "batch"), strs(df, "status"), f64s(df, "gamma"), f64s(df, "err_gf"));
     let mut series: Vec<(String, u64)> = method.iter().cloned().zip(batch.iter().copied()).collect();
     series.dedup();
     assert!(series.len() >= 3, "GD and at least two SGD batch sizes");
@@ -153,7 +170,10 @@ fn check_uncentered_data_makes_large_stepsizes_help_gd_too(out: &Output) {
     // Uncentered: GD's gain is much more homogeneous and large stepsizes help GD as well.
     assert!(summary_bool(out, "/gd_large_gamma_helps_uncentered"));
     assert!(summary_f64(out, "/uncentered/GD/median_risk_ratio_largest_gamma") < 1.0);
-    let (cv_c, cv_u) = (summary_f64(out, "/centered/GD/median_gain_cv_largest_gamma"), summary_f64(out, "/uncentered/GD/median_gain_cv_largest_gamma"));
+    let (cv_c, cv_u) = (
+        summary_f64(out, "/centered/GD/median_gain_cv_largest_gamma"),
+        summary_f64(out, "/uncentered/GD/median_gain_cv_largest_gamma"),
+    );
     assert!(cv_u < 0.5 * cv_c, "GD gain CV: centered {cv_c}, uncentered {cv_u}");
     // The uncentered design is the centered one shifted: same datasets, the mean recorded per row.
     let case = strs(&out.data, "case");
@@ -177,14 +197,19 @@ fn check_explorer_slider_shows_exactly_one_stepsize_at_a_time(out: &Output) {
     let mut shown_by = vec![0usize; traces.len()];
     for (k, step) in steps.iter().enumerate() {
         assert_eq!(step["method"], "update");
-        let visible: Vec<bool> = step["args"][0]["visible"].as_array().expect("visible").iter().map(|v| v.as_bool().unwrap()).collect();
+        let visible: Vec<bool> =
+            step["args"][0]["visible"].as_array().expect("visible").iter().map(|v| v.as_bool().unwrap()).collect();
         assert_eq!(visible.len(), traces.len());
         assert!(visible[0] && visible[1], "β* and gradient flow always shown");
         assert_eq!(visible.iter().filter(|v| **v).count(), 2 + 4, "step {k} shows one stepsize");
         for (t, v) in visible.iter().enumerate() {
             shown_by[t] += usize::from(*v);
         }
-        assert!(step["args"][1]["title.text"].as_str().is_some_and(|t| t.contains("γ_max") || t.contains("γ<sub>max</sub>")));
+        assert!(
+            step["args"][1]["title.text"]
+                .as_str()
+                .is_some_and(|t| t.contains("γ_max") || t.contains("γ<sub>max</sub>"))
+        );
         // The initial visibility of the traces is the active step's.
         if k == active {
             for (t, trace) in traces.iter().enumerate() {
@@ -201,7 +226,9 @@ fn check_explorer_gd_worsens_and_sgd_improves_with_the_stepsize(out: &Output) {
     assert!(summary_bool(out, "/gd_risk_rises_with_gamma"));
     // SGD's gain is more homogeneous than GD's at every converged stepsize.
     let runs = out.summary["runs"].as_array().expect("runs");
-    let cv = |m: &str| -> Vec<f64> { runs.iter().filter(|r| r["method"] == m).map(|r| r["gain_cv"].as_f64().unwrap()).collect() };
+    let cv = |m: &str| -> Vec<f64> {
+        runs.iter().filter(|r| r["method"] == m).map(|r| r["gain_cv"].as_f64().unwrap()).collect()
+    };
     for (gd, sgd) in cv("GD").iter().zip(cv("SGD")) {
         assert!(sgd < *gd, "gain CV: SGD {sgd} vs GD {gd}");
     }

@@ -12,8 +12,7 @@ use dln_report::output::{loads_remote_scripts, names};
 
 /// A fresh scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("dln-tests-reproduce-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("dln-tests-reproduce-{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
@@ -61,13 +60,7 @@ fn every_experiment_reproduces_bitwise_with_one_and_two_threads() {
     reproduce(&args(&two, 2)).unwrap_or_else(|e| panic!("reproduce with 2 threads: {e:#}"));
 
     for e in ALL {
-        for name in [
-            names::PARQUET,
-            names::CSV,
-            names::SUMMARY,
-            names::CONFIG,
-            names::HTML,
-        ] {
+        for name in [names::PARQUET, names::CSV, names::SUMMARY, names::CONFIG, names::HTML] {
             let a = fs::read(one.join(e.name).join(name)).unwrap();
             let b = fs::read(two.join(e.name).join(name)).unwrap();
             assert!(a == b, "{}/{name} differs between 1 and 2 threads", e.name);
@@ -76,65 +69,31 @@ fn every_experiment_reproduces_bitwise_with_one_and_two_threads() {
 
     let mut expected: Vec<PathBuf> = vec![PathBuf::from("timings.json")];
     for e in ALL {
-        for name in [
-            names::PARQUET,
-            names::CSV,
-            names::HTML,
-            names::CONFIG,
-            names::SUMMARY,
-        ] {
+        for name in [names::PARQUET, names::CSV, names::HTML, names::CONFIG, names::SUMMARY] {
             expected.push(Path::new(e.name).join(name));
         }
     }
     expected.sort();
-    assert_eq!(
-        files(&one),
-        expected,
-        "exactly the documented files, no temporary file left behind"
-    );
+    assert_eq!(files(&one), expected, "exactly the documented files, no temporary file left behind");
     for e in ALL {
         let dir = one.join(e.name);
         let html = fs::read_to_string(dir.join(names::HTML)).unwrap();
-        assert!(
-            !loads_remote_scripts(&html),
-            "{}: figure.html must render offline",
-            e.name
-        );
-        assert!(
-            html.len() > 1_000_000,
-            "{}: plotly.js is embedded inline",
-            e.name
-        );
+        assert!(!loads_remote_scripts(&html), "{}: figure.html must render offline", e.name);
+        assert!(html.len() > 1_000_000, "{}: plotly.js is embedded inline", e.name);
         let config: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(dir.join(names::CONFIG)).unwrap()).unwrap();
-        let expected = (e.config)(&Options {
-            quick: true,
-            overrides: None,
-        })
-        .unwrap();
-        assert_eq!(
-            config, expected,
-            "{}: config.json is the configuration used",
-            e.name
-        );
+        let expected = (e.config)(&Options { quick: true, overrides: None }).unwrap();
+        assert_eq!(config, expected, "{}: config.json is the configuration used", e.name);
         let summary: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(dir.join(names::SUMMARY)).unwrap()).unwrap();
         assert!(summary.is_object(), "{}: summary.json is an object", e.name);
         let csv = fs::read_to_string(dir.join(names::CSV)).unwrap();
-        assert!(
-            csv.lines().count() > 1,
-            "{}: data.csv has a header and rows",
-            e.name
-        );
+        assert!(csv.lines().count() > 1, "{}: data.csv has a header and rows", e.name);
     }
     let timings: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(one.join("timings.json")).unwrap()).unwrap();
-    let timed: Vec<&str> = timings["experiments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let timed: Vec<&str> =
+        timings["experiments"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(timed, ALL.iter().map(|e| e.name).collect::<Vec<_>>());
     assert_eq!(timings["threads"], 1);
     fs::remove_dir_all(&root).unwrap();
@@ -151,31 +110,22 @@ fn earlier_results_survive_a_failed_run() {
 
     // An invalid override fails before any work.
     fs::write(&config, format!("[{first}]\nno_such_parameter = 1\n")).unwrap();
-    let err = reproduce(&ReproduceArgs {
-        only: vec![first.to_string()],
-        config: Some(config.clone()),
-        ..args(&dir, 1)
-    })
-    .expect_err("an unknown key is rejected");
+    let err =
+        reproduce(&ReproduceArgs { only: vec![first.to_string()], config: Some(config.clone()), ..args(&dir, 1) })
+            .expect_err("an unknown key is rejected");
     assert!(format!("{err:#}").contains("no_such_parameter"), "{err:#}");
 
     // A value that passes parsing but makes the experiment fail while running (its data have no
     // samples): the experiment fails, its earlier files stay as they were.
     fs::write(&config, format!("[{first}]\nn = 0\n")).unwrap();
-    let err = reproduce(&ReproduceArgs {
-        only: vec![first.to_string()],
-        config: Some(config.clone()),
-        ..args(&dir, 1)
-    })
-    .expect_err("n = 0 makes the experiment fail");
+    let err =
+        reproduce(&ReproduceArgs { only: vec![first.to_string()], config: Some(config.clone()), ..args(&dir, 1) })
+            .expect_err("n = 0 makes the experiment fail");
     assert!(format!("{err:#}").contains(first), "{err:#}");
 
     assert_eq!(fs::read_to_string(&kept).unwrap(), "earlier result\n");
     let mut left = files(&dir);
-    left.retain(|p| {
-        p.file_name()
-            .is_some_and(|n| n.to_string_lossy().ends_with(".tmp"))
-    });
+    left.retain(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".tmp")));
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
     fs::remove_dir_all(&dir).unwrap();
 }

@@ -21,9 +21,9 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use divan::counter::ItemsCount;
 use divan::Bencher;
-use dln::{uniform_alpha, BregmanSolver, DataConfig, Problem, Schedule, Sgd};
+use divan::counter::ItemsCount;
+use dln::{BregmanSolver, DataConfig, Problem, Schedule, Sgd, uniform_alpha};
 use ndarray::Array1;
 
 fn main() {
@@ -130,7 +130,11 @@ fn stream_sum(xs: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + chunks.remainder().iter().sum::<f64>()
 }
 
-#[divan::bench(name = "stream_read_X_1000x10000 (bandwidth probe, one read of 80 MB)", sample_count = 20, sample_size = 1)]
+#[divan::bench(
+    name = "stream_read_X_1000x10000 (bandwidth probe, one read of 80 MB)",
+    sample_count = 20,
+    sample_size = 1
+)]
 fn stream_large(b: Bencher) {
     let xs = large().problem.x.as_slice().expect("standard layout");
     b.counter(divan::counter::BytesCount::of_slice(xs)).bench(|| stream_sum(black_box(xs)));
@@ -210,10 +214,7 @@ fn summary() {
     println!("| what | measured | target | |");
     println!("|---|---|---|---|");
     println!("| SGD b=1 step (20,30) | {:.1} ns | ≤ 40 ns | {} |", sgd * 1e9, ok(sgd <= 40e-9));
-    println!(
-        "| SGD b=1 step (20,30), default loss check every n/b | {:.1} ns | — | |",
-        sgd_checked * 1e9
-    );
+    println!("| SGD b=1 step (20,30), default loss check every n/b | {:.1} ns | — | |", sgd_checked * 1e9);
     println!("| SGD b=1 step (20,30), portable kernels only (no AVX copy) | {:.1} ns | — | |", sgd_portable * 1e9);
     println!("| GD step (20,30) | {:.1} ns | ≤ 400 ns | {} |", gd * 1e9, ok(gd <= 400e-9));
     println!(

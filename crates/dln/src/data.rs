@@ -11,7 +11,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::error::{check_finite, invalid, DlnError, Result};
+use crate::error::{DlnError, Result, check_finite, invalid};
 
 /// How to draw a [`Problem`].
 ///

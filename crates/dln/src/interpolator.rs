@@ -18,7 +18,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Zip};
 
-use crate::error::{check_finite, invalid, DlnError, Result};
+use crate::error::{DlnError, Result, check_finite, invalid};
 use crate::gain::EffectiveInit;
 use crate::linalg::{cholesky, cholesky_shifted, cholesky_solve, gram_vec, pcg, weighted_gram, x_mul, xt_mul};
 
@@ -219,8 +219,7 @@ impl BregmanSolver {
                 // longer halves the residual): accept, the residual is reported.
                 return Ok(Solution { beta: cur.beta, lambda: cur.lambda, iterations, residual: res });
             }
-            let progress = res < best_res * 0.999
-                || cur.phi < best_phi - 1e-12 * cur.scale.max(f64::MIN_POSITIVE);
+            let progress = res < best_res * 0.999 || cur.phi < best_phi - 1e-12 * cur.scale.max(f64::MIN_POSITIVE);
             best_res = best_res.min(res);
             best_phi = best_phi.min(cur.phi);
             stalls = if progress { 0 } else { stalls + 1 };
@@ -242,24 +241,18 @@ impl BregmanSolver {
                 let h = cur.h.as_slice().expect("contiguous");
                 let eta = res.max(0.25 * self.tol / res).min(0.1);
                 let rhs = -&grad;
-                inexact = pcg(
-                    |v, out| gram_vec(xs, d, h, v, out, &mut scratch),
-                    l,
-                    rhs.view(),
-                    eta,
-                    cg_budget,
-                );
+                inexact = pcg(|v, out| gram_vec(xs, d, h, v, out, &mut scratch), l, rhs.view(), eta, cg_budget);
             }
             let step_dir = match inexact {
                 Some(dir) => dir,
                 None => {
                     let hess = weighted_gram(x, cur.h.view());
-                    let l = cholesky(&hess).or_else(|| cholesky_shifted(&hess)).ok_or_else(|| {
-                        DlnError::NotConverged {
+                    let l =
+                        cholesky(&hess).or_else(|| cholesky_shifted(&hess)).ok_or_else(|| DlnError::NotConverged {
                             method: "Bregman interpolator (dual Newton)",
-                            reason: "the dual Hessian X diag(a² cosh) Xᵀ is singular (are the rows of X dependent?)".into(),
-                        }
-                    })?;
+                            reason: "the dual Hessian X diag(a² cosh) Xᵀ is singular (are the rows of X dependent?)"
+                                .into(),
+                        })?;
                     let dir = -cholesky_solve(&l, grad.view());
                     factor = Some(l);
                     dir
@@ -301,7 +294,12 @@ impl BregmanSolver {
     // ANCHOR_END: theorem2
 
     /// Theorem 2 with β̃₀ ignored: argmin_{Xβ=y} ψ_{α∞}(β).
-    pub fn theorem2_without_tilde(&self, x: ArrayView2<f64>, y: ArrayView1<f64>, eff: &EffectiveInit) -> Result<Solution> {
+    pub fn theorem2_without_tilde(
+        &self,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        eff: &EffectiveInit,
+    ) -> Result<Solution> {
         let delta = Array1::zeros(eff.delta.len());
         self.solve(x, y, eff.alpha_inf_sq.view(), delta.view(), None)
     }
@@ -310,7 +308,12 @@ impl BregmanSolver {
 /// Stationarity residual of a candidate Bregman interpolator: the component of
 /// ∇ψ_a(β) − ∇ψ_a(β̃₀) = ½(arcsinh(β/a²) − δ) outside range(Xᵀ), relative to its norm.
 /// Zero exactly at the solution (with Xβ = y); an independent check of [`BregmanSolver::solve`].
-pub fn kkt_residual(x: ArrayView2<f64>, a_sq: ArrayView1<f64>, delta: ArrayView1<f64>, beta: ArrayView1<f64>) -> Result<f64> {
+pub fn kkt_residual(
+    x: ArrayView2<f64>,
+    a_sq: ArrayView1<f64>,
+    delta: ArrayView1<f64>,
+    beta: ArrayView1<f64>,
+) -> Result<f64> {
     let d = x.ncols();
     if a_sq.len() != d || delta.len() != d || beta.len() != d {
         return Err(DlnError::DimensionMismatch(format!(
@@ -337,7 +340,8 @@ pub fn min_l2(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<Array1<f64>> {
     check_finite("X", x.iter())?;
     check_finite("y", y.iter())?;
     let gram = x.dot(&x.t());
-    let l = cholesky(&gram).ok_or_else(|| DlnError::DimensionMismatch("X Xᵀ is singular: rows of X are dependent".into()))?;
+    let l = cholesky(&gram)
+        .ok_or_else(|| DlnError::DimensionMismatch("X Xᵀ is singular: rows of X are dependent".into()))?;
     Ok(x.t().dot(&cholesky_solve(&l, y)))
 }
 
@@ -367,7 +371,9 @@ pub fn min_l1(x: ArrayView2<f64>, y: ArrayView1<f64>) -> Result<Array1<f64>> {
         .solve()
         .map_err(|e| DlnError::NotConverged { method: "min-ℓ1 LP", reason: e.to_string() })?
         .into_solution()
-        .map_err(|_| DlnError::NotConverged { method: "min-ℓ1 LP", reason: "interrupted before a solution".into() })?;
+        .map_err(|_| DlnError::NotConverged {
+            method: "min-ℓ1 LP", reason: "interrupted before a solution".into()
+        })?;
     let beta: Array1<f64> = (0..d).map(|j| sol.var_value(p[j]) - sol.var_value(m[j])).collect();
     // Polish on the support (a basic solution has at most n non-zeros).
     let support: Vec<usize> = (0..d).filter(|&j| beta[j].abs() > 1e-9).collect();

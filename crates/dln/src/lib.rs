@@ -31,9 +31,9 @@ pub mod run;
 
 pub use data::{DataConfig, Problem};
 pub use error::{DlnError, Result};
-pub use gain::{q, q_minus, q_plus, EffectiveInit, QSums};
-pub use interpolator::{kkt_residual, min_l1, min_l2, BregmanSolver, Solution};
-pub use model::{uniform_alpha, validate_alpha, DiagonalNet};
+pub use gain::{EffectiveInit, QSums, q, q_minus, q_plus};
+pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
+pub use model::{DiagonalNet, uniform_alpha, validate_alpha};
 pub use optimizer::{CustomSchedule, Record, Sampling, Schedule, Sgd};
 pub use potential::Hypentropy;
 pub use run::{Observer, Run, Snapshot, Status};

@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 
 /// 0: not yet detected, 1: portable kernels only, 2: AVX copies allowed.
 static WIDE: AtomicU8 = AtomicU8::new(0);

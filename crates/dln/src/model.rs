@@ -3,7 +3,7 @@
 
 use ndarray::{Array1, ArrayView1, Zip};
 
-use crate::error::{invalid, Result};
+use crate::error::{Result, invalid};
 
 /// Weights (u, v) of the diagonal network; the regression vector is β = u ⊙ v.
 #[derive(Debug, Clone, PartialEq)]

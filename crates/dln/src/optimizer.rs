@@ -17,12 +17,12 @@
 use std::sync::Arc;
 
 use ndarray::{Array1, ArrayView1};
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Problem;
-use crate::error::{invalid, Result};
+use crate::error::{Result, invalid};
 use crate::gain::{EffectiveInit, QSums};
 use crate::linalg::{axpy, dot, dot4};
 use crate::model::validate_alpha;
@@ -85,7 +85,11 @@ impl Schedule {
             Schedule::Constant(g) => *g,
             Schedule::StepDecay { gamma, factor, every } => gamma * factor.powf((k / every) as f64),
             Schedule::WarmUp { gamma, steps } => {
-                if k < *steps { gamma * (k + 1) as f64 / *steps as f64 } else { *gamma }
+                if k < *steps {
+                    gamma * (k + 1) as f64 / *steps as f64
+                } else {
+                    *gamma
+                }
             }
             Schedule::Custom(f) => (f.0)(k),
         }
@@ -102,7 +106,11 @@ impl Schedule {
 
     fn validate(&self) -> Result<()> {
         let check_gamma = |g: f64| {
-            if g.is_finite() && g > 0.0 { Ok(()) } else { Err(invalid("gamma", format!("stepsize must be finite and > 0, got {g}"))) }
+            if g.is_finite() && g > 0.0 {
+                Ok(())
+            } else {
+                Err(invalid("gamma", format!("stepsize must be finite and > 0, got {g}")))
+            }
         };
         match self {
             Schedule::Constant(g) => check_gamma(*g),
@@ -379,7 +387,15 @@ fn single_sample_step_dispatch(
 /// [`multiplicative_step`] (up to the sign of zero entries of γg, which cannot change 1 ∓ γg).
 /// With `keep`, γg is written to `g` (for the Σq oracle).
 #[inline(always)]
-fn rank_one_step(x: &[f64], c: f64, gamma: f64, wp: &mut [f64], wm: &mut [f64], beta: &mut [f64], g: Option<&mut [f64]>) {
+fn rank_one_step(
+    x: &[f64],
+    c: f64,
+    gamma: f64,
+    wp: &mut [f64],
+    wm: &mut [f64],
+    beta: &mut [f64],
+    g: Option<&mut [f64]>,
+) {
     let d = x.len();
     let (wp, wm, beta) = (&mut wp[..d], &mut wm[..d], &mut beta[..d]);
     match g {
@@ -448,7 +464,10 @@ impl Sgd {
             return Err(invalid("check_every", "must be at least 1"));
         }
         if !(self.divergence_factor.is_finite() && self.divergence_factor > 1.0) {
-            return Err(invalid("divergence_factor", format!("must be finite and > 1, got {}", self.divergence_factor)));
+            return Err(invalid(
+                "divergence_factor",
+                format!("must be finite and > 1, got {}", self.divergence_factor),
+            ));
         }
         if let Record::Every(0) = self.record {
             return Err(invalid("record", "Every(m) needs m ≥ 1"));
@@ -496,7 +515,8 @@ impl Sgd {
         let threshold = self.divergence_factor * loss0.max(1.0);
         // L(β) = 1/(2n) Σ_i (⟨x_i, β⟩ − y_i)², four rows per sweep of β; `scratch` receives the residuals.
         let all_rows: Vec<usize> = (0..n).collect();
-        let full_loss = |beta: &[f64], scratch: &mut [f64]| -> f64 { residuals(xs, d, &all_rows, beta, &y, scratch).0 * inv_2n };
+        let full_loss =
+            |beta: &[f64], scratch: &mut [f64]| -> f64 { residuals(xs, d, &all_rows, beta, &y, scratch).0 * inv_2n };
 
         let mut next_record = self.record.first();
         let mut n_records: u32 = 0;
@@ -544,7 +564,10 @@ impl Sgd {
             }
             let gamma = self.stepsize.at(k);
             if !(gamma.is_finite() && gamma > 0.0) {
-                return Err(invalid("gamma", format!("schedule gave γ_{k} = {gamma}; stepsizes must be finite and > 0")));
+                return Err(invalid(
+                    "gamma",
+                    format!("schedule gave γ_{k} = {gamma}; stepsizes must be finite and > 0"),
+                ));
             }
 
             // The batch B_k and its residuals r_B = X_B β_k − y_B (already there for GD).
@@ -567,7 +590,8 @@ impl Sgd {
                 // SGD with b = 1: one dot product and one fused sweep, no gradient buffer.
                 let i = batch[0];
                 let tracked = q_sums.is_some().then_some(&mut g[..]);
-                let ri = single_sample_step_dispatch(wide, row(i), y[i], inv_b, gamma, &mut wp, &mut wm, &mut beta, tracked);
+                let ri =
+                    single_sample_step_dispatch(wide, row(i), y[i], inv_b, gamma, &mut wp, &mut wm, &mut beta, tracked);
                 if !ri.is_finite() {
                     break Status::Diverged;
                 }
@@ -625,11 +649,8 @@ impl Sgd {
     }
 
     fn snapshot(&self, k: u64, loss: f64, beta: &[f64], alpha: ArrayView1<f64>, wp: &[f64], wm: &[f64]) -> Snapshot {
-        let gain = alpha
-            .iter()
-            .zip(wp.iter().zip(wm))
-            .map(|(a, (p, m))| 2.0 * a.ln() - p.abs().ln() - m.abs().ln())
-            .collect();
+        let gain =
+            alpha.iter().zip(wp.iter().zip(wm)).map(|(a, (p, m))| 2.0 * a.ln() - p.abs().ln() - m.abs().ln()).collect();
         Snapshot { step: k, train_loss: loss, beta: Array1::from(beta.to_vec()), gain }
     }
 }

@@ -25,12 +25,10 @@ impl Hypentropy {
     // ANCHOR: value
     /// ψ_α(β); `√(β² + α⁴) − α²` is evaluated as `β²/(√(β² + α⁴) + α²)` to avoid cancellation.
     pub fn value(&self, beta: ArrayView1<f64>) -> f64 {
-        Zip::from(&beta)
-            .and(&self.alpha_sq)
-            .fold(0.0, |acc, &b, &a2| {
-                let root = b.hypot(a2);
-                acc + 0.5 * (b * (b / a2).asinh() - b * b / (root + a2))
-            })
+        Zip::from(&beta).and(&self.alpha_sq).fold(0.0, |acc, &b, &a2| {
+            let root = b.hypot(a2);
+            acc + 0.5 * (b * (b / a2).asinh() - b * b / (root + a2))
+        })
     }
     // ANCHOR_END: value
 

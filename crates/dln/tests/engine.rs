@@ -5,12 +5,17 @@
 mod common;
 
 use common::{dist, max_abs, norm, problem};
-use dln::{uniform_alpha, DataConfig, Problem, Record, Run, Sampling, Schedule, Sgd, Snapshot, Status};
+use dln::{DataConfig, Problem, Record, Run, Sampling, Schedule, Sgd, Snapshot, Status, uniform_alpha};
 use ndarray::{Array1, ArrayView1};
 
 /// K steps of GD in (u, v) with the simultaneous update u ← u − γ g v, v ← v − γ g u, written
 /// independently of the engine. Returns (β, s = −2Σγg, Gain = ln(2α²/|u² − v²|)).
-fn plain_gd(problem: &Problem, alpha: ArrayView1<f64>, gamma: f64, steps: u64) -> (Array1<f64>, Array1<f64>, Array1<f64>) {
+fn plain_gd(
+    problem: &Problem,
+    alpha: ArrayView1<f64>,
+    gamma: f64,
+    steps: u64,
+) -> (Array1<f64>, Array1<f64>, Array1<f64>) {
     let n = problem.n() as f64;
     let mut u = alpha.mapv(|a| std::f64::consts::SQRT_2 * a);
     let mut v = Array1::<f64>::zeros(alpha.len());
@@ -23,7 +28,8 @@ fn plain_gd(problem: &Problem, alpha: ArrayView1<f64>, gamma: f64, steps: u64) -
         v = &v - &(&gg * &u);
         u = u_next;
     }
-    let gain = ndarray::Zip::from(&alpha).and(&u).and(&v).map_collect(|a, u, v| (2.0 * a * a / (u * u - v * v).abs()).ln());
+    let gain =
+        ndarray::Zip::from(&alpha).and(&u).and(&v).map_collect(|a, u, v| (2.0 * a * a / (u * u - v * v).abs()).ln());
     (&u * &v, s, gain)
 }
 
@@ -41,7 +47,10 @@ fn gd_agrees_with_a_plain_implementation_in_u_v() {
         let e_gain = max_abs((&run.effective.gain - &gain).view()) / max_abs(gain.view());
         let e_uv = dist(&(&run.u * &run.v), &run.beta) / norm(beta.view());
         eprintln!("{steps} steps: β {e_beta:.1e}, s {e_s:.1e}, gain {e_gain:.1e}");
-        assert!(e_beta <= 1e-12 && e_s <= 1e-12 && e_gain <= 1e-9 && e_uv <= 1e-14, "{steps} steps: {e_beta} {e_s} {e_gain} {e_uv}");
+        assert!(
+            e_beta <= 1e-12 && e_s <= 1e-12 && e_gain <= 1e-9 && e_uv <= 1e-14,
+            "{steps} steps: {e_beta} {e_s} {e_gain} {e_uv}"
+        );
         // s = Xᵀλ with the engine's λ.
         assert!(dist(&problem.x.t().dot(&run.lambda), &run.s) <= 1e-14 * norm(run.s.view()));
     }
@@ -51,7 +60,10 @@ fn gd_agrees_with_a_plain_implementation_in_u_v() {
 /// (|B| = b) whose update β_k → β_{k+1} matches (w± reconstructed from β_k and α_k² = α² e^{−Gain_k}).
 fn recovered_batches(problem: &Problem, alpha: f64, gamma: f64, b: usize, history: &[Snapshot]) -> Vec<Vec<usize>> {
     let n = problem.n();
-    let subsets: Vec<Vec<usize>> = (0..1usize << n).filter(|m| m.count_ones() as usize == b).map(|m| (0..n).filter(|i| m >> i & 1 == 1).collect()).collect();
+    let subsets: Vec<Vec<usize>> = (0..1usize << n)
+        .filter(|m| m.count_ones() as usize == b)
+        .map(|m| (0..n).filter(|i| m >> i & 1 == 1).collect())
+        .collect();
     let mut out = Vec::new();
     for pair in history.windows(2) {
         let (now, next) = (&pair[0], &pair[1]);
@@ -68,7 +80,8 @@ fn recovered_batches(problem: &Problem, alpha: f64, gamma: f64, b: usize, histor
                 for &i in set.iter() {
                     gg.scaled_add(gamma * r[i] / b as f64, &problem.x.row(i));
                 }
-                let beta = 0.5 * (&wp2 * &gg.mapv(|x| (1.0 - x) * (1.0 - x)) - &wm2 * &gg.mapv(|x| (1.0 + x) * (1.0 + x)));
+                let beta =
+                    0.5 * (&wp2 * &gg.mapv(|x| (1.0 - x) * (1.0 - x)) - &wm2 * &gg.mapv(|x| (1.0 + x) * (1.0 + x)));
                 dist(&beta, &next.beta) <= 1e-10 * norm(next.beta.view()).max(1e-12)
             })
             .collect();
@@ -79,7 +92,11 @@ fn recovered_batches(problem: &Problem, alpha: f64, gamma: f64, b: usize, histor
 }
 
 fn recorded(problem: &Problem, alpha: f64, sgd: Sgd, steps: u64) -> Run {
-    let run = sgd.with_budget(steps, 0.0).with_record(Record::Every(1)).run(problem, uniform_alpha(alpha, problem.d()).view()).unwrap();
+    let run = sgd
+        .with_budget(steps, 0.0)
+        .with_record(Record::Every(1))
+        .run(problem, uniform_alpha(alpha, problem.d()).view())
+        .unwrap();
     assert_eq!(run.history.len() as u64, steps + 1);
     run
 }
@@ -150,7 +167,9 @@ fn iid_and_shuffle_both_converge() {
     let alpha = uniform_alpha(0.1, 30);
     for sampling in [Sampling::Iid, Sampling::Shuffle] {
         for b in [1, 4, 7] {
-            let run = Sgd { sampling, ..Sgd::sgd(0.01, b).with_budget(3_000_000, 1e-22).with_seed(1) }.run(&problem, alpha.view()).unwrap();
+            let run = Sgd { sampling, ..Sgd::sgd(0.01, b).with_budget(3_000_000, 1e-22).with_seed(1) }
+                .run(&problem, alpha.view())
+                .unwrap();
             assert_eq!(run.status, Status::Converged, "{sampling:?} b = {b}");
             assert!(run.train_loss <= 1e-22);
             // Recomputed independently (residuals of size 1e-11 carry ~1e-4 relative rounding).
@@ -203,7 +222,9 @@ fn stopping_rules() {
     let before = Sgd::gd(gamma, 20).with_budget(run.steps - 1, 0.0).run(&problem, alpha.view()).unwrap();
     assert!(before.train_loss > 1e-10);
     // SGD checks the full loss every `check_every` steps.
-    let run = Sgd { check_every: Some(7), ..Sgd::sgd(0.01, 2).with_budget(1_000_000, 1e-12) }.run(&problem, alpha.view()).unwrap();
+    let run = Sgd { check_every: Some(7), ..Sgd::sgd(0.01, 2).with_budget(1_000_000, 1e-12) }
+        .run(&problem, alpha.view())
+        .unwrap();
     assert_eq!(run.status, Status::Converged);
     assert_eq!(run.steps % 7, 0);
 }
@@ -213,7 +234,11 @@ fn recording_schedules_and_observers() {
     let problem = problem(20, 30, 3, 0);
     let alpha = uniform_alpha(0.1, 30);
     let gamma = 0.5 / problem.lambda_max();
-    let run = Sgd::gd(gamma, 20).with_budget(1_000_000, 1e-24).with_record(Record::LogSpaced(5)).run(&problem, alpha.view()).unwrap();
+    let run = Sgd::gd(gamma, 20)
+        .with_budget(1_000_000, 1e-24)
+        .with_record(Record::LogSpaced(5))
+        .run(&problem, alpha.view())
+        .unwrap();
     let steps: Vec<u64> = run.history.iter().map(|s| s.step).collect();
     assert_eq!(steps[0], 0);
     assert_eq!(*steps.last().unwrap(), run.steps, "the last step is recorded");
@@ -252,7 +277,8 @@ fn avx_and_portable_kernels_give_bitwise_identical_runs() {
     // without AVX both runs take the portable path and the test is trivially true.)
     let problem = problem(20, 30, 3, 6);
     let alpha = uniform_alpha(0.1, 30);
-    let sgd = Sgd { track_q_sums: true, ..Sgd::sgd(0.03, 1).with_budget(50_000, 1e-22).with_seed(8) }.with_record(Record::LogSpaced(3));
+    let sgd = Sgd { track_q_sums: true, ..Sgd::sgd(0.03, 1).with_budget(50_000, 1e-22).with_seed(8) }
+        .with_record(Record::LogSpaced(3));
     let plain = Sgd { track_q_sums: false, record: Record::Never, ..sgd.clone() };
     dln::linalg::set_wide_kernels(false);
     let (a, a_plain) = (sgd.run(&problem, alpha.view()).unwrap(), plain.run(&problem, alpha.view()).unwrap());

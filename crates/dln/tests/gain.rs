@@ -5,7 +5,7 @@
 mod common;
 
 use common::{dist, max_abs, norm, problem, reference_problem};
-use dln::{q, q_minus, q_plus, uniform_alpha, BregmanSolver, DataConfig, Problem, Run, Sgd, Status};
+use dln::{BregmanSolver, DataConfig, Problem, Run, Sgd, Status, q, q_minus, q_plus, uniform_alpha};
 use ndarray::{Array1, ArrayView1};
 
 /// Closed form vs accumulated Σq: Gain, δ = ln(α₊/α₋) = ½(Σq₋ − Σq₊), α∞² = α² e^{−Σq}, β̃₀;
@@ -93,7 +93,9 @@ fn closed_form_gain_equals_accumulated_q_for_gd_and_sgd() {
     // Heterogeneous α and uncentered data.
     let problem = DataConfig { n: 12, d: 25, s: 2, mean: 1.0, seed: 4, ..DataConfig::default() }.generate().unwrap();
     let alpha: Array1<f64> = (0..25).map(|j| 10f64.powf(-2.0 + j as f64 / 12.0)).collect();
-    let run = tracked(Sgd::gd(0.5 / problem.lambda_max(), 12).with_budget(2_000_000, 1e-24)).run(&problem, alpha.view()).unwrap();
+    let run = tracked(Sgd::gd(0.5 / problem.lambda_max(), 12).with_budget(2_000_000, 1e-24))
+        .run(&problem, alpha.view())
+        .unwrap();
     assert_eq!(run.status, Status::Converged);
     check_identities(&run, alpha.view(), "GD, heterogeneous α, uncentered");
 }

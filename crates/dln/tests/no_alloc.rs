@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use dln::{uniform_alpha, DataConfig, Sampling, Schedule, Sgd, Status};
+use dln::{DataConfig, Sampling, Schedule, Sgd, Status, uniform_alpha};
 
 struct Counting;
 
@@ -56,7 +56,10 @@ fn the_step_loop_does_not_allocate() {
         ("SGD b=3 iid", Sgd::sgd(0.01, 3)),
         ("SGD b=6 shuffle", Sgd { sampling: Sampling::Shuffle, ..Sgd::sgd(0.01, 6) }),
         ("SGD b=1, loss check every step", Sgd { check_every: Some(1), ..Sgd::sgd(0.01, 1) }),
-        ("GD, step decay", Sgd { stepsize: Schedule::StepDecay { gamma, factor: 0.99, every: 100 }, ..Sgd::gd(gamma, 20) }),
+        (
+            "GD, step decay",
+            Sgd { stepsize: Schedule::StepDecay { gamma, factor: 0.99, every: 100 }, ..Sgd::gd(gamma, 20) },
+        ),
     ];
     for (what, sgd) in cases {
         let count = |steps: u64| {

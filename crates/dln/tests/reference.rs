@@ -2,7 +2,7 @@
 //! with β* = (1, 1, 1, 0, …) converges and matches Theorem 2 to ~1e-9; ignoring β̃₀ costs ~1e-4;
 //! Theorem 1's interpolator is ~1e-3 away.
 
-use dln::{uniform_alpha, BregmanSolver, DataConfig, Sgd, Status};
+use dln::{BregmanSolver, DataConfig, Sgd, Status, uniform_alpha};
 
 fn norm(v: &ndarray::Array1<f64>) -> f64 {
     v.dot(v).sqrt()
@@ -23,7 +23,10 @@ fn gd_matches_theorem2_on_the_reference_problem() {
     let e_pred = norm(&(&run.beta - &pred.beta));
     let e_no_tilde = norm(&(&run.beta - &no_tilde.beta));
     let e_gf = norm(&(&run.beta - &gf.beta));
-    eprintln!("steps {} |b-pred| {e_pred:.3e} |b-no_tilde| {e_no_tilde:.3e} |b-gf| {e_gf:.3e} iters {}", run.steps, pred.iterations);
+    eprintln!(
+        "steps {} |b-pred| {e_pred:.3e} |b-no_tilde| {e_no_tilde:.3e} |b-gf| {e_gf:.3e} iters {}",
+        run.steps, pred.iterations
+    );
     assert!(e_pred <= 1e-8 * norm(&run.beta).max(1.0));
     assert!(e_no_tilde > 100.0 * e_pred);
     assert!(e_gf > e_no_tilde);

@@ -8,7 +8,9 @@
 mod common;
 
 use common::{dist, matrix, norm, null_space_basis, off_row_space, problem, rel_residual};
-use dln::{kkt_residual, min_l1, min_l2, uniform_alpha, BregmanSolver, DlnError, Hypentropy, Problem, Sgd, Solution, Status};
+use dln::{
+    BregmanSolver, DlnError, Hypentropy, Problem, Sgd, Solution, Status, kkt_residual, min_l1, min_l2, uniform_alpha,
+};
 use ndarray::{Array1, ArrayView1};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -31,7 +33,10 @@ fn certify(problem: &Problem, a_sq: &Array1<f64>, delta: &Array1<f64>, sol: &Sol
     let off = off_row_space(x, v.view());
     let worst_null = null_space_basis(x).iter().map(|u| u.dot(&v).abs()).fold(0.0, f64::max) / norm(v.view()).max(1.0);
     let kkt = kkt_residual(x, a_sq.view(), delta.view(), sol.beta.view()).unwrap();
-    eprintln!("{what}: {} iterations, residual {res:.1e}, off range(Xᵀ) {off:.1e}, max |⟨v, ker X⟩| {worst_null:.1e}, kkt {kkt:.1e}", sol.iterations);
+    eprintln!(
+        "{what}: {} iterations, residual {res:.1e}, off range(Xᵀ) {off:.1e}, max |⟨v, ker X⟩| {worst_null:.1e}, kkt {kkt:.1e}",
+        sol.iterations
+    );
     assert!(worst_null <= 1e-9, "{what}: not stationary on ker X ({worst_null:e})");
     assert!(kkt <= 1e-9, "{what}: kkt_residual {kkt:e}");
 
@@ -42,7 +47,11 @@ fn certify(problem: &Problem, a_sq: &Array1<f64>, delta: &Array1<f64>, sol: &Sol
     let d_sol = objective(&sol.beta);
     let slack = 1e-9 * d_sol.abs().max(1.0);
     for (name, other) in [("β*", problem.beta_star.clone()), ("min-ℓ2", min_l2(x, y).unwrap())] {
-        assert!(d_sol <= objective(&other) + slack, "{what}: D(solution) = {d_sol} > D({name}) = {}", objective(&other));
+        assert!(
+            d_sol <= objective(&other) + slack,
+            "{what}: D(solution) = {d_sol} > D({name}) = {}",
+            objective(&other)
+        );
     }
     let mut rng = ChaCha8Rng::seed_from_u64(99);
     let scale = norm(sol.beta.view()).max(1e-3);
@@ -83,7 +92,8 @@ fn heterogeneous_scales_in_1e_8_to_1_with_random_delta() {
         certify(&problem, &a_sq, &delta, &sol, &format!("heterogeneous a, seed {seed}, (n, d) = ({n}, {d})"));
         // A second start (a random dual point) reaches the same interpolator.
         let lambda0: Array1<f64> = (0..n).map(|_| rng.random::<f64>() - 0.5).collect();
-        let again = solver.solve(problem.x.view(), problem.y.view(), a_sq.view(), delta.view(), Some(lambda0.view())).unwrap();
+        let again =
+            solver.solve(problem.x.view(), problem.y.view(), a_sq.view(), delta.view(), Some(lambda0.view())).unwrap();
         let gap = dist(&sol.beta, &again.beta) / norm(sol.beta.view());
         assert!(gap <= 1e-10, "seed {seed}: two starts disagree by {gap:e}");
     }
@@ -96,12 +106,19 @@ fn large_problem_takes_the_preconditioned_cg_path_and_stays_exact() {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let a_sq: Array1<f64> = (0..480).map(|_| 10f64.powf(-4.0 * rng.random::<f64>()).powi(2)).collect();
     let delta: Array1<f64> = (0..480).map(|_| rng.random::<f64>() - 0.5).collect();
-    let sol = BregmanSolver::default().solve(problem.x.view(), problem.y.view(), a_sq.view(), delta.view(), None).unwrap();
+    let sol =
+        BregmanSolver::default().solve(problem.x.view(), problem.y.view(), a_sq.view(), delta.view(), None).unwrap();
     certify(&problem, &a_sq, &delta, &sol, "(n, d) = (160, 480), a ∈ [1e-4, 1]");
     for alpha in [0.1, 1e-5] {
         let a = uniform_alpha(alpha, 480);
         let sol = BregmanSolver::default().theorem1(problem.x.view(), problem.y.view(), a.view()).unwrap();
-        certify(&problem, &a.mapv(|v| v * v), &Array1::zeros(480), &sol, &format!("(160, 480) Theorem 1, α = {alpha:e}"));
+        certify(
+            &problem,
+            &a.mapv(|v| v * v),
+            &Array1::zeros(480),
+            &sol,
+            &format!("(160, 480) Theorem 1, α = {alpha:e}"),
+        );
     }
 }
 

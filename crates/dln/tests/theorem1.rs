@@ -5,7 +5,7 @@
 mod common;
 
 use common::{dist, problem, reference_problem};
-use dln::{uniform_alpha, BregmanSolver, Sgd, Status};
+use dln::{BregmanSolver, Sgd, Status, uniform_alpha};
 
 /// Least-squares slope of ln e against ln γ.
 fn log_log_slope(gammas: &[f64], errors: &[f64]) -> f64 {
@@ -34,7 +34,11 @@ fn gd_errors_vs_gradient_flow(problem: &dln::Problem, alpha: f64, fracs: &[f64])
         let pred = solver.theorem2(problem.x.view(), problem.y.view(), &run.effective).unwrap();
         assert!(dist(&run.beta, &pred.beta) < 1e-9);
         let e = dist(&run.beta, &gf.beta);
-        eprintln!("γ = {gamma:.5} ({} steps): ‖β_GD − β*_α‖ = {e:.4e}, ‖Gain‖₁ = {:.4e}", run.steps, run.effective.gain_l1());
+        eprintln!(
+            "γ = {gamma:.5} ({} steps): ‖β_GD − β*_α‖ = {e:.4e}, ‖Gain‖₁ = {:.4e}",
+            run.steps,
+            run.effective.gain_l1()
+        );
         gammas.push(gamma);
         errors.push(e);
     }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{dist, norm, problem};
-use dln::{uniform_alpha, BregmanSolver, DataConfig, Problem, Run, Sampling, Schedule, Sgd, Status};
+use dln::{BregmanSolver, DataConfig, Problem, Run, Sampling, Schedule, Sgd, Status, uniform_alpha};
 use ndarray::{Array1, ArrayView1};
 use proptest::prelude::*;
 
@@ -23,7 +23,14 @@ fn theorem2_errors(problem: &Problem, run: &Run) -> (f64, f64) {
 /// Runs (S)GD to a training loss ≤ 1e-24 and checks Theorem 2 to 1e-8·max(1, ‖β∞‖).
 fn check_theorem2(problem: &Problem, alpha: ArrayView1<f64>, sgd: &Sgd, what: &str) -> (f64, f64) {
     let run = sgd.run(problem, alpha).expect("valid run");
-    assert_eq!(run.status, Status::Converged, "{what}: {} after {} steps, loss {:e}", run.status, run.steps, run.train_loss);
+    assert_eq!(
+        run.status,
+        Status::Converged,
+        "{what}: {} after {} steps, loss {:e}",
+        run.status,
+        run.steps,
+        run.train_loss
+    );
     let (e_pred, e_no_tilde) = theorem2_errors(problem, &run);
     let bound = 1e-8 * norm(run.beta.view()).max(1.0);
     eprintln!("{what}: {} steps, |β∞ − β_pred| = {e_pred:.2e}, without β̃₀ {e_no_tilde:.2e}", run.steps);
@@ -81,9 +88,18 @@ fn theorem2_holds_for_every_schedule_and_sampling_scheme() {
     let g_gd = stepsize(&problem, 0.5);
     let g_sgd = stepsize(&problem, 0.3);
     let cases: Vec<(&str, Sgd)> = vec![
-        ("GD step decay", Sgd { stepsize: Schedule::StepDecay { gamma: 2.0 * g_gd, factor: 0.95, every: 5000 }, ..Sgd::gd(g_gd, 16) }),
+        (
+            "GD step decay",
+            Sgd { stepsize: Schedule::StepDecay { gamma: 2.0 * g_gd, factor: 0.95, every: 5000 }, ..Sgd::gd(g_gd, 16) },
+        ),
         ("GD warm-up", Sgd { stepsize: Schedule::WarmUp { gamma: g_gd, steps: 1000 }, ..Sgd::gd(g_gd, 16) }),
-        ("GD custom", Sgd { stepsize: Schedule::custom(move |k| g_gd * (1.0 + 0.5 * ((k as f64) * 0.37).sin())), ..Sgd::gd(g_gd, 16) }),
+        (
+            "GD custom",
+            Sgd {
+                stepsize: Schedule::custom(move |k| g_gd * (1.0 + 0.5 * ((k as f64) * 0.37).sin())),
+                ..Sgd::gd(g_gd, 16)
+            },
+        ),
         ("SGD b=4 shuffle", Sgd { sampling: Sampling::Shuffle, ..Sgd::sgd(g_sgd, 4) }),
         ("SGD b=5 shuffle (left-overs)", Sgd { sampling: Sampling::Shuffle, ..Sgd::sgd(g_sgd, 5) }),
         ("SGD b=4 iid", Sgd::sgd(g_sgd, 4)),

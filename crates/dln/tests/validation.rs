@@ -5,8 +5,8 @@ mod common;
 
 use common::{matrix, one_line, problem};
 use dln::{
-    kkt_residual, min_l1, min_l2, uniform_alpha, validate_alpha, BregmanSolver, DataConfig, DiagonalNet, DlnError,
-    Problem, Record, Schedule, Sgd,
+    BregmanSolver, DataConfig, DiagonalNet, DlnError, Problem, Record, Schedule, Sgd, kkt_residual, min_l1, min_l2,
+    uniform_alpha, validate_alpha,
 };
 use ndarray::{Array1, Array2};
 
@@ -197,9 +197,18 @@ fn sgd_record_every_zero() {
 #[test]
 fn schedule_step_decay_rules() {
     let base = Sgd::sgd(0.01, 1);
-    invalid(run(Sgd { stepsize: Schedule::StepDecay { gamma: -1.0, factor: 0.5, every: 10 }, ..base.clone() }), "gamma");
-    invalid(run(Sgd { stepsize: Schedule::StepDecay { gamma: 0.01, factor: 0.0, every: 10 }, ..base.clone() }), "factor");
-    invalid(run(Sgd { stepsize: Schedule::StepDecay { gamma: 0.01, factor: 1.5, every: 10 }, ..base.clone() }), "factor");
+    invalid(
+        run(Sgd { stepsize: Schedule::StepDecay { gamma: -1.0, factor: 0.5, every: 10 }, ..base.clone() }),
+        "gamma",
+    );
+    invalid(
+        run(Sgd { stepsize: Schedule::StepDecay { gamma: 0.01, factor: 0.0, every: 10 }, ..base.clone() }),
+        "factor",
+    );
+    invalid(
+        run(Sgd { stepsize: Schedule::StepDecay { gamma: 0.01, factor: 1.5, every: 10 }, ..base.clone() }),
+        "factor",
+    );
     invalid(run(Sgd { stepsize: Schedule::StepDecay { gamma: 0.01, factor: 0.5, every: 0 }, ..base }), "every");
 }
 
@@ -250,7 +259,10 @@ fn solver_scale_not_positive_or_not_finite() {
     for bad in [0.0, -1e-3, f64::NAN, f64::INFINITY] {
         let mut a_sq = Array1::from_elem(8, 0.01);
         a_sq[3] = bad;
-        invalid(BregmanSolver::default().solve(x.view(), y.view(), a_sq.view(), Array1::zeros(8).view(), None), "alpha");
+        invalid(
+            BregmanSolver::default().solve(x.view(), y.view(), a_sq.view(), Array1::zeros(8).view(), None),
+            "alpha",
+        );
         let mut alpha = uniform_alpha(0.1, 8);
         alpha[3] = bad;
         invalid(BregmanSolver::default().theorem1(x.view(), y.view(), alpha.view()), "alpha");

@@ -6,9 +6,9 @@
 //! The binary `dln-report` (`run | reproduce | list`) drives it; `cargo run --release` reproduces
 //! everything.
 
-pub mod experiments;
 pub mod book;
 pub mod cli;
+pub mod experiments;
 pub mod output;
 pub mod progress;
 pub mod snap;

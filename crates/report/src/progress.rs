@@ -70,11 +70,9 @@ impl Progress {
         let bar = match self.mode {
             Mode::Bar => {
                 let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-                let style = ProgressStyle::with_template(
-                    "{prefix} [{bar:30}] {pos}/{len} sweep items {elapsed}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
+                let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} sweep items {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
                 bar.set_style(style);
                 bar.set_prefix(label.clone());
                 bar.enable_steady_tick(Duration::from_millis(200));
@@ -97,14 +95,8 @@ impl Progress {
         });
         // Quiet: nothing to show, so no process-wide observer either (library callers may run
         // several reproductions concurrently).
-        let previous =
-            (self.mode != Mode::Quiet).then(|| sweep::set_observer(Some(counter.clone())));
-        Experiment {
-            counter,
-            previous,
-            label,
-            mode: self.mode,
-        }
+        let previous = (self.mode != Mode::Quiet).then(|| sweep::set_observer(Some(counter.clone())));
+        Experiment { counter, previous, label, mode: self.mode }
     }
 }
 
@@ -137,11 +129,7 @@ impl SweepObserver for Counter {
             if last.elapsed() >= LINE_PERIOD {
                 *last = Instant::now();
                 let queued = self.queued.load(Ordering::Relaxed);
-                eprintln!(
-                    "{}: {done}/{queued} sweep items, {:.1} s",
-                    self.label,
-                    self.start.elapsed().as_secs_f64()
-                );
+                eprintln!("{}: {done}/{queued} sweep items, {:.1} s", self.label, self.start.elapsed().as_secs_f64());
             }
         }
     }

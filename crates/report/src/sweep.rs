@@ -19,17 +19,12 @@ static OBSERVER: RwLock<Option<Arc<dyn SweepObserver>>> = RwLock::new(None);
 /// Installs `observer` for every subsequent [`par_map`] (process-wide; `None` removes it) and
 /// returns the previous one. Observation never changes results, only reports progress.
 pub fn set_observer(observer: Option<Arc<dyn SweepObserver>>) -> Option<Arc<dyn SweepObserver>> {
-    let mut slot = OBSERVER
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = OBSERVER.write().unwrap_or_else(|poisoned| poisoned.into_inner());
     std::mem::replace(&mut *slot, observer)
 }
 
 fn observer() -> Option<Arc<dyn SweepObserver>> {
-    OBSERVER
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .clone()
+    OBSERVER.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
 }
 
 /// Runs `f` on every item in parallel and returns the results in input order (so they are
@@ -57,9 +52,7 @@ pub fn log_grid(lo: f64, hi: f64, count: usize) -> Vec<f64> {
         return vec![lo];
     }
     let (a, b) = (lo.ln(), hi.ln());
-    (0..count)
-        .map(|i| (a + (b - a) * i as f64 / (count - 1) as f64).exp())
-        .collect()
+    (0..count).map(|i| (a + (b - a) * i as f64 / (count - 1) as f64).exp()).collect()
 }
 
 /// The q-quantile (linear interpolation, like NumPy's default) of the finite values; NaN if none.

@@ -26,16 +26,9 @@ fn scratch(name: &str) -> PathBuf {
 /// on stdout; returns the line.
 fn assert_one_line_error(out: &Output, what: &str) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        !out.status.success(),
-        "{what}: expected failure, got success; stderr: {stderr}"
-    );
+    assert!(!out.status.success(), "{what}: expected failure, got success; stderr: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "{what}: expected one line on stderr, got {lines:?}"
-    );
+    assert_eq!(lines.len(), 1, "{what}: expected one line on stderr, got {lines:?}");
     assert!(lines[0].starts_with("error: "), "{what}: {lines:?}");
     assert!(out.stdout.is_empty(), "{what}: stdout should be empty");
     lines[0].to_string()
@@ -82,17 +75,9 @@ const KEYS: &[&str] = &[
 ];
 
 fn json_of(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout.clone()).unwrap();
-    assert_eq!(
-        text.trim_end().lines().count(),
-        1,
-        "--json prints ONE JSON object on one line"
-    );
+    assert_eq!(text.trim_end().lines().count(), 1, "--json prints ONE JSON object on one line");
     serde_json::from_str(&text).expect("valid JSON")
 }
 
@@ -103,32 +88,16 @@ fn run_json_has_every_key_and_matches_theorem_2() {
         assert!(v.get(key).is_some(), "missing key `{key}`");
     }
     let config = &v["config"];
-    for key in [
-        "n", "d", "s", "alpha", "stepsize", "batch", "steps", "tol", "seed",
-    ] {
+    for key in ["n", "d", "s", "alpha", "stepsize", "batch", "steps", "tol", "seed"] {
         assert!(config.get(key).is_some(), "config misses `{key}`");
     }
     assert_eq!(config["batch"], 20);
     assert_eq!(config["tol"], 1e-24);
     let (n, d) = (20, 30);
     assert_eq!(v["x"].as_array().unwrap().len(), n);
-    assert!(
-        v["x"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|r| r.as_array().unwrap().len() == d)
-    );
+    assert!(v["x"].as_array().unwrap().iter().all(|r| r.as_array().unwrap().len() == d));
     assert_eq!(v["y"].as_array().unwrap().len(), n);
-    for key in [
-        "beta_star",
-        "beta",
-        "gain",
-        "alpha_inf",
-        "beta_tilde0",
-        "beta_pred",
-        "beta_gf",
-    ] {
+    for key in ["beta_star", "beta", "gain", "alpha_inf", "beta_tilde0", "beta_pred", "beta_gf"] {
         assert_eq!(v[key].as_array().unwrap().len(), d, "{key}");
     }
     assert!(["converged", "max_steps"].contains(&v["status"].as_str().unwrap()));
@@ -136,13 +105,7 @@ fn run_json_has_every_key_and_matches_theorem_2() {
     let err = v["pred_error"].as_f64().unwrap();
     assert!(err < 1e-8, "‖β∞ − β_pred‖ = {err}");
     // α∞ < α: the gain is positive on every coordinate.
-    assert!(
-        v["alpha_inf"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a.as_f64().unwrap() < 0.1)
-    );
+    assert!(v["alpha_inf"].as_array().unwrap().iter().all(|a| a.as_f64().unwrap() < 0.1));
 }
 
 #[test]
@@ -152,57 +115,18 @@ fn run_json_replays_bitwise_through_data() {
     let file = dir.join("run.json");
     std::fs::write(&file, serde_json::to_string(&first).unwrap()).unwrap();
     // Same stepsize, batch, budget and sampler seed; the data come from the file.
-    let mut args: Vec<&str> = vec![
-        "run",
-        "--alpha",
-        "0.1",
-        "--stepsize",
-        "0.05",
-        "--batch",
-        "20",
-        "--steps",
-        "100000",
-    ];
-    args.extend([
-        "--tol",
-        "1e-24",
-        "--seed",
-        "1",
-        "--json",
-        "--data",
-        file.to_str().unwrap(),
-    ]);
+    let mut args: Vec<&str> = vec!["run", "--alpha", "0.1", "--stepsize", "0.05", "--batch", "20", "--steps", "100000"];
+    args.extend(["--tol", "1e-24", "--seed", "1", "--json", "--data", file.to_str().unwrap()]);
     let replay = json_of(&run(&args));
     for key in KEYS.iter().filter(|k| **k != "config") {
         assert_eq!(first[key], replay[key], "`{key}` differs on replay");
     }
     // SGD too (the sampler's seed is the run's --seed).
-    let sgd: Vec<&str> = vec![
-        "run",
-        "--stepsize",
-        "0.1",
-        "--batch",
-        "1",
-        "--steps",
-        "20000",
-        "--seed",
-        "7",
-        "--json",
-    ];
+    let sgd: Vec<&str> = vec!["run", "--stepsize", "0.1", "--batch", "1", "--steps", "20000", "--seed", "7", "--json"];
     let first = json_of(&run(&sgd));
     std::fs::write(&file, serde_json::to_string(&first).unwrap()).unwrap();
-    let mut args: Vec<&str> = vec![
-        "run",
-        "--stepsize",
-        "0.1",
-        "--batch",
-        "1",
-        "--steps",
-        "20000",
-        "--seed",
-        "7",
-        "--json",
-    ];
+    let mut args: Vec<&str> =
+        vec!["run", "--stepsize", "0.1", "--batch", "1", "--steps", "20000", "--seed", "7", "--json"];
     args.extend(["--data", file.to_str().unwrap()]);
     let replay = json_of(&run(&args));
     assert_eq!(first["beta"], replay["beta"]);
@@ -212,24 +136,12 @@ fn run_json_replays_bitwise_through_data() {
 
 #[test]
 fn diverged_run_prints_nulls_not_nan() {
-    let out = run(&[
-        "run",
-        "--stepsize",
-        "0.3",
-        "--batch",
-        "1",
-        "--seed",
-        "3",
-        "--json",
-    ]);
+    let out = run(&["run", "--stepsize", "0.3", "--batch", "1", "--seed", "3", "--json"]);
     let v = json_of(&out);
     assert_eq!(v["status"], "diverged");
     assert_eq!(v["beta_pred"], Value::Null);
     assert_eq!(v["beta_gf"], Value::Null);
-    assert!(
-        !v["notes"].as_array().unwrap().is_empty(),
-        "a note says why the predictions are missing"
-    );
+    assert!(!v["notes"].as_array().unwrap().is_empty(), "a note says why the predictions are missing");
 }
 
 #[test]
@@ -238,10 +150,7 @@ fn run_without_json_prints_a_short_summary() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("GD, γ = 0.05"), "{text}");
-    assert!(
-        text.contains("Theorem 2") && text.lines().count() < 12,
-        "{text}"
-    );
+    assert!(text.contains("Theorem 2") && text.lines().count() < 12, "{text}");
 }
 
 #[test]
@@ -258,33 +167,15 @@ fn bad_arguments_give_one_line_and_a_non_zero_exit() {
         ("n = 0", &["run", "--n", "0"]),
         ("not a number", &["run", "--alpha", "abc"]),
         ("bad sampling", &["run", "--sampling", "sometimes"]),
-        (
-            "missing data file",
-            &["run", "--data", "/nonexistent/dln.json"],
-        ),
+        ("missing data file", &["run", "--data", "/nonexistent/dln.json"]),
         ("data and n", &["run", "--data", "x.json", "--n", "3"]),
-        (
-            "unknown experiment",
-            &[
-                "reproduce",
-                "--only",
-                "generalization,nope",
-                "--no-book",
-                "--no-static",
-            ],
-        ),
-        (
-            "threads 0",
-            &["reproduce", "--threads", "0", "--no-book", "--no-static"],
-        ),
+        ("unknown experiment", &["reproduce", "--only", "generalization,nope", "--no-book", "--no-static"]),
+        ("threads 0", &["reproduce", "--threads", "0", "--no-book", "--no-static"]),
     ];
     for (what, args) in cases {
         let line = assert_one_line_error(&run(args), what);
         if *what == "unknown experiment" {
-            assert!(
-                line.contains("`nope`") && line.contains("generalization"),
-                "{line}"
-            );
+            assert!(line.contains("`nope`") && line.contains("generalization"), "{line}");
         }
     }
 }
@@ -298,10 +189,7 @@ fn bad_data_files_give_one_line() {
         ("ragged x", r#"{"x": [[1, 2], [3]], "y": [1, 2]}"#),
         ("y length", r#"{"x": [[1, 2], [3, 4]], "y": [1]}"#),
         ("null entry", r#"{"x": [[1, null], [3, 4]], "y": [1, 2]}"#),
-        (
-            "beta_star length",
-            r#"{"x": [[1, 2], [3, 4]], "y": [1, 2], "beta_star": [1]}"#,
-        ),
+        ("beta_star length", r#"{"x": [[1, 2], [3, 4]], "y": [1, 2], "beta_star": [1]}"#),
     ];
     for (what, text) in cases {
         let file = dir.join("data.json");
@@ -336,10 +224,7 @@ fn bad_config_files_give_one_line_before_any_work() {
         ]);
         let line = assert_one_line_error(&out, what);
         assert!(line.contains("config"), "{what}: {line}");
-        assert!(
-            !out_dir.exists(),
-            "{what}: nothing is written before the configuration is valid"
-        );
+        assert!(!out_dir.exists(), "{what}: nothing is written before the configuration is valid");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -349,14 +234,8 @@ fn list_names_every_experiment() {
     let out = run(&["list"]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    let names: Vec<&str> = text
-        .lines()
-        .map(|l| l.split_whitespace().next().unwrap())
-        .collect();
-    let expected: Vec<&str> = dln_report::experiments::ALL
-        .iter()
-        .map(|e| e.name)
-        .collect();
+    let names: Vec<&str> = text.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    let expected: Vec<&str> = dln_report::experiments::ALL.iter().map(|e| e.name).collect();
     assert_eq!(names, expected);
     for (line, e) in text.lines().zip(dln_report::experiments::ALL) {
         assert!(line.ends_with(e.about), "{line}");
@@ -365,17 +244,10 @@ fn list_names_every_experiment() {
 
 #[test]
 fn help_exits_zero() {
-    for args in [
-        &["--help"][..],
-        &["run", "--help"],
-        &["reproduce", "--help"],
-    ] {
+    for args in [&["--help"][..], &["run", "--help"], &["reproduce", "--help"]] {
         let out = run(args);
         assert!(out.status.success(), "{args:?}");
-        assert!(
-            String::from_utf8_lossy(&out.stdout).contains("Usage"),
-            "{args:?}"
-        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
     }
 }
 
@@ -388,47 +260,25 @@ fn static_images_without_a_browser_are_skipped_with_one_note_or_required() {
     let reproduce = |extra: &[&str]| {
         let mut cmd = bin();
         cmd.env("PATH", &empty_path).env_remove("BROWSER_PATH");
-        cmd.args([
-            "reproduce",
-            "--only",
-            "theorem1_alpha",
-            "--quick",
-            "--no-book",
-            "--out",
-            out_dir.to_str().unwrap(),
-        ]);
+        cmd.args(["reproduce", "--only", "theorem1_alpha", "--quick", "--no-book", "--out", out_dir.to_str().unwrap()]);
         cmd.args(extra).output().unwrap()
     };
     // Required: fails in one line before any work.
-    let line = assert_one_line_error(
-        &reproduce(&["--require-static"]),
-        "--require-static without a browser",
-    );
+    let line = assert_one_line_error(&reproduce(&["--require-static"]), "--require-static without a browser");
     assert!(line.contains("Chromium"), "{line}");
     assert!(!out_dir.exists());
     // Not required: the run succeeds and says once that static images were skipped.
     let out = reproduce(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let notes: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.starts_with("static images: skipped"))
-        .collect();
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("static images: skipped")).collect();
     assert_eq!(notes.len(), 1, "{stderr}");
     assert!(out_dir.join("theorem1_alpha").join("figure.html").is_file());
     assert!(!out_dir.join("theorem1_alpha").join("figure.png").exists());
     // A BROWSER_PATH that does not exist is an error, not a silent skip.
     let mut cmd = bin();
     cmd.env("BROWSER_PATH", dir.join("no-such-chromium"));
-    cmd.args([
-        "reproduce",
-        "--only",
-        "theorem1_alpha",
-        "--quick",
-        "--no-book",
-        "--out",
-        out_dir.to_str().unwrap(),
-    ]);
+    cmd.args(["reproduce", "--only", "theorem1_alpha", "--quick", "--no-book", "--out", out_dir.to_str().unwrap()]);
     assert_one_line_error(&cmd.output().unwrap(), "BROWSER_PATH missing");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -47,15 +47,8 @@ pub enum Command {
 
 /// `list`: one line per experiment.
 pub fn list_text() -> String {
-    let width = crate::experiments::ALL
-        .iter()
-        .map(|e| e.name.len())
-        .max()
-        .unwrap_or(0);
-    crate::experiments::ALL
-        .iter()
-        .map(|e| format!("{:<width$}  {}\n", e.name, e.about))
-        .collect()
+    let width = crate::experiments::ALL.iter().map(|e| e.name.len()).max().unwrap_or(0);
+    crate::experiments::ALL.iter().map(|e| format!("{:<width$}  {}\n", e.name, e.about)).collect()
 }
 
 /// Runs a parsed command line.
@@ -66,11 +59,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Some(Command::List) => stdout(&list_text()),
         Some(Command::Run(args)) => {
             let report = run::execute(&args)?;
-            if args.json {
-                stdout(&format!("{}\n", report.to_json(&args)))
-            } else {
-                stdout(&report.human(&args))
-            }
+            if args.json { stdout(&format!("{}\n", report.to_json(&args))) } else { stdout(&report.human(&args)) }
         }
     }
 }
@@ -105,15 +94,8 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let text = e.to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid arguments");
-            let first = if first.starts_with("error:") {
-                first.to_string()
-            } else {
-                format!("error: {first}")
-            };
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments");
+            let first = if first.starts_with("error:") { first.to_string() } else { format!("error: {first}") };
             eprintln!("{first} (see --help)");
             return ExitCode::from(2);
         }

@@ -162,27 +162,18 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Reads `--config FILE.toml`: one table per experiment name. Unknown names, non-table entries and
 /// TOML syntax errors are one-line errors.
 pub fn read_overrides(path: &Path) -> Result<toml::Table> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading --config {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --config {}", path.display()))?;
     let table: toml::Table = toml::from_str(&text).map_err(|e: toml::de::Error| {
         let at = e
             .span()
             .map(|s| line_col(&text, s.start))
             .map_or(String::new(), |(l, c)| format!(" at line {l}, column {c}"));
-        anyhow!(
-            "--config {}: invalid TOML{at}: {}",
-            path.display(),
-            e.message().trim()
-        )
+        anyhow!("--config {}: invalid TOML{at}: {}", path.display(), e.message().trim())
     })?;
     for (key, value) in &table {
         experiments::find(key).map_err(|e| anyhow!("--config {}: {e}", path.display()))?;
         if !value.is_table() {
-            bail!(
-                "--config {}: `{key}` must be a table (`[{key}]`), got {}",
-                path.display(),
-                value.type_str()
-            );
+            bail!("--config {}: `{key}` must be a table (`[{key}]`), got {}", path.display(), value.type_str());
         }
     }
     Ok(table)
@@ -190,14 +181,8 @@ pub fn read_overrides(path: &Path) -> Result<toml::Table> {
 
 /// The options of one experiment: quick or not, and its table of the overrides.
 fn options(entry: &Entry, quick: bool, overrides: &toml::Table) -> Options {
-    let table = overrides
-        .get(entry.name)
-        .and_then(|v| v.as_table())
-        .cloned();
-    Options {
-        quick,
-        overrides: table,
-    }
+    let table = overrides.get(entry.name).and_then(|v| v.as_table()).cloned();
+    Options { quick, overrides: table }
 }
 
 /// Runs `reproduce` (see the module docs). Progress goes to stderr unless `quiet`; the final report
@@ -213,21 +198,14 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
     for name in overrides.keys() {
         let entry = experiments::find(name)?;
         (entry.config)(&options(&entry, args.quick, &overrides)).map_err(|e| {
-            let file = args
-                .config
-                .as_deref()
-                .map_or(String::new(), |p| format!(" {}", p.display()));
+            let file = args.config.as_deref().map_or(String::new(), |p| format!(" {}", p.display()));
             anyhow!("--config{file}: {e:#}")
         })?;
     }
     if args.threads == Some(0) {
         bail!("--threads must be at least 1");
     }
-    let browser = if args.no_static {
-        None
-    } else {
-        static_image::find_browser()?
-    };
+    let browser = if args.no_static { None } else { static_image::find_browser()? };
     if args.require_static && browser.is_none() {
         bail!(
             "--require-static: no Chromium found (run scripts/install-chromium.sh, or set {})",
@@ -235,16 +213,10 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
         );
     }
     let pool = match args.threads {
-        Some(n) => Some(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .context("building the thread pool")?,
-        ),
+        Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().context("building the thread pool")?),
         None => None,
     };
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let progress = Progress::new(Mode::detect(args.quiet), chosen.len());
 
     let work = || run_all(&chosen, args, &overrides, &progress, browser.as_deref());
@@ -258,36 +230,25 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
         (Book::Disabled, None)
     } else if failures > 0 {
         progress.note(&format!("book: skipped, {failures} experiment(s) failed"));
-        (
-            Book::Skipped(format!("{failures} experiment(s) failed")),
-            None,
-        )
+        (Book::Skipped(format!("{failures} experiment(s) failed")), None)
     } else if let Some(missing) = missing_results(&args.out).filter(|_| !args.only.is_empty()) {
         // `--only` ran a subset: build the book only if every chapter's results are there.
         let why = format!("no results yet for {missing} (run `reproduce` without --only)");
         progress.note(&format!("book: skipped, {why}"));
         (Book::Skipped(why), None)
     } else if !args.book.join("book.toml").is_file() {
-        progress.note(&format!(
-            "book: skipped ({} has no book.toml)",
-            args.book.display()
-        ));
+        progress.note(&format!("book: skipped ({} has no book.toml)", args.book.display()));
         (Book::Absent(args.book.clone()), None)
     } else {
         let t = Instant::now();
         progress.note("book: building …");
         match crate::book::build(&args.book, &args.out) {
             Ok(dir) => (Book::Built(dir, t.elapsed()), None),
-            Err(e) => (
-                Book::Skipped("its build failed".into()),
-                Some(e.context("building the book")),
-            ),
+            Err(e) => (Book::Skipped("its build failed".into()), Some(e.context("building the book"))),
         }
     };
 
-    let threads = pool
-        .as_ref()
-        .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+    let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
     let report = ReproduceReport {
         out: args.out.clone(),
         experiments: reports,
@@ -301,22 +262,12 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
         return Err(e);
     }
 
-    let failed: Vec<String> = report
-        .experiments
-        .iter()
-        .filter_map(|e| e.error.as_ref().map(|err| format!("{} ({err})", e.name)))
-        .collect();
+    let failed: Vec<String> =
+        report.experiments.iter().filter_map(|e| e.error.as_ref().map(|err| format!("{} ({err})", e.name))).collect();
     if !failed.is_empty() {
-        bail!(
-            "{} of {} experiments failed: {}",
-            failed.len(),
-            report.experiments.len(),
-            failed.join("; ")
-        );
+        bail!("{} of {} experiments failed: {}", failed.len(), report.experiments.len(), failed.join("; "));
     }
-    if let (true, StaticImages::Written { failed, .. }) =
-        (args.require_static, &report.static_images)
-    {
+    if let (true, StaticImages::Written { failed, .. }) = (args.require_static, &report.static_images) {
         anyhow::ensure!(
             failed.is_empty(),
             "--require-static: {} static image(s) failed: {}",
@@ -362,13 +313,7 @@ fn run_all(
                 Some(msg)
             }
         };
-        reports.push(ExperimentReport {
-            name: entry.name,
-            elapsed,
-            writing,
-            dir,
-            error,
-        });
+        reports.push(ExperimentReport { name: entry.name, elapsed, writing, dir, error });
     }
     let static_images = match browser {
         None if args.no_static => StaticImages::Disabled,
@@ -382,17 +327,10 @@ fn run_all(
         }
         Some(browser) => {
             let t = Instant::now();
-            progress.note(&format!(
-                "static images: drawing {} figure(s) with {} …",
-                outputs.len(),
-                browser.display()
-            ));
+            progress.note(&format!("static images: drawing {} figure(s) with {} …", outputs.len(), browser.display()));
             let jobs: Vec<static_image::Job> = outputs
                 .iter()
-                .map(|o| static_image::Job {
-                    plot: &o.figure,
-                    out: args.out.join(o.name).join(names::PNG),
-                })
+                .map(|o| static_image::Job { plot: &o.figure, out: args.out.join(o.name).join(names::PNG) })
                 .collect();
             let mut failed = Vec::new();
             let mut written = 0;
@@ -405,20 +343,12 @@ fn run_all(
                         }
                     }
                 }
-                Err(e) => failed.extend(
-                    outputs
-                        .iter()
-                        .map(|o| format!("{}: {}", o.name, one_line(&e))),
-                ),
+                Err(e) => failed.extend(outputs.iter().map(|o| format!("{}: {}", o.name, one_line(&e)))),
             }
             for f in &failed {
                 progress.note(&format!("static images: FAILED {f}"));
             }
-            StaticImages::Written {
-                written,
-                failed,
-                elapsed: t.elapsed(),
-            }
+            StaticImages::Written { written, failed, elapsed: t.elapsed() }
         }
     };
     (reports, static_images)
@@ -426,10 +356,7 @@ fn run_all(
 
 /// An error and its causes on one line.
 pub fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    format!("{e:#}").split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl ReproduceReport {
@@ -469,49 +396,26 @@ impl ReproduceReport {
     pub fn print(&self) {
         println!("results in {}/", self.out.display());
         for e in &self.experiments {
-            let status = e
-                .error
-                .as_deref()
-                .map_or("ok".to_string(), |err| format!("FAILED: {err}"));
-            println!(
-                "  {:<22} {:>8.2} s  {status}",
-                e.name,
-                e.elapsed.as_secs_f64()
-            );
+            let status = e.error.as_deref().map_or("ok".to_string(), |err| format!("FAILED: {err}"));
+            println!("  {:<22} {:>8.2} s  {status}", e.name, e.elapsed.as_secs_f64());
         }
         match &self.static_images {
             StaticImages::Disabled => println!("  static images          disabled (--no-static)"),
-            StaticImages::Unavailable(_) => println!(
-                "  static images          skipped: no Chromium (scripts/install-chromium.sh)"
-            ),
-            StaticImages::Written {
-                written,
-                failed,
-                elapsed,
-            } => println!(
+            StaticImages::Unavailable(_) => {
+                println!("  static images          skipped: no Chromium (scripts/install-chromium.sh)")
+            }
+            StaticImages::Written { written, failed, elapsed } => println!(
                 "  {:<22} {:>8.2} s  {written} figure.png written{}",
                 "static images",
                 elapsed.as_secs_f64(),
-                if failed.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} failed", failed.len())
-                }
+                if failed.is_empty() { String::new() } else { format!(", {} failed", failed.len()) }
             ),
         }
         match &self.book {
             Book::Disabled => println!("  book                   disabled (--no-book)"),
-            Book::Absent(root) => println!(
-                "  book                   skipped: no {}/book.toml",
-                root.display()
-            ),
+            Book::Absent(root) => println!("  book                   skipped: no {}/book.toml", root.display()),
             Book::Skipped(why) => println!("  book                   skipped: {why}"),
-            Book::Built(dir, t) => println!(
-                "  {:<22} {:>8.2} s  {}",
-                "book",
-                t.as_secs_f64(),
-                dir.display()
-            ),
+            Book::Built(dir, t) => println!("  {:<22} {:>8.2} s  {}", "book", t.as_secs_f64(), dir.display()),
         }
         println!("  {:<22} {:>8.2} s", "total", self.elapsed.as_secs_f64());
     }

@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
-use dln::{
-    BregmanSolver, DataConfig, Problem, Run, Sampling, Schedule, Sgd, Status, uniform_alpha,
-};
+use dln::{BregmanSolver, DataConfig, Problem, Run, Sampling, Schedule, Sgd, Status, uniform_alpha};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde_json::{Value, json};
 
@@ -129,46 +127,26 @@ pub struct RunReport {
 
 /// Reads `--data`: a JSON object with `x` (rows), `y` and optional `beta_star` (null or absent = unknown).
 pub fn read_data(path: &Path, mean: f64) -> Result<Problem> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading --data {}", path.display()))?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("--data {}: invalid JSON: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading --data {}", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("--data {}: invalid JSON: {e}", path.display()))?;
     let ctx = |what: &str| format!("--data {}: {what}", path.display());
     let numbers = |v: &Value, what: &str| -> Result<Vec<f64>> {
-        let arr = v
-            .as_array()
-            .ok_or_else(|| anyhow!(ctx(&format!("`{what}` must be an array of numbers"))))?;
+        let arr = v.as_array().ok_or_else(|| anyhow!(ctx(&format!("`{what}` must be an array of numbers"))))?;
         arr.iter()
-            .map(|x| {
-                x.as_f64()
-                    .ok_or_else(|| anyhow!(ctx(&format!("`{what}` has a non-numeric entry ({x})"))))
-            })
+            .map(|x| x.as_f64().ok_or_else(|| anyhow!(ctx(&format!("`{what}` has a non-numeric entry ({x})")))))
             .collect()
     };
-    let x_rows = value
-        .get("x")
-        .and_then(Value::as_array)
-        .ok_or_else(|| anyhow!(ctx("missing key `x` (an array of rows)")))?;
-    let rows: Vec<Vec<f64>> = x_rows
-        .iter()
-        .map(|r| numbers(r, "x"))
-        .collect::<Result<_>>()?;
+    let x_rows =
+        value.get("x").and_then(Value::as_array).ok_or_else(|| anyhow!(ctx("missing key `x` (an array of rows)")))?;
+    let rows: Vec<Vec<f64>> = x_rows.iter().map(|r| numbers(r, "x")).collect::<Result<_>>()?;
     let n = rows.len();
     let d = rows.first().map_or(0, Vec::len);
     if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != d) {
-        bail!(ctx(&format!(
-            "row {i} of `x` has {} entries, row 0 has {d}",
-            r.len()
-        )));
+        bail!(ctx(&format!("row {i} of `x` has {} entries, row 0 has {d}", r.len())));
     }
-    let x =
-        Array2::from_shape_vec((n, d), rows.concat()).map_err(|e| anyhow!(ctx(&e.to_string())))?;
-    let y = Array1::from(numbers(
-        value
-            .get("y")
-            .ok_or_else(|| anyhow!(ctx("missing key `y`")))?,
-        "y",
-    )?);
+    let x = Array2::from_shape_vec((n, d), rows.concat()).map_err(|e| anyhow!(ctx(&e.to_string())))?;
+    let y = Array1::from(numbers(value.get("y").ok_or_else(|| anyhow!(ctx("missing key `y`")))?, "y")?);
     let beta_star = match value.get("beta_star") {
         None | Some(Value::Null) => None,
         Some(v) => Some(Array1::from(numbers(v, "beta_star")?)),
@@ -217,7 +195,9 @@ pub fn execute(args: &RunArgs) -> Result<RunReport> {
             None
         }
         _ if !run.effective.is_finite() => {
-            notes.push("beta_pred: not applicable, the effective initialisation α∞ is not finite and positive".to_string());
+            notes.push(
+                "beta_pred: not applicable, the effective initialisation α∞ is not finite and positive".to_string(),
+            );
             None
         }
         status => {
@@ -237,7 +217,9 @@ pub fn execute(args: &RunArgs) -> Result<RunReport> {
         }
     };
     let beta_gf = if run.status == Status::Diverged {
-        notes.push("beta_gf: not applicable, the run diverged (nothing to compare gradient flow's limit with)".to_string());
+        notes.push(
+            "beta_gf: not applicable, the run diverged (nothing to compare gradient flow's limit with)".to_string(),
+        );
         None
     } else {
         match solver.theorem1(x, y, alpha.view()) {
@@ -248,23 +230,12 @@ pub fn execute(args: &RunArgs) -> Result<RunReport> {
             }
         }
     };
-    Ok(RunReport {
-        problem,
-        batch,
-        run,
-        beta_pred,
-        beta_gf,
-        notes,
-    })
+    Ok(RunReport { problem, batch, run, beta_pred, beta_gf, notes })
 }
 
 /// ‖a − b‖₂.
 fn distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(p, q)| (p - q) * (p - q))
-        .sum::<f64>()
-        .sqrt()
+    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum::<f64>().sqrt()
 }
 
 /// A number, `null` when not finite.
@@ -280,16 +251,12 @@ fn nums(a: ArrayView1<f64>) -> Value {
 impl RunReport {
     /// ‖β∞ − β_pred‖₂ (Theorem 2's error), if there is a prediction.
     pub fn pred_error(&self) -> Option<f64> {
-        self.beta_pred
-            .as_ref()
-            .map(|p| distance(self.run.beta.view(), p.view()))
+        self.beta_pred.as_ref().map(|p| distance(self.run.beta.view(), p.view()))
     }
 
     /// ‖β∞ − β_GF‖₂ (distance to gradient flow's limit).
     pub fn gf_error(&self) -> Option<f64> {
-        self.beta_gf
-            .as_ref()
-            .map(|p| distance(self.run.beta.view(), p.view()))
+        self.beta_gf.as_ref().map(|p| distance(self.run.beta.view(), p.view()))
     }
 
     /// The JSON object `run --json` prints.
@@ -338,11 +305,7 @@ impl RunReport {
     pub fn human(&self, args: &RunArgs) -> String {
         let p = &self.problem;
         let r = &self.run;
-        let method = if self.batch == p.n() {
-            "GD".to_string()
-        } else {
-            format!("SGD (b = {})", self.batch)
-        };
+        let method = if self.batch == p.n() { "GD".to_string() } else { format!("SGD (b = {})", self.batch) };
         let source = match &args.data {
             Some(path) => format!("data {}", path.display()),
             None => format!("generated data, seed {}", args.seed),
@@ -360,14 +323,8 @@ impl RunReport {
         out += &format!("  train loss        {:.3e}\n", r.train_loss);
         out += &format!("  test risk         {:.3e}\n", p.test_risk(r.beta.view()));
         out += &format!("  ‖Gain‖₁           {:.4}\n", r.effective.gain_l1());
-        out += &format!(
-            "  ‖β∞ − β_pred‖₂    {}   (Theorem 2)\n",
-            fmt(self.pred_error())
-        );
-        out += &format!(
-            "  ‖β∞ − β_GF‖₂      {}   (Theorem 1, gradient flow)\n",
-            fmt(self.gf_error())
-        );
+        out += &format!("  ‖β∞ − β_pred‖₂    {}   (Theorem 2)\n", fmt(self.pred_error()));
+        out += &format!("  ‖β∞ − β_GF‖₂      {}   (Theorem 1, gradient flow)\n", fmt(self.gf_error()));
         for note in &self.notes {
             out += &format!("  note: {note}\n");
         }

@@ -296,7 +296,12 @@ pub fn template(n: usize, batch: usize, max_epochs: u64, tol: f64, seed: u64) ->
 /// precision `rel_tol`), bisected by [`crate::stability::gamma_max`] from b · [`bisection_start`]
 /// (b = the template's batch size: the classical b / mean‖x_i‖² scale of mini-batch SGD; for GD
 /// this starts near 1/λ_max instead of at a stepsize too small to converge within a tight budget).
-pub fn gamma_max_of(problem: &Problem, alpha: ndarray::ArrayView1<f64>, template: &dln::Sgd, rel_tol: f64) -> Result<f64> {
+pub fn gamma_max_of(
+    problem: &Problem,
+    alpha: ndarray::ArrayView1<f64>,
+    template: &dln::Sgd,
+    rel_tol: f64,
+) -> Result<f64> {
     let start = template.batch as f64 * bisection_start(problem);
     crate::stability::gamma_max(problem, alpha, template, start, rel_tol)
 }

@@ -16,20 +16,20 @@
 //! The helpers here (one dataset, γ_max per method, fits at a fraction of γ_max, the frame and the
 //! per-coordinate traces) are reused by [`super::explorer`], which slides over the fraction.
 
-use anyhow::{ensure, Context, Result};
-use dln::{uniform_alpha, BregmanSolver, DataConfig, Problem, Sgd, Status};
+use anyhow::{Context, Result, ensure};
+use dln::{BregmanSolver, DataConfig, Problem, Sgd, Status, uniform_alpha};
 use ndarray::Array1;
 use plotly::common::{Marker, MarkerSymbol, Mode, Visible};
 use plotly::layout::{Axis, AxisType, BarMode, GridPattern, LayoutGrid, Shape, ShapeLayer, ShapeLine, ShapeType};
 use plotly::{Bar, Plot, Scatter, Trace};
-use polars::prelude::{df, DataFrame};
+use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{
-    self, bool_col, f64_col, finite, gamma_max_of, l1_distance, recovers_support, run_at, str_col, template, Method,
-};
 use super::Experiment;
+use super::common::{
+    self, Method, bool_col, f64_col, finite, gamma_max_of, l1_distance, recovers_support, run_at, str_col, template,
+};
 use crate::{style, sweep};
 
 /// The experiment.
@@ -74,7 +74,18 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { n: 20, d: 30, s: 3, alpha: 0.1, batch: 1, fraction: 0.9, max_epochs: 100_000, tol: 1e-12, rel_tol: 0.01, seed: 0 }
+        Self {
+            n: 20,
+            d: 30,
+            s: 3,
+            alpha: 0.1,
+            batch: 1,
+            fraction: 0.9,
+            max_epochs: 100_000,
+            tol: 1e-12,
+            rel_tol: 0.01,
+            seed: 0,
+        }
     }
 }
 
@@ -87,7 +98,12 @@ impl Config {
             "fraction must be in (0, 1], got {}",
             self.fraction
         );
-        ensure!(self.batch >= 1 && self.batch < self.n, "batch must satisfy 1 ≤ b < n = {} for SGD, got {}", self.n, self.batch);
+        ensure!(
+            self.batch >= 1 && self.batch < self.n,
+            "batch must satisfy 1 ≤ b < n = {} for SGD, got {}",
+            self.n,
+            self.batch
+        );
         ensure!(self.max_epochs >= 1, "max_epochs must be at least 1");
         ensure!(self.tol.is_finite() && self.tol > 0.0, "tol must be finite and > 0, got {}", self.tol);
         ensure!(self.rel_tol.is_finite() && self.rel_tol > 0.0, "rel_tol must be finite and > 0, got {}", self.rel_tol);
@@ -111,7 +127,8 @@ impl Setup {
     /// Draws the data and bisects each method's γ_max (the two bisections run in parallel).
     pub fn new(cfg: &Config) -> Result<Self> {
         cfg.validate()?;
-        let problem = DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
+        let problem =
+            DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
         let alpha = uniform_alpha(cfg.alpha, cfg.d);
         let sampler = common::derived_seed(cfg.seed, 1);
         let templates = [
@@ -119,7 +136,10 @@ impl Setup {
             template(cfg.n, cfg.batch, cfg.max_epochs, cfg.tol, sampler),
         ];
         let gm = sweep::par_map(&templates, |t| gamma_max_of(&problem, alpha.view(), t, cfg.rel_tol));
-        let gamma_max = [gm[0].as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?, gm[1].as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?];
+        let gamma_max = [
+            gm[0].as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?,
+            gm[1].as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?,
+        ];
         Ok(Self { problem, alpha, templates, gamma_max: [*gamma_max[0], *gamma_max[1]] })
     }
 
@@ -280,7 +300,9 @@ pub fn views(df: &DataFrame) -> Result<Vec<View>> {
     let gain = f64_col(df, "gain")?;
     let mut out: Vec<View> = Vec::new();
     for i in 0..method.len() {
-        let same = out.last().is_some_and(|v| v.method == method[i] && v.fraction == fraction[i] && coord[i] > *v.coordinate.last().unwrap_or(&0));
+        let same = out.last().is_some_and(|v| {
+            v.method == method[i] && v.fraction == fraction[i] && coord[i] > *v.coordinate.last().unwrap_or(&0)
+        });
         if !same {
             out.push(View {
                 method: method[i].clone(),
@@ -324,7 +346,11 @@ pub fn label(v: &View) -> String {
 pub fn truth_trace(coord: &[u64], star: &[f64], xaxis: &str, yaxis: &str) -> Box<dyn Trace> {
     Bar::new(coord.to_vec(), star.to_vec())
         .name("β* (truth)")
-        .marker(Marker::new().color(style::band(style::TRUTH).replace("0.18", "0.55")).line(plotly::common::Line::new().color(style::TRUTH).width(1.5)))
+        .marker(
+            Marker::new()
+                .color(style::band(style::TRUTH).replace("0.18", "0.55"))
+                .line(plotly::common::Line::new().color(style::TRUTH).width(1.5)),
+        )
         .hover_template("β*<sub>%{x}</sub> = %{y:.4f}<extra></extra>")
         .x_axis(xaxis)
         .y_axis(yaxis)
@@ -336,7 +362,13 @@ pub fn beta_trace(v: &View, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn 
     Scatter::new(v.coordinate.clone(), v.beta.clone())
         .name(label(v))
         .mode(Mode::Markers)
-        .marker(Marker::new().color(color).symbol(symbol).size(size as usize).line(plotly::common::Line::new().color("white").width(0.5)))
+        .marker(
+            Marker::new()
+                .color(color)
+                .symbol(symbol)
+                .size(size as usize)
+                .line(plotly::common::Line::new().color("white").width(0.5)),
+        )
         .hover_template(format!("{}<br>β<sub>%{{x}}</sub> = %{{y:.4f}}<extra></extra>", v.method))
         .legend_group(v.method.clone())
         .visible(if visible { Visible::True } else { Visible::False })
@@ -387,10 +419,31 @@ pub fn two_row_layout(title: &str, d: usize) -> plotly::Layout {
         .grid(LayoutGrid::new().rows(2).columns(1).pattern(GridPattern::Independent))
         .height(760)
         .bar_mode(BarMode::Group)
-        .x_axis(Axis::new().matches("x2").show_tick_labels(false).range(x_range.clone()).zero_line(false).domain(&[0.0, 1.0]).anchor("y"))
+        .x_axis(
+            Axis::new()
+                .matches("x2")
+                .show_tick_labels(false)
+                .range(x_range.clone())
+                .zero_line(false)
+                .domain(&[0.0, 1.0])
+                .anchor("y"),
+        )
         .y_axis(style::axis("β<sub>i</sub>").zero_line(true).domain(&[0.42, 1.0]).anchor("x"))
-        .x_axis2(style::axis("coordinate i (shaded: support of β*)").range(x_range).dtick(1.0).domain(&[0.0, 1.0]).anchor("y2"))
-        .y_axis2(style::axis("Gain<sub>γ</sub>(i) = ln(α²/α∞,i²)").type_(AxisType::Log).dtick(1.0).exponent_format(plotly::common::ExponentFormat::Power).domain(&[0.0, 0.32]).anchor("x2"))
+        .x_axis2(
+            style::axis("coordinate i (shaded: support of β*)")
+                .range(x_range)
+                .dtick(1.0)
+                .domain(&[0.0, 1.0])
+                .anchor("y2"),
+        )
+        .y_axis2(
+            style::axis("Gain<sub>γ</sub>(i) = ln(α²/α∞,i²)")
+                .type_(AxisType::Log)
+                .dtick(1.0)
+                .exponent_format(plotly::common::ExponentFormat::Power)
+                .domain(&[0.0, 0.32])
+                .anchor("x2"),
+        )
 }
 
 /// Headline numbers of one run (or GF) view.

@@ -10,19 +10,19 @@
 //! the early gradients hit hardest) and its β drifts away, while SGD's gain grows evenly and its β
 //! sharpens onto β*. Book: chapter "Explorer".
 
-use anyhow::{ensure, Result};
+use anyhow::{Result, ensure};
+use plotly::Plot;
 use plotly::common::Font;
 use plotly::layout::{Slider, SliderCurrentValue, SliderCurrentValueXAnchor, SliderMethod, SliderStep};
-use plotly::Plot;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::Experiment;
 use super::common::coefficient_of_variation;
 use super::estimated_parameters::{
-    self as ep, beta_trace, frame, gain_trace, support_shapes, truth, truth_trace, two_row_layout, views, Setup,
+    self as ep, Setup, beta_trace, frame, gain_trace, support_shapes, truth, truth_trace, two_row_layout, views,
 };
-use super::Experiment;
 use crate::sweep;
 
 /// The experiment.
@@ -116,7 +116,8 @@ fn initial_step(fractions: &[f64]) -> usize {
 
 impl Experiment for Explorer {
     const NAME: &'static str = "explorer";
-    const ABOUT: &'static str = "Interactive: a stepsize slider showing GD's and SGD's per-coordinate gain and recovered β against β*";
+    const ABOUT: &'static str =
+        "Interactive: a stepsize slider showing GD's and SGD's per-coordinate gain and recovered β against β*";
     type Config = Config;
 
     fn quick() -> Config {

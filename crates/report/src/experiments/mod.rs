@@ -4,21 +4,21 @@
 //! paper's setting, `deny_unknown_fields`), `quick()` (a smaller config running the same code path),
 //! `run` → tidy DataFrame, `plot` → plotly figure, `summary` → headline numbers (JSON object).
 
-pub mod generalization;
-pub mod gain_scale;
-pub mod gain_shape;
+pub mod common;
 pub mod edge_of_stability;
 pub mod estimated_parameters;
+pub mod explorer;
+pub mod gain_scale;
+pub mod gain_shape;
+pub mod generalization;
 pub mod theorem1_alpha;
 pub mod theorem2_check;
 pub mod uncentered;
-pub mod explorer;
-pub mod common;
 
 use anyhow::{Context, Result};
 use plotly::Plot;
 use polars::prelude::DataFrame;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{Serialize, de::DeserializeOwned};
 
 /// One experiment (one figure).
 pub trait Experiment {

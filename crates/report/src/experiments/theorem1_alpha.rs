@@ -12,18 +12,18 @@
 //! support) hurts (Theorem 2). Every point is one exact solve of [`dln::BregmanSolver::solve`] (no
 //! training). Book: chapter "Theorem 1".
 
-use anyhow::{ensure, Context, Result};
-use dln::{min_l1, min_l2, BregmanSolver, DataConfig};
+use anyhow::{Context, Result, ensure};
+use dln::{BregmanSolver, DataConfig, min_l1, min_l2};
 use ndarray::Array1;
 use plotly::common::{DashType, ExponentFormat, Line, Marker, Mode};
 use plotly::layout::{Annotation, GridPattern, LayoutGrid};
 use plotly::{Plot, Scatter};
-use polars::prelude::{df, DataFrame};
+use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{self, f64_col, l2_distance, recovers_support, str_col};
 use super::Experiment;
+use super::common::{self, f64_col, l2_distance, recovers_support, str_col};
 use crate::{style, sweep};
 
 /// The experiment.
@@ -64,7 +64,17 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { n: 20, d: 30, s: 3, alpha_min: 1e-4, alpha_max: 10.0, points_per_decade: 8, shape_ratio: 10.0, alpha: 0.1, seed: 0 }
+        Self {
+            n: 20,
+            d: 30,
+            s: 3,
+            alpha_min: 1e-4,
+            alpha_max: 10.0,
+            points_per_decade: 8,
+            shape_ratio: 10.0,
+            alpha: 0.1,
+            seed: 0,
+        }
     }
 }
 
@@ -74,7 +84,11 @@ impl Config {
         ensure!(pos(self.alpha_min) && pos(self.alpha_max), "alpha_min and alpha_max must be finite and > 0");
         ensure!(self.alpha_min < self.alpha_max, "alpha_min must be below alpha_max");
         ensure!(self.points_per_decade >= 1, "points_per_decade must be at least 1");
-        ensure!(self.shape_ratio.is_finite() && self.shape_ratio > 1.0, "shape_ratio must be finite and > 1, got {}", self.shape_ratio);
+        ensure!(
+            self.shape_ratio.is_finite() && self.shape_ratio > 1.0,
+            "shape_ratio must be finite and > 1, got {}",
+            self.shape_ratio
+        );
         ensure!(pos(self.alpha), "alpha must be finite and > 0, got {}", self.alpha);
         Ok(())
     }
@@ -132,20 +146,30 @@ impl Experiment for Theorem1Alpha {
 
     fn run(cfg: &Config) -> Result<DataFrame> {
         cfg.validate()?;
-        let problem = DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
+        let problem =
+            DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
         let (x, y) = (problem.x.view(), problem.y.view());
         let support: Vec<bool> = problem.beta_star.iter().map(|b| *b != 0.0).collect();
         let l1 = min_l1(x, y)?;
         let l2 = min_l2(x, y)?;
-        let mut jobs: Vec<(&str, f64)> = SHAPES.iter().flat_map(|&s| cfg.grid().into_iter().map(move |a| (s, a))).collect();
+        let mut jobs: Vec<(&str, f64)> =
+            SHAPES.iter().flat_map(|&s| cfg.grid().into_iter().map(move |a| (s, a))).collect();
         // The reference scale, exactly (the summary's comparison of shapes).
         jobs.extend(SHAPES.iter().map(|&s| (s, cfg.alpha)));
         let solver = BregmanSolver::default();
-        let sols = sweep::par_map(&jobs, |&(shape, alpha)| solver.theorem1(x, y, profile(shape, alpha, cfg.shape_ratio, &support).view()));
+        let sols = sweep::par_map(&jobs, |&(shape, alpha)| {
+            solver.theorem1(x, y, profile(shape, alpha, cfg.shape_ratio, &support).view())
+        });
 
         let mut cols: (Vec<String>, Vec<Option<f64>>, Vec<bool>) = (vec![], vec![], vec![]);
-        let (mut dl1, mut dl2, mut risk, mut norm1, mut rec, mut iters, mut resid) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-        let mut push = |shape: &str, alpha: Option<f64>, reference: bool, beta: &Array1<f64>, it: Option<u64>, res: Option<f64>| {
+        let (mut dl1, mut dl2, mut risk, mut norm1, mut rec, mut iters, mut resid) =
+            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut push = |shape: &str,
+                        alpha: Option<f64>,
+                        reference: bool,
+                        beta: &Array1<f64>,
+                        it: Option<u64>,
+                        res: Option<f64>| {
             cols.0.push(shape.to_string());
             cols.1.push(alpha);
             cols.2.push(reference);
@@ -208,19 +232,24 @@ impl Experiment for Theorem1Alpha {
                 _ => format!("α÷{} on the support: penalised more", cfg.shape_ratio),
             };
             plot.add_trace(
-                Scatter::new(rows.iter().map(|&i| t.alpha[i].unwrap_or(f64::NAN)).collect::<Vec<_>>(), rows.iter().map(|&i| t.risk[i]).collect::<Vec<_>>())
-                    .name(label.clone())
-                    .mode(Mode::LinesMarkers)
-                    .line(Line::new().color(shape_color(shape)).width(2.5))
-                    .marker(Marker::new().size(5))
-                    .hover_template(format!("{label}<br>α = %{{x:.2e}}<br>test risk = %{{y:.3e}}<extra></extra>"))
-                    .x_axis("x2")
-                    .y_axis("y2"),
+                Scatter::new(
+                    rows.iter().map(|&i| t.alpha[i].unwrap_or(f64::NAN)).collect::<Vec<_>>(),
+                    rows.iter().map(|&i| t.risk[i]).collect::<Vec<_>>(),
+                )
+                .name(label.clone())
+                .mode(Mode::LinesMarkers)
+                .line(Line::new().color(shape_color(shape)).width(2.5))
+                .marker(Marker::new().size(5))
+                .hover_template(format!("{label}<br>α = %{{x:.2e}}<br>test risk = %{{y:.3e}}<extra></extra>"))
+                .x_axis("x2")
+                .y_axis("y2"),
             );
         }
         let (lo, hi) = (cfg.alpha_min, cfg.alpha_max);
         let mut exact_l1 = false;
-        for (shape, name, dash) in [("min_l1", "min-ℓ1 interpolator", DashType::Dash), ("min_l2", "min-ℓ2 interpolator", DashType::Dot)] {
+        for (shape, name, dash) in
+            [("min_l1", "min-ℓ1 interpolator", DashType::Dash), ("min_l2", "min-ℓ2 interpolator", DashType::Dot)]
+        {
             let Some(risk) = t.rows(shape).first().and_then(|&i| t.risk[i]) else { continue };
             if risk < EXACT_RECOVERY {
                 // A level at ~1e-33 would only squash the axis: say it instead.
@@ -274,7 +303,10 @@ impl Experiment for Theorem1Alpha {
         let mut shapes = serde_json::Map::new();
         for shape in SHAPES {
             let i = reference(shape).context("missing reference row")?;
-            shapes.insert(shape.to_string(), json!({ "test_risk": t.risk[i], "l1_norm": t.l1_norm[i], "support_recovered": t.recovered[i] }));
+            shapes.insert(
+                shape.to_string(),
+                json!({ "test_risk": t.risk[i], "l1_norm": t.l1_norm[i], "support_recovered": t.recovered[i] }),
+            );
         }
         let risk_of = |shape: &str| reference(shape).and_then(|i| t.risk[i]).unwrap_or(f64::NAN);
         let dl1: Vec<f64> = uni.iter().filter_map(|&i| t.dist_l1[i]).collect();

@@ -12,17 +12,17 @@
 //!
 //! Book: chapter "Theorem 2".
 
-use anyhow::{ensure, Context, Result};
-use dln::{uniform_alpha, BregmanSolver, DataConfig, Status};
+use anyhow::{Context, Result, ensure};
+use dln::{BregmanSolver, DataConfig, Status, uniform_alpha};
 use plotly::common::{DashType, Line, Marker, MarkerSymbol, Mode};
 use plotly::layout::{Annotation, GridPattern, LayoutGrid};
 use plotly::{Plot, Scatter};
-use polars::prelude::{df, DataFrame};
+use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{self, f64_col, finite, gamma_max_of, l2_distance, run_at, str_col, template, u64_col};
 use super::Experiment;
+use super::common::{self, f64_col, finite, gamma_max_of, l2_distance, run_at, str_col, template, u64_col};
 use crate::snap::round_sig;
 use crate::{style, sweep};
 
@@ -175,12 +175,20 @@ impl Experiment for Theorem2Check {
     type Config = Config;
 
     fn quick() -> Config {
-        Config { batches: vec![20, 1], fractions: vec![0.03, 0.1, 0.3, 0.9], max_epochs: 400_000, bisection_epochs: 50_000, rel_tol: 0.03, ..Config::default() }
+        Config {
+            batches: vec![20, 1],
+            fractions: vec![0.03, 0.1, 0.3, 0.9],
+            max_epochs: 400_000,
+            bisection_epochs: 50_000,
+            rel_tol: 0.03,
+            ..Config::default()
+        }
     }
 
     fn run(cfg: &Config) -> Result<DataFrame> {
         cfg.validate()?;
-        let problem = DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
+        let problem =
+            DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
         let alpha = uniform_alpha(cfg.alpha, cfg.d);
         let (x, y) = (problem.x.view(), problem.y.view());
         let solver = BregmanSolver::default();
@@ -188,7 +196,12 @@ impl Experiment for Theorem2Check {
         let sampler = common::derived_seed(cfg.seed, 2);
 
         let gamma_max: Vec<f64> = sweep::par_map(&cfg.batches, |&b| {
-            gamma_max_of(&problem, alpha.view(), &template(cfg.n, b, cfg.bisection_epochs, cfg.tol, sampler), cfg.rel_tol)
+            gamma_max_of(
+                &problem,
+                alpha.view(),
+                &template(cfg.n, b, cfg.bisection_epochs, cfg.tol, sampler),
+                cfg.rel_tol,
+            )
         })
         .into_iter()
         .collect::<Result<_>>()?;
@@ -200,7 +213,8 @@ impl Experiment for Theorem2Check {
             let gamma = fraction * gamma_max[i];
             // ANCHOR: compare
             let run = run_at(&problem, alpha.view(), &template(cfg.n, b, cfg.max_epochs, cfg.tol, sampler), gamma)?;
-            let usable = run.status != Status::Diverged && run.effective.is_finite() && run.beta.iter().all(|v| v.is_finite());
+            let usable =
+                run.status != Status::Diverged && run.effective.is_finite() && run.beta.iter().all(|v| v.is_finite());
             let (mut e2, mut e0, mut egf, mut res) = (None, None, None, None);
             if usable {
                 let pred = solver.theorem2(x, y, &run.effective)?;
@@ -272,7 +286,9 @@ impl Experiment for Theorem2Check {
                         .line(Line::new().color(color(m, b)).width(2.0))
                         .marker(Marker::new().color(color(m, b)).size(8))
                         .text_array(done.iter().map(|&i| text(i)).collect::<Vec<_>>())
-                        .hover_template(format!("{label}<br>γ/γ<sub>max</sub> = %{{x}}<br>distance = %{{y:.3e}}<br>%{{text}}<extra></extra>"))
+                        .hover_template(format!(
+                            "{label}<br>γ/γ<sub>max</sub> = %{{x}}<br>distance = %{{y:.3e}}<br>%{{text}}<extra></extra>"
+                        ))
                         .x_axis(*xa)
                         .y_axis(*ya),
                 );
@@ -310,7 +326,12 @@ impl Experiment for Theorem2Check {
         .grid(LayoutGrid::new().rows(1).columns(3).pattern(GridPattern::Independent))
         .height(520);
         let xaxis = |k: usize| style::log_axis("γ / γ<sub>max</sub>").domain(&domains[k]).anchor(["y", "y2", "y3"][k]);
-        let yaxis = |k: usize, title: &str| style::log_axis(title).exponent_format(plotly::common::ExponentFormat::Power).dtick(1.0).anchor(["x", "x2", "x3"][k]);
+        let yaxis = |k: usize, title: &str| {
+            style::log_axis(title)
+                .exponent_format(plotly::common::ExponentFormat::Power)
+                .dtick(1.0)
+                .anchor(["x", "x2", "x3"][k])
+        };
         layout = layout
             .x_axis(xaxis(0))
             .x_axis2(xaxis(1))
@@ -321,7 +342,9 @@ impl Experiment for Theorem2Check {
         let titles: Vec<Annotation> = panels
             .iter()
             .enumerate()
-            .map(|(k, (_, _, _, title))| common::centered_panel_title(title, (domains[k][0] + domains[k][1]) / 2.0, 1.0))
+            .map(|(k, (_, _, _, title))| {
+                common::centered_panel_title(title, (domains[k][0] + domains[k][1]) / 2.0, 1.0)
+            })
             .collect();
         plot.set_layout(layout.annotations(titles));
         Ok(plot)

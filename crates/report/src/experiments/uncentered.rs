@@ -12,19 +12,19 @@
 //! Caveat (measured, see the summary): the common component is proportional to 1ᵀβ*, so a dataset
 //! whose β* sums to ≈ 0 keeps GD's heterogeneous gain and sees no benefit. Book: chapter "Uncentered data".
 
-use anyhow::{ensure, Context, Result};
-use dln::{uniform_alpha, BregmanSolver, DataConfig, Problem, Status};
-use plotly::layout::{Annotation, GridPattern, LayoutGrid};
+use anyhow::{Context, Result, ensure};
+use dln::{BregmanSolver, DataConfig, Problem, Status, uniform_alpha};
 use plotly::Plot;
-use polars::prelude::{df, DataFrame};
+use plotly::layout::{Annotation, GridPattern, LayoutGrid};
+use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{
-    self, band_traces, coefficient_of_variation, f64_col, finite, gamma_max_of, hline, quartiles, run_at, str_col, template,
-    u64_col, Method, Quartiles,
-};
 use super::Experiment;
+use super::common::{
+    self, Method, Quartiles, band_traces, coefficient_of_variation, f64_col, finite, gamma_max_of, hline, quartiles,
+    run_at, str_col, template, u64_col,
+};
 use crate::{style, sweep};
 
 /// The experiment.
@@ -96,7 +96,12 @@ impl Config {
     fn validate(&self) -> Result<()> {
         ensure!(self.alpha.is_finite() && self.alpha > 0.0, "alpha must be finite and > 0, got {}", self.alpha);
         ensure!(self.mean.is_finite() && self.mean != 0.0, "mean must be finite and non-zero, got {}", self.mean);
-        ensure!(self.batch >= 1 && self.batch < self.n, "batch must satisfy 1 ≤ b < n = {} for SGD, got {}", self.n, self.batch);
+        ensure!(
+            self.batch >= 1 && self.batch < self.n,
+            "batch must satisfy 1 ≤ b < n = {} for SGD, got {}",
+            self.n,
+            self.batch
+        );
         ensure!(self.fractions.len() >= 2, "fractions needs at least two stepsizes");
         ensure!(
             self.fractions.iter().all(|f| f.is_finite() && *f > 0.0 && *f <= 1.0),
@@ -142,7 +147,8 @@ struct Row {
 // ANCHOR: problem
 fn problem(cfg: &Config, case: usize, dataset: u64) -> Result<Problem> {
     let mean = if case == 0 { 0.0 } else { cfg.mean };
-    Ok(DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, mean, seed: cfg.seed + dataset, ..DataConfig::default() }.generate()?)
+    Ok(DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, mean, seed: cfg.seed + dataset, ..DataConfig::default() }
+        .generate()?)
 }
 // ANCHOR_END: problem
 
@@ -156,8 +162,9 @@ fn run_job(cfg: &Config, job: &Job) -> Result<Vec<Row>> {
         Method::Sgd => cfg.batch,
     };
     let t = template(cfg.n, batch, cfg.max_epochs, cfg.tol, common::derived_seed(cfg.seed + job.dataset, 3));
-    let gamma_max = gamma_max_of(&p, alpha.view(), &t, cfg.rel_tol)
-        .with_context(|| format!("γ_max of {} on the {} dataset {}", job.method.as_str(), CASES[job.case], job.dataset))?;
+    let gamma_max = gamma_max_of(&p, alpha.view(), &t, cfg.rel_tol).with_context(|| {
+        format!("γ_max of {} on the {} dataset {}", job.method.as_str(), CASES[job.case], job.dataset)
+    })?;
     cfg.fractions
         .iter()
         .map(|&fraction| {
@@ -200,10 +207,20 @@ impl Runs {
     fn read(df: &DataFrame) -> Result<Self> {
         let coord = u64_col(df, "coordinate")?;
         let (case, dataset, method) = (str_col(df, "case")?, u64_col(df, "dataset")?, str_col(df, "method")?);
-        let (fraction, gamma_max, status) = (f64_col(df, "fraction")?, f64_col(df, "gamma_max")?, str_col(df, "status")?);
+        let (fraction, gamma_max, status) =
+            (f64_col(df, "fraction")?, f64_col(df, "gamma_max")?, str_col(df, "status")?);
         let (risk, gf) = (f64_col(df, "test_risk")?, f64_col(df, "gf_test_risk")?);
         let gain = f64_col(df, "gain")?;
-        let mut r = Runs { case: vec![], dataset: vec![], method: vec![], fraction: vec![], gamma_max: vec![], status: vec![], ratio: vec![], gain: vec![] };
+        let mut r = Runs {
+            case: vec![],
+            dataset: vec![],
+            method: vec![],
+            fraction: vec![],
+            gamma_max: vec![],
+            status: vec![],
+            ratio: vec![],
+            gain: vec![],
+        };
         let mut current: Vec<Option<f64>> = Vec::new();
         for i in 0..coord.len() {
             if coord[i] == 1 {
@@ -230,14 +247,18 @@ impl Runs {
     }
 
     fn select(&self, case: &str, method: &str, fraction: f64) -> Vec<usize> {
-        (0..self.case.len()).filter(|&i| self.case[i] == case && self.method[i] == method && self.fraction[i] == fraction).collect()
+        (0..self.case.len())
+            .filter(|&i| self.case[i] == case && self.method[i] == method && self.fraction[i] == fraction)
+            .collect()
     }
 
     /// Quartiles over datasets of the risk ratio at each fraction.
     fn ratio_stats(&self, case: &str, method: &str, fractions: &[f64]) -> Vec<Quartiles> {
         fractions
             .iter()
-            .map(|&f| quartiles(&self.select(case, method, f).iter().filter_map(|&i| self.ratio[i]).collect::<Vec<_>>()))
+            .map(|&f| {
+                quartiles(&self.select(case, method, f).iter().filter_map(|&i| self.ratio[i]).collect::<Vec<_>>())
+            })
             .collect()
     }
 
@@ -258,8 +279,12 @@ impl Runs {
 
     /// Median over datasets of the gain's coefficient of variation at `fraction`.
     fn gain_cv(&self, case: &str, method: &str, fraction: f64) -> f64 {
-        let cvs: Vec<f64> =
-            self.select(case, method, fraction).iter().filter_map(|&i| self.gain[i].as_ref()).map(|g| coefficient_of_variation(g)).collect();
+        let cvs: Vec<f64> = self
+            .select(case, method, fraction)
+            .iter()
+            .filter_map(|&i| self.gain[i].as_ref())
+            .map(|g| coefficient_of_variation(g))
+            .collect();
         quartiles(&cvs).median
     }
 }
@@ -276,9 +301,16 @@ impl Experiment for Uncentered {
     fn run(cfg: &Config) -> Result<DataFrame> {
         cfg.validate()?;
         let jobs: Vec<Job> = (0..CASES.len())
-            .flat_map(|case| (0..cfg.datasets).flat_map(move |dataset| Method::BOTH.map(|method| Job { case, dataset, method })))
+            .flat_map(|case| {
+                (0..cfg.datasets).flat_map(move |dataset| Method::BOTH.map(|method| Job { case, dataset, method }))
+            })
             .collect();
-        let runs: Vec<Row> = sweep::par_map(&jobs, |job| run_job(cfg, job)).into_iter().collect::<Result<Vec<_>>>()?.into_iter().flatten().collect();
+        let runs: Vec<Row> = sweep::par_map(&jobs, |job| run_job(cfg, job))
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         let d = cfg.d;
         let case: Vec<&str> = runs.iter().flat_map(|r| std::iter::repeat_n(r.case, d)).collect();
         let method: Vec<&str> = runs.iter().flat_map(|r| std::iter::repeat_n(r.method, d)).collect();
@@ -319,7 +351,16 @@ impl Experiment for Uncentered {
             let (xg, yg) = (if c == 0 { "x3" } else { "x4" }, if c == 0 { "y3" } else { "y4" });
             for m in Method::BOTH {
                 let stats = runs.ratio_stats(case, m.as_str(), &cfg.fractions);
-                plot.add_traces(band_traces(m.as_str(), m.color(), &cfg.fractions, &stats, xr, yr, c == 0, "γ/γ<sub>max</sub> = %{x}<br>risk / risk(GF) = %{y:.3g}"));
+                plot.add_traces(band_traces(
+                    m.as_str(),
+                    m.color(),
+                    &cfg.fractions,
+                    &stats,
+                    xr,
+                    yr,
+                    c == 0,
+                    "γ/γ<sub>max</sub> = %{x}<br>risk / risk(GF) = %{y:.3g}",
+                ));
                 let profile = runs.gain_profile(case, m.as_str(), last);
                 plot.add_traces(band_traces(
                     m.as_str(),
@@ -353,7 +394,8 @@ impl Experiment for Uncentered {
         let cols = [[0.0, 0.45], [0.55, 1.0]];
         let rows = [[0.6, 1.0], [0.0, 0.36]];
         let coord_range = vec![0.5, cfg.d as f64 + 0.5];
-        let risk_axis = |title: &str| style::log_axis(title).exponent_format(plotly::common::ExponentFormat::Power).dtick(1.0);
+        let risk_axis =
+            |title: &str| style::log_axis(title).exponent_format(plotly::common::ExponentFormat::Power).dtick(1.0);
         let layout = style::layout(&format!(
             "Uncentered data: large stepsizes help GD too<br><sup>(n, d, s, α) = ({}, {}, {}, {}), SGD batch {}; median and interquartile band over {} datasets; the uncentered design is the centered one shifted by μ·1</sup>",
             cfg.n, cfg.d, cfg.s, cfg.alpha, cfg.batch, cfg.datasets
@@ -397,7 +439,9 @@ impl Experiment for Uncentered {
                     .count();
                 let stats = runs.ratio_stats(case, m, &[first, last]);
                 let gm: Vec<f64> = lo.iter().map(|&i| runs.gamma_max[i]).collect();
-                let diverged = (0..runs.case.len()).filter(|&i| runs.case[i] == case && runs.method[i] == m && runs.status[i] == "diverged").count();
+                let diverged = (0..runs.case.len())
+                    .filter(|&i| runs.case[i] == case && runs.method[i] == m && runs.status[i] == "diverged")
+                    .count();
                 per.insert(
                     m.to_string(),
                     json!({

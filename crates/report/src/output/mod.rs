@@ -45,9 +45,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// A temporary path beside `path` (same directory, so the final rename is atomic), hidden and
 /// unique within the machine (process id + counter).
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     let unique = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     path.with_file_name(format!(".{name}.{}-{unique}.tmp", std::process::id()))
 }
@@ -71,15 +69,11 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
         let Some((pid, counter)) = tag.split_once('-') else {
             continue;
         };
-        let (Ok(pid), true) = (
-            pid.parse::<u32>(),
-            counter.bytes().all(|b| b.is_ascii_digit()),
-        ) else {
+        let (Ok(pid), true) = (pid.parse::<u32>(), counter.bytes().all(|b| b.is_ascii_digit())) else {
             continue;
         };
-        let gone = cfg!(target_os = "linux")
-            && pid != std::process::id()
-            && !Path::new(&format!("/proc/{pid}")).exists();
+        let gone =
+            cfg!(target_os = "linux") && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists();
         if gone && fs::remove_file(entry.path()).is_ok() {
             removed += 1;
         }
@@ -90,10 +84,7 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
 /// Writes `path` atomically with `write`, which streams into a buffered temporary file: the target
 /// is replaced only once everything was written and synced; on any error the temporary file is
 /// removed and the previous content of `path` (if any) is left untouched.
-pub fn write_atomic_with(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
-) -> Result<()> {
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -148,9 +139,7 @@ pub fn write_parquet(path: &Path, df: &DataFrame) -> Result<()> {
 /// Writes a DataFrame as CSV with a header.
 pub fn write_csv(path: &Path, df: &DataFrame) -> Result<()> {
     write_atomic_with(path, |w| {
-        CsvWriter::new(w)
-            .include_header(true)
-            .finish(&mut df.clone())?;
+        CsvWriter::new(w).include_header(true).finish(&mut df.clone())?;
         Ok(())
     })
 }
@@ -167,10 +156,7 @@ pub fn loads_remote_scripts(html: &str) -> bool {
     lower.match_indices("<script").any(|(i, _)| {
         let tag_end = lower[i..].find('>').map_or(lower.len(), |j| i + j);
         let tag = &lower[i..tag_end];
-        tag.contains("src=\"http")
-            || tag.contains("src='http")
-            || tag.contains("src=http")
-            || tag.contains("src=\"//")
+        tag.contains("src=\"http") || tag.contains("src='http") || tag.contains("src=http") || tag.contains("src=\"//")
     })
 }
 
@@ -192,16 +178,7 @@ pub fn write_experiment(dir: &Path, output: &Output) -> Result<Vec<PathBuf>> {
     write_atomic(&path(names::HTML), html.as_bytes())?;
     write_json(&path(names::CONFIG), &output.config)?;
     write_json(&path(names::SUMMARY), &output.summary)?;
-    Ok([
-        names::PARQUET,
-        names::CSV,
-        names::HTML,
-        names::CONFIG,
-        names::SUMMARY,
-    ]
-    .iter()
-    .map(|n| path(n))
-    .collect())
+    Ok([names::PARQUET, names::CSV, names::HTML, names::CONFIG, names::SUMMARY].iter().map(|n| path(n)).collect())
 }
 
 #[cfg(test)]
@@ -209,18 +186,15 @@ mod tests {
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("dln-report-output-{name}-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("dln-report-output-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
     }
 
     fn entries(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut v: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         v.sort();
         v
     }
@@ -256,16 +230,9 @@ mod tests {
     fn stale_temp_files_of_dead_processes_are_removed() {
         let dir = scratch("stale");
         // Linux pids are below 2^22: 999999999 never runs. Our own temp files and others' files stay.
-        let keep = [
-            format!(".a.csv.{}-3.tmp", std::process::id()),
-            "data.csv".into(),
-            ".hidden".into(),
-            "x.tmp".into(),
-        ];
-        for name in keep
-            .iter()
-            .chain([&".data.csv.999999999-0.tmp".to_string()])
-        {
+        let keep =
+            [format!(".a.csv.{}-3.tmp", std::process::id()), "data.csv".into(), ".hidden".into(), "x.tmp".into()];
+        for name in keep.iter().chain([&".data.csv.999999999-0.tmp".to_string()]) {
             fs::write(dir.join(name), "x").unwrap();
         }
         let expected = if cfg!(target_os = "linux") { 1 } else { 0 };
@@ -282,12 +249,7 @@ mod tests {
     fn figure_html_is_offline() {
         let html = figure_html(&Plot::new());
         assert!(!loads_remote_scripts(&html));
-        assert!(
-            html.len() > 1_000_000,
-            "plotly.js (4.6 MB) must be embedded inline"
-        );
-        assert!(loads_remote_scripts(
-            r#"<script src="https://cdn.plot.ly/plotly.min.js"></script>"#
-        ));
+        assert!(html.len() > 1_000_000, "plotly.js (4.6 MB) must be embedded inline");
+        assert!(loads_remote_scripts(r#"<script src="https://cdn.plot.ly/plotly.min.js"></script>"#));
     }
 }

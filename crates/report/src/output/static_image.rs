@@ -22,12 +22,7 @@ use super::write_atomic;
 pub const BROWSER_ENV: &str = "BROWSER_PATH";
 
 /// Executable names searched on `PATH` when [`BROWSER_ENV`] is unset.
-pub const BROWSER_NAMES: &[&str] = &[
-    "chromium",
-    "chromium-browser",
-    "google-chrome",
-    "google-chrome-stable",
-];
+pub const BROWSER_NAMES: &[&str] = &["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
 
 /// Pixel ratio of the PNGs (2 = crisp on high-density screens and in print).
 pub const SCALE: f64 = 2.0;
@@ -73,12 +68,7 @@ pub struct Job<'a> {
 /// The figure's size in CSS pixels: the layout's width/height, else the defaults.
 pub fn figure_size(plot: &Plot) -> (u64, u64) {
     let layout = serde_json::to_value(plot.layout()).unwrap_or_default();
-    let get = |key: &str, default: u64| {
-        layout
-            .get(key)
-            .and_then(|v| v.as_f64())
-            .map_or(default, |v| v.round() as u64)
-    };
+    let get = |key: &str, default: u64| layout.get(key).and_then(|v| v.as_f64()).map_or(default, |v| v.round() as u64);
     (get("width", DEFAULT_WIDTH), get("height", DEFAULT_HEIGHT))
 }
 
@@ -96,9 +86,7 @@ fn page(jobs: &[Job]) -> String {
         figures.push_str(&format!("{{\"fig\":{json},\"width\":{w},\"height\":{h}}}"));
     }
     figures.push(']');
-    let outputs: String = (0..jobs.len())
-        .map(|i| format!("<pre id=\"out-{i}\"></pre>\n"))
-        .collect();
+    let outputs: String = (0..jobs.len()).map(|i| format!("<pre id=\"out-{i}\"></pre>\n")).collect();
     format!(
         r#"<!doctype html>
 <html><head><meta charset="utf-8">{scripts}</head>
@@ -137,10 +125,7 @@ fn scripts(jobs: &[Job]) -> String {
     if jobs.iter().any(|j| j.plot.to_json().contains('$')) {
         Plot::offline_js_sources()
     } else {
-        format!(
-            "<script type=\"text/javascript\">{}</script>\n",
-            plotly_js()
-        )
+        format!("<script type=\"text/javascript\">{}</script>\n", plotly_js())
     }
 }
 
@@ -149,9 +134,7 @@ fn plotly_js() -> String {
     let all = Plot::offline_js_sources();
     let open = "<script type=\"text/javascript\">";
     let start = all.find(open).map_or(0, |i| i + open.len());
-    let end = all[start..]
-        .find("</script>")
-        .map_or(all.len(), |i| start + i);
+    let end = all[start..].find("</script>").map_or(all.len(), |i| start + i);
     all[start..end].to_string()
 }
 
@@ -162,13 +145,7 @@ fn pre_text<'a>(dom: &'a str, id: &str) -> Option<std::borrow::Cow<'a, str>> {
     let end = start + dom[start..].find("</pre>")?;
     let text = &dom[start..end];
     if text.contains('&') {
-        Some(
-            text.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&amp;", "&")
-                .into(),
-        )
+        Some(text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&").into())
     } else {
         Some(text.into())
     }
@@ -220,22 +197,11 @@ pub fn render_png(browser: &Path, jobs: &[Job]) -> Result<Vec<Result<()>>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let scratch = std::env::temp_dir().join(format!(
-        "dln-report-chromium-{}-{nanos}",
-        std::process::id()
-    ));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let scratch = std::env::temp_dir().join(format!("dln-report-chromium-{}-{nanos}", std::process::id()));
     let page_path = scratch.join("static-images.html");
-    let result = write_atomic(&page_path, page(jobs).as_bytes()).and_then(|()| {
-        dump_dom(
-            browser,
-            &page_path,
-            &scratch.join("profile"),
-            timeout(jobs.len()),
-        )
-    });
+    let result = write_atomic(&page_path, page(jobs).as_bytes())
+        .and_then(|()| dump_dom(browser, &page_path, &scratch.join("profile"), timeout(jobs.len())));
     let _ = std::fs::remove_dir_all(&scratch);
     let dom = result?;
     if pre_text(&dom, "status").as_deref() != Some("done") {
@@ -245,19 +211,13 @@ pub fn render_png(browser: &Path, jobs: &[Job]) -> Result<Vec<Result<()>>> {
         .iter()
         .enumerate()
         .map(|(i, job)| {
-            let text = pre_text(&dom, &format!("out-{i}"))
-                .ok_or_else(|| anyhow!("no image in the browser's output"))?;
+            let text =
+                pre_text(&dom, &format!("out-{i}")).ok_or_else(|| anyhow!("no image in the browser's output"))?;
             let data = text.strip_prefix("data:image/png;base64,").ok_or_else(|| {
-                anyhow!(
-                    "plotly.js failed to draw the figure: {}",
-                    text.chars().take(200).collect::<String>()
-                )
+                anyhow!("plotly.js failed to draw the figure: {}", text.chars().take(200).collect::<String>())
             })?;
             let png = base64_decode(data)?;
-            anyhow::ensure!(
-                png.starts_with(b"\x89PNG\r\n\x1a\n"),
-                "the browser returned something that is not a PNG"
-            );
+            anyhow::ensure!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "the browser returned something that is not a PNG");
             write_atomic(&job.out, &png)
         })
         .collect())
@@ -289,10 +249,7 @@ fn dump_dom(browser: &Path, page: &Path, profile: &Path, limit: Duration) -> Res
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("starting {}", browser.display()))?;
-    let mut stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| anyhow!("no stdout from the browser"))?;
+    let mut stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout from the browser"))?;
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
         stdout.read_to_string(&mut s).map(|_| s)
@@ -305,16 +262,11 @@ fn dump_dom(browser: &Path, page: &Path, profile: &Path, limit: Duration) -> Res
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            bail!(
-                "headless Chromium did not finish within {} s",
-                limit.as_secs()
-            );
+            bail!("headless Chromium did not finish within {} s", limit.as_secs());
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let dom = reader
-        .join()
-        .map_err(|_| anyhow!("reading the browser's output failed"))??;
+    let dom = reader.join().map_err(|_| anyhow!("reading the browser's output failed"))??;
     if !status.success() && dom.is_empty() {
         bail!("{} exited with {status}", browser.display());
     }
@@ -355,16 +307,10 @@ mod tests {
         let mut plot = Plot::new();
         plot.set_layout(plotly::Layout::new().title("a</script>b").height(480));
         assert_eq!(figure_size(&plot), (DEFAULT_WIDTH, 480));
-        let html = page(&[Job {
-            plot: &plot,
-            out: PathBuf::from("x.png"),
-        }]);
+        let html = page(&[Job { plot: &plot, out: PathBuf::from("x.png") }]);
         assert!(html.contains(r"a<\/script>b"));
         // plotly.js is 4.6 MB, MathJax another 2.1 MB: without LaTeX in the figure, no MathJax.
-        assert!(
-            html.contains("plotly.js v3") && html.len() < 6_000_000,
-            "plotly.js only, no LaTeX here"
-        );
+        assert!(html.contains("plotly.js v3") && html.len() < 6_000_000, "plotly.js only, no LaTeX here");
         assert!(!html.contains("a</script>b"));
     }
 }
