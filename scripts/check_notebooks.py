@@ -112,6 +112,7 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; these are published (linked from the book)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
