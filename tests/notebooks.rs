@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use dln_report::experiments::{find, Options};
+use dln_report::experiments::{Options, find};
 use dln_report::snap::round_json;
 use serde_json::Value;
 
@@ -151,8 +151,8 @@ fn headlines(nb: &Value) -> BTreeMap<String, Value> {
             for line in text.lines() {
                 let Some(rest) = line.strip_prefix("HEADLINE ") else { continue };
                 let (name, json) = rest.split_once(' ').unwrap_or_else(|| panic!("malformed headline: {line}"));
-                let value: Value =
-                    serde_json::from_str(json).unwrap_or_else(|e| panic!("headline of `{name}` is not JSON ({e}): {json}"));
+                let value: Value = serde_json::from_str(json)
+                    .unwrap_or_else(|e| panic!("headline of `{name}` is not JSON ({e}): {json}"));
                 assert!(found.insert(name.to_owned(), value).is_none(), "`{name}` headlined twice");
             }
         }
