@@ -282,3 +282,13 @@ fn static_images_without_a_browser_are_skipped_with_one_note_or_required() {
     assert_one_line_error(&cmd.output().unwrap(), "BROWSER_PATH missing");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn book_without_results_is_one_line_error() {
+    let empty = scratch("book-no-results");
+    std::fs::create_dir_all(&empty).unwrap();
+    let book = concat!(env!("CARGO_MANIFEST_DIR"), "/../../book");
+    let out = run(&["book", "--book", book, "--out", empty.to_str().unwrap()]);
+    let msg = assert_one_line_error(&out, "book without results");
+    assert!(msg.contains("summary.json") || msg.contains("results"), "{msg}");
+}

@@ -1,6 +1,6 @@
 //! The `dln-report` command line (clap): `run` (one training run), `reproduce` (every figure and
 //! the book; also what no subcommand does, so `cargo run --release` reproduces everything) and
-//! `list`. Every error is one line on stderr with a non-zero exit: clap's usage errors (exit 2) are
+//! `list` and `book` (the book alone, from existing results). Every error is one line on stderr with a non-zero exit: clap's usage errors (exit 2) are
 //! cut to their first line, other errors print their cause chain on one line (exit 1).
 
 pub mod reproduce;
@@ -43,6 +43,19 @@ pub enum Command {
     Reproduce(ReproduceArgs),
     /// Name each experiment with one line on what it shows.
     List,
+    /// Build the book from existing results, without running any experiment.
+    Book(BookArgs),
+}
+
+/// Arguments of `book`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BookArgs {
+    /// The book's root (with book.toml).
+    #[arg(long, value_name = "DIR", default_value = "book")]
+    pub book: std::path::PathBuf,
+    /// The results directory `reproduce` wrote.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub out: std::path::PathBuf,
 }
 
 /// `list`: one line per experiment.
@@ -57,6 +70,10 @@ pub fn execute(cli: Cli) -> Result<()> {
         None => reproduce_and_print(&cli.reproduce),
         Some(Command::Reproduce(args)) => reproduce_and_print(&args),
         Some(Command::List) => stdout(&list_text()),
+        Some(Command::Book(args)) => {
+            let html = crate::book::build(&args.book, &args.out)?;
+            stdout(&format!("book: {}\n", html.join("index.html").display()))
+        }
         Some(Command::Run(args)) => {
             let report = run::execute(&args)?;
             if args.json { stdout(&format!("{}\n", report.to_json(&args))) } else { stdout(&report.human(&args)) }
