@@ -53,6 +53,13 @@ pub struct EffectiveInit {
     pub gain: Array1<f64>,
 }
 
+/// One coordinate's gain read off the rotated weights:
+/// Gain(i) = ln(α_i²/α_{k,i}²) = 2 ln α_i − ln|w₊,i| − ln|w₋,i|, since α_k² = |w₊ w₋|.
+#[inline]
+pub fn gain_from_weights(alpha: f64, w_plus: f64, w_minus: f64) -> f64 {
+    2.0 * alpha.ln() - w_plus.abs().ln() - w_minus.abs().ln()
+}
+
 impl EffectiveInit {
     // ANCHOR: from_weights
     /// From the initial scale α, the rotated weights and s_k (the exact identities above).
@@ -65,10 +72,7 @@ impl EffectiveInit {
         let alpha_inf_sq = Zip::from(&w_plus).and(&w_minus).map_collect(|p, m| (p * m).abs());
         let delta = Zip::from(&w_plus).and(&w_minus).and(&s).map_collect(|p, m, s| (p.abs().ln() - m.abs().ln()) - s);
         let beta_tilde0 = Zip::from(&alpha_inf_sq).and(&delta).map_collect(|a2, dl| a2 * dl.sinh());
-        let gain = Zip::from(&alpha)
-            .and(&w_plus)
-            .and(&w_minus)
-            .map_collect(|a, p, m| 2.0 * a.ln() - p.abs().ln() - m.abs().ln());
+        let gain = Zip::from(&alpha).and(&w_plus).and(&w_minus).map_collect(|&a, &p, &m| gain_from_weights(a, p, m));
         Self { alpha_inf_sq, delta, beta_tilde0, gain }
     }
     // ANCHOR_END: from_weights

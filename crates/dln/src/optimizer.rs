@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::Problem;
 use crate::error::{Result, invalid};
-use crate::gain::{EffectiveInit, QSums};
+use crate::gain::{EffectiveInit, QSums, gain_from_weights};
 use crate::linalg::{axpy, dot, dot4};
 use crate::model::validate_alpha;
 use crate::run::{Observer, Run, Snapshot, Status};
@@ -649,8 +649,7 @@ impl Sgd {
     }
 
     fn snapshot(&self, k: u64, loss: f64, beta: &[f64], alpha: ArrayView1<f64>, wp: &[f64], wm: &[f64]) -> Snapshot {
-        let gain =
-            alpha.iter().zip(wp.iter().zip(wm)).map(|(a, (p, m))| 2.0 * a.ln() - p.abs().ln() - m.abs().ln()).collect();
+        let gain = alpha.iter().zip(wp.iter().zip(wm)).map(|(&a, (&p, &m))| gain_from_weights(a, p, m)).collect();
         Snapshot { step: k, train_loss: loss, beta: Array1::from(beta.to_vec()), gain }
     }
 }
