@@ -1,13 +1,18 @@
 //! γ_max: the largest constant stepsize at which (S)GD converges, found by bisection.
 
 use anyhow::{Result, bail};
-use dln::{Problem, Schedule, Sgd, Status};
+use dln::{Problem, Run, Schedule, Sgd, Status};
 use ndarray::ArrayView1;
+
+/// Runs `template` at the constant stepsize γ (its schedule replaced).
+pub fn run_at(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, gamma: f64) -> Result<Run> {
+    let sgd = Sgd { stepsize: Schedule::Constant(gamma), ..template.clone() };
+    Ok(sgd.run(problem, alpha)?)
+}
 
 /// Whether `template` with constant stepsize `gamma` converges (loss ≤ tol within its step budget).
 pub fn converges(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, gamma: f64) -> Result<bool> {
-    let sgd = Sgd { stepsize: Schedule::Constant(gamma), ..template.clone() };
-    Ok(sgd.run(problem, alpha)?.status == Status::Converged)
+    Ok(run_at(problem, alpha, template, gamma)?.status == Status::Converged)
 }
 
 // ANCHOR: gamma_max

@@ -306,11 +306,7 @@ pub fn gamma_max_of(
     crate::stability::gamma_max(problem, alpha, template, start, rel_tol)
 }
 
-/// Runs `template` at the constant stepsize γ.
-pub fn run_at(problem: &Problem, alpha: ndarray::ArrayView1<f64>, template: &dln::Sgd, gamma: f64) -> Result<dln::Run> {
-    let sgd = dln::Sgd { stepsize: dln::Schedule::Constant(gamma), ..template.clone() };
-    Ok(sgd.run(problem, alpha)?)
-}
+pub use crate::stability::run_at;
 
 /// ‖a − b‖₁.
 pub fn l1_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {

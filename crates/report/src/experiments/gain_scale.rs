@@ -9,7 +9,7 @@
 //! the gain (≈ linear in γ, ≈ 1/b). Book: chapter "The gain's scale" (`book/src/05-gain-scale.md`).
 
 use anyhow::{Result, bail};
-use dln::{Problem, Schedule, Sgd, uniform_alpha};
+use dln::{Problem, Sgd, uniform_alpha};
 use plotly::Plot;
 use plotly::layout::{Axis, AxisType};
 use polars::prelude::{ChunkCompareEq, Column, DataFrame};
@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use super::Experiment;
 use super::common::{self, Method, Quartiles, band_traces, finite, group_by, quartiles, vline, vline_label};
 use super::generalization::{self, SweepRows, SweepRun, r4, stats_json};
+use crate::stability::run_at;
 use crate::style;
 use crate::sweep::par_map;
 
@@ -89,7 +90,7 @@ fn batch_sweep(cfg: &Config, sweep: &[SweepRun]) -> Result<Vec<SweepRun>> {
         let gamma = cfg.batch_gamma_fraction * sgd_gamma_max[i];
         let method = if b == s.n { Method::Gd } else { Method::Sgd };
         let template = Sgd { batch: b, ..s.template(method, i) };
-        let run = Sgd { stepsize: Schedule::Constant(gamma), ..template }.run(&problems[i], alpha.view())?;
+        let run = run_at(&problems[i], alpha.view(), &template, gamma)?;
         Ok(SweepRun {
             method,
             batch: b,
@@ -165,25 +166,11 @@ impl Experiment for GainScale {
         let rows = SweepRows::read(&steps)?;
         let gain = common::f64_col(&steps, "gain_l1")?;
         let mut plot = Plot::new();
-        for method in Method::BOTH {
-            let stats = rows.stats(method, &gain);
-            let x: Vec<f64> = stats.iter().map(|(r, _)| *r).collect();
-            let q: Vec<Quartiles> = stats.iter().map(|(_, q)| *q).collect();
-            let name = match method {
-                Method::Gd => "GD".to_owned(),
-                Method::Sgd => format!("SGD (b = {})", cfg.sweep.batch),
-            };
-            plot.add_traces(band_traces(
-                &name,
-                method.color(),
-                &x,
-                &q,
-                "x",
-                "y",
-                true,
-                "γ/γ<sub>max</sub> = %{x:.3g}<br>median ‖Gain‖₁ %{y:.3g}",
-            ));
-        }
+        plot.add_traces(rows.method_bands(
+            &gain,
+            cfg.sweep.batch,
+            "γ/γ<sub>max</sub> = %{x:.3g}<br>median ‖Gain‖₁ %{y:.3g}",
+        ));
         let by_batch = batch_stats(df)?;
         let x: Vec<f64> = by_batch.iter().map(|(b, _)| *b as f64).collect();
         let q: Vec<Quartiles> = by_batch.iter().map(|(_, q)| *q).collect();

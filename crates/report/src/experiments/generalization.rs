@@ -21,8 +21,8 @@
 //! (per-coordinate gain, heterogeneity vs γ): the three figures show the same runs.
 
 use anyhow::{Result, bail};
-use dln::{DataConfig, Problem, Schedule, Sgd, Status, uniform_alpha};
-use plotly::Plot;
+use dln::{DataConfig, Problem, Sgd, Status, uniform_alpha};
+use plotly::{Plot, Trace};
 use polars::df;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use super::Experiment;
 use super::common::{self, Method, Quartiles, band_traces, finite, group_by, quartiles, vline, vline_label};
 use crate::snap::round_sig;
-use crate::stability::gamma_max;
+use crate::stability::{gamma_max, run_at};
 use crate::style;
 use crate::sweep::{log_grid, par_map};
 
@@ -263,7 +263,7 @@ pub fn sweep(cfg: &Config) -> Result<Vec<SweepRun>> {
         let problem = &problems[gm.dataset];
         let template = cfg.template(gm.method, gm.dataset);
         let gamma = ratios[j] * gm.gamma_max;
-        let run = Sgd { stepsize: Schedule::Constant(gamma), ..template.clone() }.run(problem, alpha.view())?;
+        let run = run_at(problem, alpha.view(), &template, gamma)?;
         Ok(SweepRun {
             method: gm.method,
             batch: template.batch,
@@ -363,6 +363,21 @@ impl SweepRows {
         groups.into_iter().filter(|((m, _), _)| *m == method).map(|(k, v)| (ratio_of[&k], quartiles(&v))).collect()
     }
 
+    /// For GD and SGD (b = `batch`), the median line and IQR band of `values` (converged runs)
+    /// against γ/γ_max, on axes ("x", "y"), with `hover` as hover text.
+    pub fn method_bands(&self, values: &[Option<f64>], batch: usize, hover: &str) -> Vec<Box<dyn Trace>> {
+        let mut traces = Vec::new();
+        for method in Method::BOTH {
+            let (x, q): (Vec<f64>, Vec<Quartiles>) = self.stats(method, values).into_iter().unzip();
+            let name = match method {
+                Method::Gd => "GD".to_owned(),
+                Method::Sgd => format!("SGD (b = {batch})"),
+            };
+            traces.extend(band_traces(&name, method.color(), &x, &q, "x", "y", true, hover));
+        }
+        traces
+    }
+
     /// γ_max of `method` on each dataset (in dataset order).
     pub fn gamma_max_per_dataset(&self, method: Method) -> Vec<f64> {
         let mut seen = std::collections::BTreeMap::new();
@@ -440,25 +455,7 @@ impl Experiment for Generalization {
         let rows = SweepRows::read(df)?;
         let risk = common::f64_col(df, "test_risk")?;
         let mut plot = Plot::new();
-        for method in Method::BOTH {
-            let stats = rows.stats(method, &risk);
-            let x: Vec<f64> = stats.iter().map(|(r, _)| *r).collect();
-            let q: Vec<Quartiles> = stats.iter().map(|(_, q)| *q).collect();
-            let name = match method {
-                Method::Gd => "GD".to_owned(),
-                Method::Sgd => format!("SGD (b = {})", cfg.batch),
-            };
-            plot.add_traces(band_traces(
-                &name,
-                method.color(),
-                &x,
-                &q,
-                "x",
-                "y",
-                true,
-                "γ/γ<sub>max</sub> = %{x:.3g}<br>median risk %{y:.3e}",
-            ));
-        }
+        plot.add_traces(rows.method_bands(&risk, cfg.batch, "γ/γ<sub>max</sub> = %{x:.3g}<br>median risk %{y:.3e}"));
         let gm = |m| quartiles(&rows.gamma_max_per_dataset(m)).median;
         let layout = style::layout(&format!(
             "Test risk at convergence vs stepsize — (n, d, s, α) = ({}, {}, {}, {}), {} datasets",
