@@ -1,30 +1,126 @@
 //! Shared helpers for the top-level tests: every snapshot goes through [`snapshot_summary`], which
 //! rounds numbers with the report's one rounding helper and records the configuration.
 
-use dln_report::experiments::{Entry, Options, Output};
+use dln_report::experiments::{Entry, Options, Product};
 
 /// Runs a registry entry with its default configuration (or quick, if `quick`).
-pub fn run_entry(entry: Entry, quick: bool) -> Output {
+pub fn run_entry(entry: Entry, quick: bool) -> Product {
     (entry.execute)(&Options { quick, overrides: None }).unwrap_or_else(|e| panic!("{}: {e:#}", entry.name))
 }
 
 /// Runs the named experiment.
-pub fn run_named(name: &str, quick: bool) -> Output {
+pub fn run_named(name: &str, quick: bool) -> Product {
     run_entry(dln_report::experiments::find(name).expect("registered experiment"), quick)
 }
 
 /// Snapshots an experiment's headline numbers (rounded to fixed significant digits by the report's
-/// one helper) with its configuration recorded as the snapshot's `info`. A macro so that the snapshot
-/// lands in `tests/snapshots/<test file>__<experiment>.snap`.
+/// one helper) with its configuration recorded as the snapshot's `info`. A macro so that insta
+/// records the calling test; the snapshot lands in `tests/snapshots/<experiment>__summary.snap`.
 #[macro_export]
 macro_rules! snapshot_summary {
     ($output:expr) => {{
-        let output: &dln_report::experiments::Output = &$output;
+        let output: &dln_report::experiments::Product = &$output;
         let mut settings = insta::Settings::clone_current();
         settings.set_info(&output.config);
         settings.set_omit_expression(true);
+        settings.set_prepend_module_to_snapshot(false);
         settings.bind(|| {
-            insta::assert_json_snapshot!(output.name, dln_report::snap::round_json(&output.summary));
+            insta::assert_json_snapshot!(
+                format!("{}__summary", output.name),
+                dln_report::snap::round_json(&output.summary)
+            );
         });
     }};
+}
+
+// ---- reading frames and summaries back, independently of the report ------------------------
+
+use polars::prelude::{DataFrame, DataType};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A float column (nulls as `None`).
+pub fn f64s(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    df.column(name).unwrap_or_else(|e| panic!("column {name}: {e}")).f64().expect("f64 column").iter().collect()
+}
+
+/// A string column (no nulls).
+pub fn strs(df: &DataFrame, name: &str) -> Vec<String> {
+    df.column(name).expect("column").str().expect("str column").iter().map(|s| s.expect("no null").to_owned()).collect()
+}
+
+/// An unsigned integer column (no nulls).
+pub fn u64s(df: &DataFrame, name: &str) -> Vec<u64> {
+    df.column(name).expect("column").u64().expect("u64 column").iter().map(|v| v.expect("no null")).collect()
+}
+
+/// Median (mean of the two middle values for an even count).
+pub fn median(mut v: Vec<f64>) -> f64 {
+    assert!(!v.is_empty(), "median of nothing");
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 { v[m] } else { 0.5 * (v[m - 1] + v[m]) }
+}
+
+/// Per γ/γ_max (in increasing order): the median over datasets of `column` among the converged
+/// runs of `method` (rows filtered further by `keep`), computed here independently of the report.
+pub fn medians_by_ratio(df: &DataFrame, method: &str, column: &str, keep: &dyn Fn(usize) -> bool) -> Vec<(f64, f64)> {
+    let m = strs(df, "method");
+    let st = strs(df, "status");
+    let r = f64s(df, "gamma_over_gamma_max");
+    let v = f64s(df, column);
+    let mut groups: BTreeMap<u64, (f64, Vec<f64>)> = BTreeMap::new();
+    for i in 0..m.len() {
+        if m[i] == method && st[i] == "converged" && keep(i) {
+            let ratio = r[i].unwrap();
+            groups.entry(ratio.to_bits()).or_insert((ratio, vec![])).1.push(v[i].expect("converged runs have values"));
+        }
+    }
+    let mut out: Vec<(f64, f64)> = groups.into_values().map(|(r, v)| (r, median(v))).collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
+}
+
+/// Every row has a known status (where there is a status column) and no float column holds NaN or
+/// ±inf: diverged runs are nulls with their status.
+pub fn assert_tidy(output: &Product) {
+    let df = &output.data;
+    assert!(df.height() > 0, "{}: empty frame", output.name);
+    if df.column("status").is_ok() {
+        for s in strs(df, "status") {
+            assert!(["converged", "max_steps", "diverged"].contains(&s.as_str()), "{}: status {s}", output.name);
+        }
+    }
+    for col in df.columns() {
+        if col.dtype() == &DataType::Float64 {
+            let bad = col.f64().unwrap().iter().flatten().filter(|v| !v.is_finite()).count();
+            assert_eq!(bad, 0, "{}: column `{}` has {bad} non-finite values", output.name, col.name());
+        }
+    }
+}
+
+/// The value at `path` of a summary.
+pub fn get<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
+    path.iter().fold(v, |v, k| v.get(*k).unwrap_or_else(|| panic!("missing key {k} in {v}")))
+}
+
+/// The number at `path` of a summary.
+pub fn num(v: &Value, path: &[&str]) -> f64 {
+    get(v, path).as_f64().unwrap_or_else(|| panic!("{path:?} is not a number"))
+}
+
+/// The boolean at JSON `pointer` of a summary.
+pub fn summary_bool(out: &Product, pointer: &str) -> bool {
+    out.summary
+        .pointer(pointer)
+        .and_then(|v| v.as_bool())
+        .unwrap_or_else(|| panic!("{}: no boolean at {pointer}", out.name))
+}
+
+/// The number at JSON `pointer` of a summary.
+pub fn summary_f64(out: &Product, pointer: &str) -> f64 {
+    out.summary
+        .pointer(pointer)
+        .and_then(|v| v.as_f64())
+        .unwrap_or_else(|| panic!("{}: no number at {pointer}", out.name))
 }

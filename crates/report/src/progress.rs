@@ -51,11 +51,6 @@ impl Progress {
         Self { mode, total }
     }
 
-    /// The display mode.
-    pub fn mode(&self) -> Mode {
-        self.mode
-    }
-
     /// A one-line note on stderr (unless quiet).
     pub fn note(&self, message: &str) {
         if self.mode != Mode::Quiet {

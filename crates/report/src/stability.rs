@@ -55,3 +55,19 @@ pub fn gamma_max(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, star
     Ok(lo)
 }
 // ANCHOR_END: gamma_max
+
+/// A starting stepsize for the γ_max bisection, b / mean_i ‖x_i‖² = b·n / Σ_i ‖x_i‖² (b = the
+/// template's batch size: the classical scale of mini-batch SGD; for GD it starts near 1/λ_max rather
+/// than at a stepsize too small to converge within a tight budget), computed with a fixed summation
+/// order so it is the same on every machine (unlike an eigenvalue from a BLAS-backed product).
+pub fn bisection_start(problem: &Problem, batch: usize) -> f64 {
+    let sq: f64 = problem.x.iter().map(|v| v * v).sum();
+    batch as f64 * problem.n() as f64 / sq
+}
+
+/// γ_max of `template` (largest constant stepsize converging within its budget, to relative
+/// precision `rel_tol`), bisected by [`gamma_max`] from [`bisection_start`]: the one starting rule of
+/// every experiment.
+pub fn gamma_max_of(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, rel_tol: f64) -> Result<f64> {
+    gamma_max(problem, alpha, template, bisection_start(problem, template.batch), rel_tol)
+}

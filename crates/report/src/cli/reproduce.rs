@@ -33,7 +33,7 @@ pub struct ReproduceArgs {
     /// Worker threads for the sweeps [default: all cores]; results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Parameter overrides: a TOML file with one table per experiment, e.g. `[generalization]` `seeds = 10`.
+    /// Parameter overrides: a TOML file with one table per experiment, e.g. `[generalization]` `datasets = 4`, `[generalization.setting]` `alpha = 0.01`.
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
     /// Do not build the book.
@@ -194,9 +194,13 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
         Some(path) => read_overrides(path)?,
         None => toml::Table::new(),
     };
-    // Validate every override table (selected or not) before any work.
+    // Type- and range-check the configuration of every selected experiment and of every override
+    // table (selected or not) before any work.
+    let mut to_check: Vec<Entry> = chosen.clone();
     for name in overrides.keys() {
-        let entry = experiments::find(name)?;
+        to_check.push(experiments::find(name)?);
+    }
+    for entry in to_check {
         (entry.config)(&options(&entry, args.quick, &overrides)).map_err(|e| {
             let file = args.config.as_deref().map_or(String::new(), |p| format!(" {}", p.display()));
             anyhow!("--config{file}: {e:#}")

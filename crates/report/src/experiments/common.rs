@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use dln::{Problem, Status};
+use dln::Status;
 use plotly::common::{DashType, Fill, HoverInfo, Line, Mode};
 use plotly::layout::{Annotation, Shape, ShapeLine, ShapeType};
 use plotly::{Scatter, Trace};
@@ -150,14 +150,6 @@ pub fn coefficient_of_variation(values: &[f64]) -> f64 {
     var.sqrt() / mean
 }
 
-/// A starting stepsize for the γ_max bisection, 1 / tr(XᵀX/n) = 1 / mean_i ‖x_i‖² (the classical
-/// scale of single-sample SGD), computed with a fixed summation order so it is the same on every
-/// machine (unlike an eigenvalue from a BLAS-backed product).
-pub fn bisection_start(problem: &Problem) -> f64 {
-    let sq: f64 = problem.x.iter().map(|v| v * v).sum();
-    problem.n() as f64 / sq
-}
-
 /// The three traces of a median line with its interquartile band, on axes (`xaxis`, `yaxis`)
 /// ("x", "y", "x2", …): the lower quartile (invisible), the upper quartile filled down to it
 /// (`tonexty`), then the median line with markers and hover text. Points whose median is not
@@ -292,21 +284,7 @@ pub fn template(n: usize, batch: usize, max_epochs: u64, tol: f64, seed: u64) ->
     dln::Sgd::sgd(1.0, batch).with_budget(steps_for_epochs(max_epochs, n, batch), tol).with_seed(seed)
 }
 
-/// γ_max of `template` (largest constant stepsize converging within its budget, to relative
-/// precision `rel_tol`), bisected by [`crate::stability::gamma_max`] from b · [`bisection_start`]
-/// (b = the template's batch size: the classical b / mean‖x_i‖² scale of mini-batch SGD; for GD
-/// this starts near 1/λ_max instead of at a stepsize too small to converge within a tight budget).
-pub fn gamma_max_of(
-    problem: &Problem,
-    alpha: ndarray::ArrayView1<f64>,
-    template: &dln::Sgd,
-    rel_tol: f64,
-) -> Result<f64> {
-    let start = template.batch as f64 * bisection_start(problem);
-    crate::stability::gamma_max(problem, alpha, template, start, rel_tol)
-}
-
-pub use crate::stability::run_at;
+pub use crate::stability::{gamma_max_of, run_at};
 
 /// ‖a − b‖₁.
 pub fn l1_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {

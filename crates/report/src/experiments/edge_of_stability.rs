@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use super::Experiment;
 use super::common::{self, finite, hline, panel_title};
 use crate::snap::round_sig;
-use crate::stability::gamma_max;
+use crate::stability::gamma_max_of;
 use crate::style;
 use crate::sweep::par_map;
 
@@ -289,6 +289,12 @@ impl Experiment for EdgeOfStability {
     const ABOUT: &'static str =
         "GD at a small stepsize vs just below γ_max: oscillating loss, sharpness at 2/γ, a huge gain";
     type Config = Config;
+    type Output = DataFrame;
+    type Summary = serde_json::Value;
+
+    fn frame(out: &DataFrame) -> Result<DataFrame> {
+        Ok(out.clone())
+    }
 
     fn quick() -> Config {
         Config { points_per_decade: 10, ..Config::default() }
@@ -304,8 +310,7 @@ impl Experiment for EdgeOfStability {
             DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
         let alpha = uniform_alpha(cfg.alpha, cfg.d);
         let template = Sgd::gd(1.0, cfg.n).with_budget(cfg.max_steps, cfg.tol);
-        let gm =
-            gamma_max(&problem, alpha.view(), &template, common::bisection_start(&problem), cfg.bisection_rel_tol)?;
+        let gm = gamma_max_of(&problem, alpha.view(), &template, cfg.bisection_rel_tol)?;
         let gammas = [cfg.small_fraction * gm, cfg.edge_fraction * gm];
         let record = Record::LogSpaced(cfg.points_per_decade);
         let runs: Vec<Run> = par_map(&gammas, |&g| {
@@ -500,5 +505,11 @@ impl Experiment for EdgeOfStability {
             "runs": runs,
             "gain_l1_edge_over_small": r3(gain_l1[1] / gain_l1[0]),
         }))
+    }
+}
+
+impl super::Validate for Config {
+    fn validate(&self) -> Result<()> {
+        Config::validate(self)
     }
 }

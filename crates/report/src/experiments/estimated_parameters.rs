@@ -470,6 +470,12 @@ impl Experiment for EstimatedParameters {
     const NAME: &'static str = "estimated_parameters";
     const ABOUT: &'static str = "β*, β_GD and β_SGD per coordinate at a macroscopic stepsize (slides Fig. 3)";
     type Config = Config;
+    type Output = DataFrame;
+    type Summary = serde_json::Value;
+
+    fn frame(out: &DataFrame) -> Result<DataFrame> {
+        Ok(out.clone())
+    }
 
     fn quick() -> Config {
         Config { max_epochs: 50_000, rel_tol: 0.03, ..Config::default() }
@@ -523,5 +529,11 @@ impl Experiment for EstimatedParameters {
             "sgd_risk_below_gf": risk(sgd) < risk(gf),
             "gd_risk_above_gf": risk(gd) > risk(gf),
         }))
+    }
+}
+
+impl super::Validate for Config {
+    fn validate(&self) -> Result<()> {
+        Config::validate(self)
     }
 }

@@ -119,6 +119,12 @@ impl Experiment for Explorer {
     const ABOUT: &'static str =
         "Interactive: a stepsize slider showing GD's and SGD's per-coordinate gain and recovered β against β*";
     type Config = Config;
+    type Output = DataFrame;
+    type Summary = serde_json::Value;
+
+    fn frame(out: &DataFrame) -> Result<DataFrame> {
+        Ok(out.clone())
+    }
 
     fn quick() -> Config {
         Config { fractions: vec![0.01, 0.1, 0.5, 0.9], max_epochs: 50_000, rel_tol: 0.03, ..Config::default() }
@@ -242,5 +248,11 @@ impl Experiment for Explorer {
             "sgd_risk_falls_with_gamma": matches!((risk("SGD", true), risk("SGD", false)), (Some(a), Some(b)) if b < a),
             "gd_risk_rises_with_gamma": matches!((risk("GD", true), risk("GD", false)), (Some(a), Some(b)) if b > a),
         }))
+    }
+}
+
+impl super::Validate for Config {
+    fn validate(&self) -> Result<()> {
+        Config::validate(self)
     }
 }

@@ -1,8 +1,11 @@
 //! The experiments, one module (one file) each, and the registry the CLI and tests use.
 //!
 //! Contract of a module: a unit struct implementing [`Experiment`] — `Config` (serde, `Default` = the
-//! paper's setting, `deny_unknown_fields`), `quick()` (a smaller config running the same code path),
-//! `run` → tidy DataFrame, `plot` → plotly figure, `summary` → headline numbers (JSON object).
+//! paper's setting, `deny_unknown_fields`, range checks in [`Validate`], the data design and
+//! initialisation in a nested [`Setting`]), `quick()` (a smaller config running the same code path),
+//! `run` → typed `Output`, and three views of it: `frame` → tidy DataFrame, `plot` → plotly figure,
+//! `summary` → headline numbers (a serde struct). See `ARCHITECTURE.md` for the data flow and how to
+//! add an experiment.
 
 pub mod common;
 pub mod edge_of_stability;
@@ -11,6 +14,8 @@ pub mod explorer;
 pub mod gain_scale;
 pub mod gain_shape;
 pub mod generalization;
+pub mod setting;
+pub mod stepsize_sweep;
 pub mod theorem1_alpha;
 pub mod theorem2_check;
 pub mod uncentered;
@@ -20,23 +25,44 @@ use plotly::Plot;
 use polars::prelude::DataFrame;
 use serde::{Serialize, de::DeserializeOwned};
 
-/// One experiment (one figure).
+pub use setting::Setting;
+
+/// Range checks of a configuration, run before any work (linfa's `ParamGuard` in spirit): types are
+/// checked by serde when the TOML is read, ranges here. Errors are one line and name the key.
+pub trait Validate {
+    /// `Ok` if every parameter is in range.
+    fn validate(&self) -> Result<()>;
+}
+
+// ANCHOR: experiment
+/// One experiment (one figure): `Config → run → Output → (frame, plot, summary)`.
+///
+/// `run` does all the numerical work and returns typed rows; `frame`, `plot` and `summary` are pure
+/// views of those rows (none of them reads a DataFrame back). Coordinates are 0-based everywhere
+/// (coordinate `j` of β, α, the gain, …, is column `j` of X; β* sits on `0..s` by default).
 pub trait Experiment {
     /// CLI / folder name, e.g. `generalization`.
     const NAME: &'static str;
     /// One line on what the figure shows.
     const ABOUT: &'static str;
     /// Parameters; `Default` is the paper's setting.
-    type Config: Serialize + DeserializeOwned + Default + Clone + Send + Sync;
+    type Config: Serialize + DeserializeOwned + Default + Clone + Send + Sync + Validate;
+    /// The typed result of `run`: serde rows, everything `frame`, `plot` and `summary` need.
+    type Output;
+    /// Headline numbers, written to `summary.json` and pinned by snapshots.
+    type Summary: Serialize;
     /// A smaller configuration that runs the same code path (CI, `--quick`).
     fn quick() -> Self::Config;
-    /// Runs the experiment into a tidy DataFrame.
-    fn run(cfg: &Self::Config) -> Result<DataFrame>;
+    /// Runs the experiment (the configuration has been validated).
+    fn run(cfg: &Self::Config) -> Result<Self::Output>;
+    /// The tidy table (`data.parquet`, `data.csv`), built once from the typed rows.
+    fn frame(out: &Self::Output) -> Result<DataFrame>;
     /// The figure.
-    fn plot(df: &DataFrame, cfg: &Self::Config) -> Result<Plot>;
-    /// Headline numbers (a JSON object), written to `summary.json` and pinned by snapshots.
-    fn summary(df: &DataFrame, cfg: &Self::Config) -> Result<serde_json::Value>;
+    fn plot(out: &Self::Output, cfg: &Self::Config) -> Result<Plot>;
+    /// The headline numbers.
+    fn summary(out: &Self::Output, cfg: &Self::Config) -> Result<Self::Summary>;
 }
+// ANCHOR_END: experiment
 
 /// How to configure an experiment when run from the registry.
 #[derive(Debug, Clone, Default)]
@@ -47,8 +73,8 @@ pub struct Options {
     pub overrides: Option<toml::Table>,
 }
 
-/// Everything one experiment produces.
-pub struct Output {
+/// Everything one experiment produces, type-erased for the registry, the writers and the book.
+pub struct Product {
     /// Experiment name.
     pub name: &'static str,
     /// The configuration actually used.
@@ -61,15 +87,22 @@ pub struct Output {
     pub summary: serde_json::Value,
 }
 
-/// The configuration `opts` selects for `E` (quick or default, then the overrides merged in).
+/// The configuration `opts` selects for `E` (quick or default, then the overrides merged in),
+/// type- and range-checked: a bad value is a one-line error naming the experiment and the key.
 pub fn config<E: Experiment>(opts: &Options) -> Result<E::Config> {
     let base = if opts.quick { E::quick() } else { E::Config::default() };
-    let Some(overrides) = &opts.overrides else { return Ok(base) };
-    let mut value = toml::Table::try_from(&base).context("serialising the configuration")?;
-    merge(&mut value, overrides);
-    value
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!("invalid configuration for `{}`: {}", E::NAME, e.message()))
+    let cfg = match &opts.overrides {
+        None => base,
+        Some(overrides) => {
+            let mut value = toml::Table::try_from(&base).context("serialising the configuration")?;
+            merge(&mut value, overrides);
+            value.try_into().map_err(|e: toml::de::Error| {
+                anyhow::anyhow!("invalid configuration for `[{}]`: {}", E::NAME, e.message().trim())
+            })?
+        }
+    };
+    cfg.validate().map_err(|e| anyhow::anyhow!("invalid configuration for `[{}]`: {e:#}", E::NAME))?;
+    Ok(cfg)
 }
 
 fn merge(base: &mut toml::Table, over: &toml::Table) {
@@ -83,13 +116,20 @@ fn merge(base: &mut toml::Table, over: &toml::Table) {
     }
 }
 
-/// Runs `E` end to end.
-pub fn execute<E: Experiment>(opts: &Options) -> Result<Output> {
-    let cfg = config::<E>(opts)?;
-    let data = E::run(&cfg).with_context(|| format!("running `{}`", E::NAME))?;
-    let figure = E::plot(&data, &cfg).with_context(|| format!("plotting `{}`", E::NAME))?;
-    let summary = E::summary(&data, &cfg).with_context(|| format!("summarising `{}`", E::NAME))?;
-    Ok(Output { name: E::NAME, config: serde_json::to_value(&cfg)?, data, figure, summary })
+/// Runs `E` end to end on a configuration: run, then the three views of its output.
+pub fn execute_config<E: Experiment>(cfg: &E::Config) -> Result<Product> {
+    cfg.validate().map_err(|e| anyhow::anyhow!("invalid configuration for `[{}]`: {e:#}", E::NAME))?;
+    let out = E::run(cfg).with_context(|| format!("running `{}`", E::NAME))?;
+    let data = E::frame(&out).with_context(|| format!("tabulating `{}`", E::NAME))?;
+    let figure = E::plot(&out, cfg).with_context(|| format!("plotting `{}`", E::NAME))?;
+    let summary = E::summary(&out, cfg).with_context(|| format!("summarising `{}`", E::NAME))?;
+    let summary = serde_json::to_value(summary).with_context(|| format!("serialising `{}`'s summary", E::NAME))?;
+    Ok(Product { name: E::NAME, config: serde_json::to_value(cfg)?, data, figure, summary })
+}
+
+/// Runs `E` end to end with the configuration `opts` selects.
+pub fn execute<E: Experiment>(opts: &Options) -> Result<Product> {
+    execute_config::<E>(&config::<E>(opts)?)
 }
 
 /// A registry entry.
@@ -103,7 +143,7 @@ pub struct Entry {
     /// without running anything.
     pub config: fn(&Options) -> Result<serde_json::Value>,
     /// Runs it.
-    pub execute: fn(&Options) -> Result<Output>,
+    pub execute: fn(&Options) -> Result<Product>,
 }
 
 fn config_json<E: Experiment>(opts: &Options) -> Result<serde_json::Value> {

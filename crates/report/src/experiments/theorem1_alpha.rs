@@ -139,6 +139,12 @@ impl Experiment for Theorem1Alpha {
     const NAME: &'static str = "theorem1_alpha";
     const ABOUT: &'static str = "Theorem 1 vs the scale α (1e-4 … 10): kernel → rich regime (distance to the min-ℓ2 / min-ℓ1 interpolators, test risk) and the weighted-ℓ1 shape effect of a non-uniform α";
     type Config = Config;
+    type Output = DataFrame;
+    type Summary = serde_json::Value;
+
+    fn frame(out: &DataFrame) -> Result<DataFrame> {
+        Ok(out.clone())
+    }
 
     fn quick() -> Config {
         Config { points_per_decade: 3, ..Config::default() }
@@ -365,5 +371,11 @@ impl Table {
     /// Every row of a shape.
     fn rows_all(&self, shape: &str) -> Vec<usize> {
         (0..self.shape.len()).filter(|&i| self.shape[i] == shape).collect()
+    }
+}
+
+impl super::Validate for Config {
+    fn validate(&self) -> Result<()> {
+        Config::validate(self)
     }
 }

@@ -173,6 +173,12 @@ impl Experiment for Theorem2Check {
     const NAME: &'static str = "theorem2_check";
     const ABOUT: &'static str = "Theorem 2 run by run: ‖β∞ − β_pred‖ is rounding-level on a (batch, stepsize) grid; gradient flow drifts away as γ grows";
     type Config = Config;
+    type Output = DataFrame;
+    type Summary = serde_json::Value;
+
+    fn frame(out: &DataFrame) -> Result<DataFrame> {
+        Ok(out.clone())
+    }
 
     fn quick() -> Config {
         Config {
@@ -440,5 +446,11 @@ impl Table {
             }
         }
         out
+    }
+}
+
+impl super::Validate for Config {
+    fn validate(&self) -> Result<()> {
+        Config::validate(self)
     }
 }

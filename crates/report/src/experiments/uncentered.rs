@@ -293,6 +293,12 @@ impl Experiment for Uncentered {
     const NAME: &'static str = "uncentered";
     const ABOUT: &'static str = "Uncentered data x ~ N(μ1, I): GD's gain becomes homogeneous and large stepsizes help GD too (side by side with centered data)";
     type Config = Config;
+    type Output = DataFrame;
+    type Summary = serde_json::Value;
+
+    fn frame(out: &DataFrame) -> Result<DataFrame> {
+        Ok(out.clone())
+    }
 
     fn quick() -> Config {
         Config { fractions: vec![0.1, 0.5, 0.9], datasets: 2, ..Config::default() }
@@ -467,5 +473,11 @@ impl Experiment for Uncentered {
             json!(runs.gain_cv("uncentered", "GD", last) < runs.gain_cv("centered", "GD", last)),
         );
         Ok(serde_json::Value::Object(out))
+    }
+}
+
+impl super::Validate for Config {
+    fn validate(&self) -> Result<()> {
+        Config::validate(self)
     }
 }

@@ -22,7 +22,7 @@ use anyhow::{Context, Result};
 use plotly::Plot;
 use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
-use crate::experiments::Output;
+use crate::experiments::Product;
 
 /// File names inside an experiment's directory.
 pub mod names {
@@ -163,7 +163,7 @@ pub fn loads_remote_scripts(html: &str) -> bool {
 /// Writes an experiment's data, figure, configuration and summary into `dir` (created if needed),
 /// each file atomically, and returns the paths written. The static image is written separately
 /// ([`static_image::render_png`]), for all experiments in one browser pass.
-pub fn write_experiment(dir: &Path, output: &Output) -> Result<Vec<PathBuf>> {
+pub fn write_experiment(dir: &Path, output: &Product) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     remove_stale_temps(dir);
     let path = |name: &str| dir.join(name);

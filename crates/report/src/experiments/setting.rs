@@ -1,0 +1,122 @@
+//! The setting every experiment shares: the data design and the initialisation.
+//!
+//! Nested in each experiment's configuration as the table `setting`, so a TOML override reads
+//!
+//! ```toml
+//! [generalization.setting]
+//! n = 40
+//! alpha = 0.01
+//! ```
+//!
+//! Dataset `i` of an experiment is drawn with data seed `seed + i` ([`Setting::problem`]).
+//! Book: chapter "Setting and notation" (`book/src/02-setting.md`).
+
+use anyhow::{Result, bail};
+use dln::{DataConfig, Problem, uniform_alpha};
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+use super::Validate;
+
+/// Data design and initialisation.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `seed` | 0 | dataset i uses data seed `seed + i` | any |
+/// | `n` | 20 | samples | ≥ 1 |
+/// | `d` | 30 | dimension | ≥ 1 (the theory wants d > n) |
+/// | `s` | 3 | sparsity of β* (support `0..s`, values N(0, 1)) | ≤ d |
+/// | `alpha` | 0.1 | uniform initialisation scale α (u₀ = √2α, v₀ = 0) | > 0, α² normal |
+/// | `mean` | 0 | every coordinate of E[x] | finite |
+/// | `noise` | 0 | label noise std | ≥ 0 |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Setting {
+    /// First data seed: dataset i uses `seed + i`.
+    pub seed: u64,
+    /// Number of samples n.
+    pub n: usize,
+    /// Dimension d.
+    pub d: usize,
+    /// Sparsity s of β*.
+    pub s: usize,
+    /// Uniform initialisation scale α.
+    pub alpha: f64,
+    /// Mean of every coordinate of x.
+    pub mean: f64,
+    /// Standard deviation of the label noise.
+    pub noise: f64,
+}
+
+impl Default for Setting {
+    fn default() -> Self {
+        Self { seed: 0, n: 20, d: 30, s: 3, alpha: 0.1, mean: 0.0, noise: 0.0 }
+    }
+}
+
+impl Setting {
+    /// Data seed of dataset `i`.
+    pub fn data_seed(&self, i: usize) -> u64 {
+        self.seed.wrapping_add(i as u64)
+    }
+
+    /// How dataset `i` is drawn.
+    pub fn data(&self, i: usize) -> DataConfig {
+        DataConfig {
+            n: self.n,
+            d: self.d,
+            s: self.s,
+            mean: self.mean,
+            noise: self.noise,
+            seed: self.data_seed(i),
+            ..DataConfig::default()
+        }
+    }
+
+    /// Dataset `i`.
+    pub fn problem(&self, i: usize) -> Result<Problem> {
+        Ok(self.data(i).generate()?)
+    }
+
+    /// Datasets `0..count`.
+    pub fn problems(&self, count: usize) -> Result<Vec<Problem>> {
+        (0..count).map(|i| self.problem(i)).collect()
+    }
+
+    /// The uniform initialisation α·1.
+    pub fn alpha_vec(&self) -> Array1<f64> {
+        uniform_alpha(self.alpha, self.d)
+    }
+}
+
+impl Validate for Setting {
+    fn validate(&self) -> Result<()> {
+        self.data(0).validate().map_err(|e| anyhow::anyhow!("setting: {e}"))?;
+        dln::validate_alpha(self.alpha_vec().view(), self.d).map_err(|e| anyhow::anyhow!("setting: {e}"))?;
+        if self.s == 0 {
+            bail!("setting: s must be at least 1 (β* = 0 has nothing to recover)");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_i_uses_seed_plus_i() {
+        let setting = Setting { seed: 7, ..Setting::default() };
+        let direct = DataConfig { seed: 9, ..DataConfig::default() }.generate().unwrap();
+        assert_eq!(setting.problem(2).unwrap(), direct);
+    }
+
+    #[test]
+    fn validation_names_the_key() {
+        let bad = Setting { alpha: -1.0, ..Setting::default() };
+        assert!(format!("{:#}", bad.validate().unwrap_err()).contains("alpha"));
+        let bad = Setting { s: 40, ..Setting::default() };
+        assert!(format!("{:#}", bad.validate().unwrap_err()).contains('s'));
+        assert!(Setting::default().validate().is_ok());
+    }
+}

@@ -1,0 +1,22 @@
+//! One module per experiment (`tests/experiments/<name>.rs`): each runs the experiment once, pins
+//! its rounded headline numbers with a snapshot (`tests/snapshots/<name>__summary.snap`) and
+//! asserts its claims directly on the data, recomputed independently of the report.
+
+#[path = "experiments/edge_of_stability.rs"]
+mod edge_of_stability;
+#[path = "experiments/estimated_parameters.rs"]
+mod estimated_parameters;
+#[path = "experiments/explorer.rs"]
+mod explorer;
+#[path = "experiments/gain_scale.rs"]
+mod gain_scale;
+#[path = "experiments/gain_shape.rs"]
+mod gain_shape;
+#[path = "experiments/generalization.rs"]
+mod generalization;
+#[path = "experiments/theorem1_alpha.rs"]
+mod theorem1_alpha;
+#[path = "experiments/theorem2_check.rs"]
+mod theorem2_check;
+#[path = "experiments/uncentered.rs"]
+mod uncentered;

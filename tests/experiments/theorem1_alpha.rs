@@ -1,0 +1,54 @@
+//! `theorem1_alpha`: its summary snapshot and its claims, recomputed from the data.
+
+use std::collections::BTreeMap;
+
+use dln_report::experiments::{Options, Product, find};
+use dln_tests::*;
+
+fn check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(out: &Product) {
+    assert_tidy(out);
+    let df = &out.data;
+    let (shape, reference) = (
+        strs(df, "shape"),
+        df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect::<Vec<_>>(),
+    );
+    let (alpha, dl1, dl2, residual) =
+        (f64s(df, "alpha"), f64s(df, "dist_min_l1"), f64s(df, "dist_min_l2"), f64s(df, "residual"));
+    let uni: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] == "uniform" && !reference[i]).collect();
+    assert!(uni.len() >= 20, "a fine α grid");
+    let (first, last) = (uni[0], *uni.last().unwrap());
+    assert!(alpha[first].unwrap() <= 1e-4 * 1.0001 && alpha[last].unwrap() >= 10.0 * 0.9999);
+    // α → 0: the minimum-ℓ1 interpolator; α → ∞: the minimum-ℓ2 one (both within 1e-4 at the ends).
+    assert!(dl1[first].unwrap() < 1e-4, "‖β*_α − β_ℓ1‖ at α = 1e-4: {:e}", dl1[first].unwrap());
+    assert!(dl2[last].unwrap() < 1e-4, "‖β*_α − β_ℓ2‖ at α = 10: {:e}", dl2[last].unwrap());
+    assert!(dl1[last].unwrap() > 1e3 * dl1[first].unwrap());
+    assert!(dl2[first].unwrap() > 1e3 * dl2[last].unwrap());
+    // Monotone transition, decade after decade.
+    assert!(summary_bool(out, "/dist_min_l1_increases_with_alpha"));
+    assert!(summary_bool(out, "/dist_min_l2_decreases_with_alpha"));
+    // Every solve is feasible to rounding.
+    for (i, r) in residual.iter().enumerate() {
+        if let Some(r) = r {
+            assert!(*r <= 1e-10, "row {i}: relative feasibility residual {r:e}");
+        }
+    }
+}
+
+fn check_theorem1_alpha_weighted_l1_shape_effect(out: &Product) {
+    // ψ_α ~ Σ ln(1/α_i)|β_i|: a larger α on the support penalises it less (better recovery), a
+    // smaller α penalises it more (worse) — at the paper's α = 0.1.
+    let uniform = summary_f64(out, "/shapes/uniform/test_risk");
+    let larger = summary_f64(out, "/shapes/support ×ratio/test_risk");
+    let smaller = summary_f64(out, "/shapes/support ÷ratio/test_risk");
+    assert!(larger < uniform && uniform < smaller, "risks: ×ratio {larger:e}, uniform {uniform:e}, ÷ratio {smaller:e}");
+    assert!(summary_bool(out, "/shapes/support ×ratio/support_recovered"));
+    assert!(!summary_bool(out, "/shapes/support ÷ratio/support_recovered"));
+}
+
+#[test]
+fn theorem1_alpha() {
+    let out = run_named("theorem1_alpha", false);
+    snapshot_summary!(out);
+    check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(&out);
+    check_theorem1_alpha_weighted_l1_shape_effect(&out);
+}

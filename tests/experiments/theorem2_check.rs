@@ -1,0 +1,53 @@
+//! `theorem2_check`: its summary snapshot and its claims, recomputed from the data.
+
+use std::collections::BTreeMap;
+
+use dln_report::experiments::{Options, Product, find};
+use dln_tests::*;
+
+fn check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(out: &Product) {
+    assert_tidy(out);
+    let df = &out.data;
+    let status = strs(df, "status");
+    let (e2, e0, loss) = (f64s(df, "err_theorem2"), f64s(df, "err_without_tilde"), f64s(df, "train_loss"));
+    let converged: Vec<usize> = (0..status.len()).filter(|&i| status[i] == "converged").collect();
+    assert!(converged.len() >= df.height() - 2, "almost every run of the grid converges: {status:?}");
+    for &i in &converged {
+        let (a, b) = (e2[i].expect("Theorem-2 error"), e0[i].expect("error without β̃₀"));
+        assert!(loss[i].unwrap() <= 1e-26, "row {i} stopped above the tolerance");
+        assert!(a <= 1e-8, "row {i}: ‖β∞ − β_pred‖ = {a:e} > 1e-8");
+        assert!(b > a, "row {i}: dropping β̃₀ should not improve the prediction ({b:e} ≤ {a:e})");
+    }
+    assert!(summary_bool(out, "/theorem2_error_le_1e-8_on_every_converged_run"));
+    assert!(summary_bool(out, "/without_tilde_error_larger_on_every_converged_run"));
+}
+
+fn check_theorem2_check_gradient_flow_drifts_away_as_gamma_grows(out: &Product) {
+    let df = &out.data;
+    let (method, batch, status, gamma, egf) =
+        (strs(df, "method"), u64s(df, "batch"), strs(df, "status"), f64s(df, "gamma"), f64s(df, "err_gf"));
+    let mut series: Vec<(String, u64)> = method.iter().cloned().zip(batch.iter().copied()).collect();
+    series.dedup();
+    assert!(series.len() >= 3, "GD and at least two SGD batch sizes");
+    for (m, b) in &series {
+        let pts: Vec<(f64, f64)> = (0..method.len())
+            .filter(|&i| &method[i] == m && batch[i] == *b && status[i] == "converged")
+            .map(|i| (gamma[i].unwrap(), egf[i].unwrap()))
+            .collect();
+        assert!(pts.len() >= 4, "{m} b={b}: enough converged runs");
+        // (S)GD → GF as γ → 0, and away from it as γ grows.
+        assert!(pts.windows(2).all(|w| w[1].1 > w[0].1), "{m} b={b}: ‖β∞ − β*_α‖ not increasing in γ: {pts:?}");
+        // First order in γ at small stepsizes (Theorem 1 as the γ → 0 limit).
+        let label = format!("/series/{m} (b = {b})/gf_distance_rate_small_gamma");
+        let rate = summary_f64(out, &label);
+        assert!((0.8..=1.2).contains(&rate), "{m} b={b}: rate {rate}");
+    }
+}
+
+#[test]
+fn theorem2_check() {
+    let out = run_named("theorem2_check", false);
+    snapshot_summary!(out);
+    check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(&out);
+    check_theorem2_check_gradient_flow_drifts_away_as_gamma_grows(&out);
+}
