@@ -24,6 +24,7 @@ macro_rules! snapshot_summary {
         settings.set_info(&output.config);
         settings.set_omit_expression(true);
         settings.set_prepend_module_to_snapshot(false);
+        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
         settings.bind(|| {
             insta::assert_json_snapshot!(
                 format!("{}__summary", output.name),

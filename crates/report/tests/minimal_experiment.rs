@@ -22,7 +22,7 @@ struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { setting: Setting::default(), alphas: vec![1.0, 0.1, 0.01], fraction: 0.5 }
+        Self { setting: Setting::default(), alphas: vec![1.0, 0.3, 0.1], fraction: 0.5 }
     }
 }
 
@@ -78,7 +78,7 @@ impl Experiment for AlphaScan {
         let gamma = cfg.fraction / problem.lambda_max();
         let rows = dln_report::sweep::par_map(&cfg.alphas, |&alpha| {
             let alpha_vec = dln::uniform_alpha(alpha, problem.d());
-            let run = Sgd::gd(gamma, problem.n()).with_budget(200_000, 1e-20).run(&problem, alpha_vec.view())?;
+            let run = Sgd::gd(gamma, problem.n()).with_budget(500_000, 1e-14).run(&problem, alpha_vec.view())?;
             Ok(Row {
                 alpha,
                 status: run.status,
