@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use dln_report::experiments::{Options, Product, find};
 use dln_tests::*;
 
 #[test]

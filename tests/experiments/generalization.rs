@@ -1,8 +1,6 @@
 //! `generalization`: its summary snapshot and its claims, recomputed from the data.
 
-use std::collections::BTreeMap;
-
-use dln_report::experiments::{Options, Product, find};
+use dln_report::experiments::{Options, find};
 use dln_tests::*;
 
 #[test]
