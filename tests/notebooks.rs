@@ -22,14 +22,14 @@ use serde_json::Value;
 
 /// The notebooks, in the book's order, and the experiments whose headline numbers each must print.
 const NOTEBOOKS: &[(&str, &[&str])] = &[
-    ("01-setting", &["generalization"]),
-    ("02-theorem1", &["theorem1_alpha"]),
-    ("03-theorem2", &["theorem2_check"]),
-    ("04-gain-scale", &["gain_scale"]),
-    ("05-gain-shape", &["gain_shape"]),
-    ("06-edge-of-stability", &["edge_of_stability"]),
-    ("07-estimated-parameters", &["estimated_parameters"]),
-    ("08-beyond", &["uncentered", "explorer"]),
+    ("01-why", &["generalization"]),
+    ("03-theorem1", &["theorem1_alpha"]),
+    ("04-theorem2", &["theorem2_check"]),
+    ("05-gain-scale", &["gain_scale"]),
+    ("06-gain-shape", &["gain_shape"]),
+    ("07-edge-of-stability", &["edge_of_stability"]),
+    ("08-estimated-parameters", &["estimated_parameters"]),
+    ("09-beyond", &["uncentered", "explorer"]),
 ];
 
 fn root() -> PathBuf {
