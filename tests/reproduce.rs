@@ -129,3 +129,30 @@ fn earlier_results_survive_a_failed_run() {
     assert!(left.is_empty(), "temporary files left behind: {left:?}");
     fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A value out of range in the last experiment's table, or in a nested `setting` table, fails
+/// before any experiment runs: one line naming the table and the key, and nothing written.
+#[test]
+fn a_bad_value_anywhere_in_the_config_fails_before_any_work() {
+    let last = ALL.last().expect("experiments").name;
+    let cases = [
+        (format!("[{last}]\ntol = -1.0\n"), vec![last, "tol"]),
+        ("[generalization.setting]\nalpha = -0.5\n".to_owned(), vec!["generalization", "alpha"]),
+        ("[gain_scale.sweep]\ngrid_lo = 2.0\n".to_owned(), vec!["gain_scale", "grid_lo"]),
+        ("[generalization]\ndatasets = \"four\"\n".to_owned(), vec!["generalization", "datasets"]),
+    ];
+    for (i, (toml, names)) in cases.iter().enumerate() {
+        let dir = scratch(&format!("bad-config-{i}"));
+        let config = dir.join("bad.toml");
+        fs::write(&config, toml).unwrap();
+        let out = dir.join("results");
+        let err = reproduce(&ReproduceArgs { config: Some(config), ..args(&out, 1) }).err().expect("rejected");
+        let msg = format!("{err:#}");
+        assert!(!msg.contains('\n'), "case {i}: multi-line error: {msg}");
+        for name in names {
+            assert!(msg.contains(name), "case {i}: the error does not name `{name}`: {msg}");
+        }
+        assert!(!out.exists(), "case {i}: something was written before the configuration was rejected");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -96,8 +96,10 @@ pub fn config<E: Experiment>(opts: &Options) -> Result<E::Config> {
         Some(overrides) => {
             let mut value = toml::Table::try_from(&base).context("serialising the configuration")?;
             merge(&mut value, overrides);
-            value.try_into().map_err(|e: toml::de::Error| {
-                anyhow::anyhow!("invalid configuration for `[{}]`: {}", E::NAME, e.message().trim())
+            serde_path_to_error::deserialize(toml::Value::Table(value)).map_err(|e| {
+                let key = e.path().to_string();
+                let message = e.into_inner().message().trim().to_owned();
+                anyhow::anyhow!("invalid configuration for `[{}]`: `{key}`: {message}", E::NAME)
             })?
         }
     };
