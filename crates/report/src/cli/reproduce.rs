@@ -185,18 +185,15 @@ fn options(entry: &Entry, quick: bool, overrides: &toml::Table) -> Options {
     Options { quick, overrides: table }
 }
 
-/// Runs `reproduce` (see the module docs). Progress goes to stderr unless `quiet`; the final report
-/// is printed by the CLI ([`ReproduceReport::print`]).
-pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
-    let start = Instant::now();
-    let chosen = select(&args.only)?;
+/// Checks everything that can be checked before any work: the configuration of every selected
+/// experiment and of every table of `--config` (types and ranges), `--threads` and the browser.
+/// Returns the overrides and the browser for static images.
+fn preflight(args: &ReproduceArgs, chosen: &[Entry]) -> Result<(toml::Table, Option<PathBuf>)> {
     let overrides = match &args.config {
         Some(path) => read_overrides(path)?,
         None => toml::Table::new(),
     };
-    // Type- and range-check the configuration of every selected experiment and of every override
-    // table (selected or not) before any work.
-    let mut to_check: Vec<Entry> = chosen.clone();
+    let mut to_check: Vec<Entry> = chosen.to_vec();
     for name in overrides.keys() {
         to_check.push(experiments::find(name)?);
     }
@@ -216,21 +213,13 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
             static_image::BROWSER_ENV
         );
     }
-    let pool = match args.threads {
-        Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().context("building the thread pool")?),
-        None => None,
-    };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    let progress = Progress::new(Mode::detect(args.quiet), chosen.len());
+    Ok((overrides, browser))
+}
 
-    let work = || run_all(&chosen, args, &overrides, &progress, browser.as_deref());
-    let (reports, static_images) = match &pool {
-        Some(pool) => pool.install(work),
-        None => work(),
-    };
-
-    let failures = reports.iter().filter(|r| r.error.is_some()).count();
-    let (book, book_error) = if args.no_book {
+/// Builds the book after the experiments, unless disabled, an experiment failed, or (with `--only`)
+/// a chapter's results are missing. Returns what happened and the build error, if any.
+fn build_book(args: &ReproduceArgs, failures: usize, progress: &Progress) -> (Book, Option<anyhow::Error>) {
+    if args.no_book {
         (Book::Disabled, None)
     } else if failures > 0 {
         progress.note(&format!("book: skipped, {failures} experiment(s) failed"));
@@ -250,8 +239,49 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
             Ok(dir) => (Book::Built(dir, t.elapsed()), None),
             Err(e) => (Book::Skipped("its build failed".into()), Some(e.context("building the book"))),
         }
+    }
+}
+
+/// The command's verdict on a finished run: failed experiments, or static images missing under
+/// `--require-static`, fail it.
+fn verdict(report: &ReproduceReport, require_static: bool) -> Result<()> {
+    let failed: Vec<String> =
+        report.experiments.iter().filter_map(|e| e.error.as_ref().map(|err| format!("{} ({err})", e.name))).collect();
+    if !failed.is_empty() {
+        bail!("{} of {} experiments failed: {}", failed.len(), report.experiments.len(), failed.join("; "));
+    }
+    if let (true, StaticImages::Written { failed, .. }) = (require_static, &report.static_images) {
+        anyhow::ensure!(
+            failed.is_empty(),
+            "--require-static: {} static image(s) failed: {}",
+            failed.len(),
+            failed.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// Runs `reproduce` (see the module docs). Progress goes to stderr unless `quiet`; the final report
+/// is printed by the CLI ([`ReproduceReport::print`]).
+pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
+    let start = Instant::now();
+    let chosen = select(&args.only)?;
+    let (overrides, browser) = preflight(args, &chosen)?;
+    let pool = match args.threads {
+        Some(n) => Some(rayon::ThreadPoolBuilder::new().num_threads(n).build().context("building the thread pool")?),
+        None => None,
+    };
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let progress = Progress::new(Mode::detect(args.quiet), chosen.len());
+
+    let work = || run_all(&chosen, args, &overrides, &progress, browser.as_deref());
+    let (reports, static_images) = match &pool {
+        Some(pool) => pool.install(work),
+        None => work(),
     };
 
+    let failures = reports.iter().filter(|r| r.error.is_some()).count();
+    let (book, book_error) = build_book(args, failures, &progress);
     let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
     let report = ReproduceReport {
         out: args.out.clone(),
@@ -265,20 +295,7 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
     if let Some(e) = book_error {
         return Err(e);
     }
-
-    let failed: Vec<String> =
-        report.experiments.iter().filter_map(|e| e.error.as_ref().map(|err| format!("{} ({err})", e.name))).collect();
-    if !failed.is_empty() {
-        bail!("{} of {} experiments failed: {}", failed.len(), report.experiments.len(), failed.join("; "));
-    }
-    if let (true, StaticImages::Written { failed, .. }) = (args.require_static, &report.static_images) {
-        anyhow::ensure!(
-            failed.is_empty(),
-            "--require-static: {} static image(s) failed: {}",
-            failed.len(),
-            failed.join("; ")
-        );
-    }
+    verdict(&report, args.require_static)?;
     Ok(report)
 }
 
