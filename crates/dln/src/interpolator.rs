@@ -150,16 +150,40 @@ impl Dual<'_> {
     }
 }
 
+/// The dual Newton iteration's bookkeeping of progress: the best residual and dual value seen, and
+/// how many iterations in a row made no progress.
+struct Stall {
+    best_res: f64,
+    best_phi: f64,
+    prev_res: f64,
+    stalls: usize,
+}
+
+impl Stall {
+    fn new() -> Self {
+        Self { best_res: f64::INFINITY, best_phi: f64::INFINITY, prev_res: f64::INFINITY, stalls: 0 }
+    }
+
+    /// Records an iterate of residual `res` and dual value `phi` (scale `scale`).
+    fn record(&mut self, res: f64, phi: f64, scale: f64) {
+        let progress = res < self.best_res * 0.999 || phi < self.best_phi - 1e-12 * scale.max(f64::MIN_POSITIVE);
+        self.best_res = self.best_res.min(res);
+        self.best_phi = self.best_phi.min(phi);
+        self.stalls = if progress { 0 } else { self.stalls + 1 };
+        self.prev_res = res;
+    }
+}
+
 impl BregmanSolver {
-    /// argmin_{Xβ=y} D_{ψ_a}(β, β̃₀) given a² (> 0) and δ = arcsinh(β̃₀/a²); `lambda0` warm-starts the dual.
-    pub fn solve(
+    /// Checks the shapes and values of [`BregmanSolver::solve`]'s inputs and the solver's settings.
+    fn check_inputs(
         &self,
         x: ArrayView2<f64>,
         y: ArrayView1<f64>,
         a_sq: ArrayView1<f64>,
         delta: ArrayView1<f64>,
-        lambda0: Option<ArrayView1<f64>>,
-    ) -> Result<Solution> {
+        lambda0: Option<&ArrayView1<f64>>,
+    ) -> Result<()> {
         let (n, d) = x.dim();
         if y.len() != n || a_sq.len() != d || delta.len() != d {
             return Err(DlnError::DimensionMismatch(format!(
@@ -169,7 +193,7 @@ impl BregmanSolver {
                 delta.len()
             )));
         }
-        if let Some(l0) = &lambda0 {
+        if let Some(l0) = lambda0 {
             if l0.len() != n {
                 return Err(DlnError::DimensionMismatch(format!("λ₀ has {} entries, expected n = {n}", l0.len())));
             }
@@ -183,20 +207,66 @@ impl BregmanSolver {
         }
         check_finite("X", x.iter())?;
         check_finite("y", y.iter())?;
-        check_finite("delta", delta.iter())?;
+        check_finite("delta", delta.iter())
+    }
 
+    /// The Newton direction Δ of (X diag(h) Xᵀ) Δ = −∇Φ at `cur`. For large n, first try conjugate
+    /// gradients preconditioned by the last Cholesky `factor` (each product costs two sweeps over X,
+    /// the Hessian n/2 of them); a fresh Hessian (and factor) only when they do not converge quickly.
+    /// Skipped after a strongly damped step (h moved too far from the factor's weights). Forcing term
+    /// η = res (balanced against Newton's quadratic term), but never tighter than the tolerance needs:
+    /// the next residual is ≈ η·res.
+    #[allow(clippy::too_many_arguments)]
+    fn newton_direction(
+        &self,
+        x: ArrayView2<f64>,
+        xs: &[f64],
+        cur: &Point,
+        grad: &Array1<f64>,
+        res: f64,
+        factor: &mut Option<Array2<f64>>,
+        damped: bool,
+        scratch: &mut [f64],
+    ) -> Result<Array1<f64>> {
+        let (n, d) = x.dim();
+        // A Hessian costs ≈ n/4 Hessian-vector products: worth trying CG only for large n.
+        let cg_budget = (n / 16).min(30);
+        if let (Some(l), true) = (factor.as_ref(), cg_budget >= 2 && !damped) {
+            let h = cur.h.as_slice().expect("contiguous");
+            let eta = res.max(0.25 * self.tol / res).min(0.1);
+            let rhs = -grad;
+            if let Some(dir) = pcg(|v, out| gram_vec(xs, d, h, v, out, scratch), l, rhs.view(), eta, cg_budget) {
+                return Ok(dir);
+            }
+        }
+        let hess = weighted_gram(x, cur.h.view());
+        let l = cholesky(&hess).or_else(|| cholesky_shifted(&hess)).ok_or_else(|| DlnError::NotConverged {
+            method: "Bregman interpolator (dual Newton)",
+            reason: "the dual Hessian X diag(a² cosh) Xᵀ is singular (are the rows of X dependent?)".into(),
+        })?;
+        let dir = -cholesky_solve(&l, grad.view());
+        *factor = Some(l);
+        Ok(dir)
+    }
+
+    /// argmin_{Xβ=y} D_{ψ_a}(β, β̃₀) given a² (> 0) and δ = arcsinh(β̃₀/a²); `lambda0` warm-starts the dual.
+    pub fn solve(
+        &self,
+        x: ArrayView2<f64>,
+        y: ArrayView1<f64>,
+        a_sq: ArrayView1<f64>,
+        delta: ArrayView1<f64>,
+        lambda0: Option<ArrayView1<f64>>,
+    ) -> Result<Solution> {
+        self.check_inputs(x, y, a_sq, delta, lambda0.as_ref())?;
+        let (n, d) = x.dim();
         let x_std = x.as_standard_layout();
         let xs: &[f64] = x_std.as_slice().expect("standard layout is contiguous");
         let dual = Dual { xs, d, y, ln_a_sq: a_sq.iter().map(|a| a.ln()).collect(), delta: delta.to_vec() };
         let y_norm = y.dot(&y).sqrt().max(1e-300);
         let mut cur = dual.at(lambda0.map_or_else(|| Array1::zeros(n), |l| l.to_owned()));
         let mut iterations = 0;
-        let mut best_res = f64::INFINITY;
-        let mut best_phi = f64::INFINITY;
-        let mut prev_res = f64::INFINITY;
-        let mut stalls = 0;
-        // A Hessian costs ≈ n/4 Hessian-vector products: worth trying CG only for large n.
-        let cg_budget = (n / 16).min(30);
+        let mut stall = Stall::new();
         let mut factor: Option<Array2<f64>> = None;
         let mut last_t = 1.0;
         let mut scratch = vec![0.0; d];
@@ -213,51 +283,20 @@ impl BregmanSolver {
                     reason: format!("non-finite residual after {iterations} iterations (a² cosh overflowed)"),
                 });
             }
-            let near_floor = res <= 1e3 * self.tol && res > 0.5 * prev_res;
+            let near_floor = res <= 1e3 * self.tol && res > 0.5 * stall.prev_res;
             if res <= self.tol || near_floor {
                 // Converged, or at the rounding floor just above the tolerance (a Newton step no
                 // longer halves the residual): accept, the residual is reported.
                 return Ok(Solution { beta: cur.beta, lambda: cur.lambda, iterations, residual: res });
             }
-            let progress = res < best_res * 0.999 || cur.phi < best_phi - 1e-12 * cur.scale.max(f64::MIN_POSITIVE);
-            best_res = best_res.min(res);
-            best_phi = best_phi.min(cur.phi);
-            stalls = if progress { 0 } else { stalls + 1 };
-            prev_res = res;
-            if iterations >= self.max_iter || stalls > 8 {
+            stall.record(res, cur.phi, cur.scale);
+            if iterations >= self.max_iter || stall.stalls > 8 {
                 return Err(DlnError::NotConverged {
                     method: "Bregman interpolator (dual Newton)",
                     reason: format!("relative residual {res:.3e} after {iterations} iterations"),
                 });
             }
-            // Newton direction: (X diag(h) Xᵀ) Δ = −∇Φ. For large n, first try conjugate gradients
-            // preconditioned by the last Cholesky factor (each product costs two sweeps over X,
-            // the Hessian n/2 of them); a fresh Hessian only when they do not converge quickly.
-            // Skipped after a strongly damped step (h moved too far from the factor's weights).
-            // Forcing term η = res (balanced against Newton's quadratic term), but never tighter
-            // than the tolerance needs: the next residual is ≈ η·res.
-            let mut inexact = None;
-            if let (Some(l), true) = (&factor, cg_budget >= 2 && last_t >= 0.1) {
-                let h = cur.h.as_slice().expect("contiguous");
-                let eta = res.max(0.25 * self.tol / res).min(0.1);
-                let rhs = -&grad;
-                inexact = pcg(|v, out| gram_vec(xs, d, h, v, out, &mut scratch), l, rhs.view(), eta, cg_budget);
-            }
-            let step_dir = match inexact {
-                Some(dir) => dir,
-                None => {
-                    let hess = weighted_gram(x, cur.h.view());
-                    let l =
-                        cholesky(&hess).or_else(|| cholesky_shifted(&hess)).ok_or_else(|| DlnError::NotConverged {
-                            method: "Bregman interpolator (dual Newton)",
-                            reason: "the dual Hessian X diag(a² cosh) Xᵀ is singular (are the rows of X dependent?)"
-                                .into(),
-                        })?;
-                    let dir = -cholesky_solve(&l, grad.view());
-                    factor = Some(l);
-                    dir
-                }
-            };
+            let step_dir = self.newton_direction(x, xs, &cur, &grad, res, &mut factor, last_t < 0.1, &mut scratch)?;
             xt_mul(xs, d, step_dir.as_slice().expect("contiguous"), &mut w);
             iterations += 1;
             match dual.step_length(&cur, &step_dir, &w) {
@@ -267,11 +306,9 @@ impl BregmanSolver {
                     next.scaled_add(lp.t, &step_dir);
                     cur = dual.at(next);
                 }
-                None => {
-                    // No decrease beyond rounding along a descent direction: the floor. One more
-                    // look at the residual above, then stop.
-                    stalls = usize::MAX / 2;
-                }
+                // No decrease beyond rounding along a descent direction: the floor. One more look at
+                // the residual above, then stop.
+                None => stall.stalls = usize::MAX / 2,
             }
         }
     }
