@@ -33,7 +33,7 @@ pub use data::{DataConfig, Problem};
 pub use error::{DlnError, Result};
 pub use gain::{EffectiveInit, QSums, gain_from_weights, q, q_minus, q_plus};
 pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
-pub use model::{DiagonalNet, uniform_alpha, validate_alpha};
+pub use model::{DiagonalNet, MAX_SQUARABLE, MIN_SQUARABLE, uniform_alpha, validate_alpha};
 pub use optimizer::{CustomSchedule, Record, Sampling, Schedule, Sgd};
 pub use potential::Hypentropy;
 pub use run::{Observer, Run, Snapshot, Status};
