@@ -29,7 +29,7 @@ pub mod optimizer;
 pub mod potential;
 pub mod run;
 
-pub use data::{DataConfig, Problem};
+pub use data::{DataConfig, Design, Problem};
 pub use error::{DlnError, Result};
 pub use gain::{EffectiveInit, QSums, gain_from_weights, q, q_minus, q_plus};
 pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
