@@ -348,26 +348,11 @@ impl Problem {
     }
     // ANCHOR_END: test_risk
 
-    /// λ_max(XᵀX/n), by power iteration on the n×n Gram matrix XXᵀ/n (deterministic start).
-    /// GD's classical stability threshold for the linear model is 2/λ_max.
+    /// λ_max(XᵀX/n) = λ_max(XXᵀ/n), by [`crate::power_iteration`] on the n×n Gram matrix (it is
+    /// [`crate::gauss_newton_sharpness`] with unit weights). GD's classical stability threshold for
+    /// the linear model is 2/λ_max. NaN if X is not finite.
     pub fn lambda_max(&self) -> f64 {
-        let n = self.n();
-        let gram = self.x.dot(&self.x.t()) / n as f64;
-        let mut v = Array1::from_elem(n, 1.0 / (n as f64).sqrt());
-        let mut lambda = 0.0;
-        for _ in 0..1000 {
-            let w = gram.dot(&v);
-            let norm = w.dot(&w).sqrt();
-            if norm == 0.0 {
-                return 0.0;
-            }
-            let next = norm;
-            v = w / norm;
-            if (next - lambda).abs() <= 1e-14 * next {
-                return next;
-            }
-            lambda = next;
-        }
-        lambda
+        let ones = Array1::ones(self.d());
+        crate::stability::gauss_newton_sharpness(self.x.view(), ones.view()).unwrap_or(f64::NAN)
     }
 }

@@ -24,16 +24,25 @@ pub mod error;
 pub mod gain;
 pub mod interpolator;
 pub mod linalg;
+pub mod metrics;
 pub mod model;
 pub mod optimizer;
 pub mod potential;
 pub mod run;
+pub mod stability;
 
 pub use data::{DataConfig, Design, Problem};
 pub use error::{DlnError, Result};
 pub use gain::{EffectiveInit, QSums, gain_from_weights, q, q_minus, q_plus};
 pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
+pub use metrics::{
+    Quartiles, coefficient_of_variation, l1_distance, l2_distance, log_log_slope, quantile, quartiles, recovers_support,
+};
 pub use model::{DiagonalNet, MAX_SQUARABLE, MIN_SQUARABLE, uniform_alpha, validate_alpha};
 pub use optimizer::{CustomSchedule, Record, Sampling, Schedule, Sgd};
 pub use potential::Hypentropy;
 pub use run::{Observer, Run, Snapshot, Status};
+pub use stability::{
+    GammaMax, PowerIteration, bisect_gamma_max, bisection_start, gamma_max, gamma_max_search, gauss_newton_sharpness,
+    hessian, hessian_sharpness, power_iteration, run_at,
+};
