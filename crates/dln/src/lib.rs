@@ -5,8 +5,9 @@
 //! Gradient flow converges to argmin_{Xβ=y} ψ_α(β) (Theorem 1, hyperbolic entropy ψ_α); (S)GD with a
 //! macroscopic stepsize converges to argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀), with an effective initialisation
 //! α∞ shrunk by the Gain_γ = ln(α²/α∞²) (Theorem 2, Even, Pesme, Gunasekar & Flammarion 2023).
-//! This crate implements the engine, the potentials, the gain and the interpolator solvers exactly;
-//! it does no I/O. The book (`book/`) narrates every module.
+//! This crate implements the engine, the potentials, the gain and the interpolator solvers exactly,
+//! the data designs, the curvature and γ_max ([`stability`]) and the metrics of an outcome
+//! ([`metrics`]); it does no I/O. The book (`book/`) narrates every module.
 //!
 //! ```
 //! use dln::{DataConfig, Sgd, BregmanSolver, uniform_alpha};
