@@ -1,17 +1,99 @@
-//! Data: a Gaussian design, a sparse ground truth β* and its labels.
+//! Data: a random design, a sparse ground truth β* and its labels.
 //!
-//! Rows x_i ~ N(μ, Σ) with μ = mean·1 (0 by default; a non-zero mean gives the
-//! "uncentered" data of the paper) and Σ = diag(σ²) (I by default); β* is
-//! s-sparse; y = Xβ* + ε with ε ~ N(0, noise²). Everything is drawn from one
-//! portable `ChaCha8Rng` seeded by `seed`, so a problem is identical on every
-//! machine. Book: chapter "Setting and notation".
+//! Rows x_i = μ + σ ⊙ z_i with independent coordinates z_ij of mean 0 and variance 1 drawn from the
+//! [`Design`] (Gaussian by default), μ = mean·1 (0 by default; a non-zero mean gives the
+//! "uncentered" data of the paper) and per-coordinate scales σ (1 by default), so
+//! E x = μ and Cov x = diag(σ²); β* is s-sparse; y = Xβ* + ε with ε ~ N(0, noise²). Everything is
+//! drawn from one portable `ChaCha8Rng` seeded by `seed`, so a problem is identical on every
+//! machine. Book: chapter "Setting and notation" (`book/src/02-setting.md`).
 
 use ndarray::{Array1, Array2, ArrayView1};
-use rand::SeedableRng;
+use rand::distr::StandardUniform;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{DlnError, Result, check_finite, invalid};
+use crate::model::check_squarable;
+
+/// The law of the standardised coordinates z_ij of the design (mean 0, variance 1, independent).
+///
+/// | Design | Law of z | E z⁴ |
+/// |---|---|---|
+/// | `Gaussian` | N(0, 1) | 3 |
+/// | `Rademacher` | ±1 with probability ½ each | 1 |
+/// | `Uniform` | uniform on [−√3, √3] | 9/5 |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Design {
+    /// z ~ N(0, 1).
+    #[default]
+    Gaussian,
+    /// z = ±1 (a fair coin).
+    Rademacher,
+    /// z ~ U[−√3, √3].
+    Uniform,
+}
+
+impl Design {
+    /// Every design, in a fixed order.
+    pub const ALL: [Design; 3] = [Design::Gaussian, Design::Rademacher, Design::Uniform];
+
+    /// "gaussian" | "rademacher" | "uniform" (the serde and CLI names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Design::Gaussian => "gaussian",
+            Design::Rademacher => "rademacher",
+            Design::Uniform => "uniform",
+        }
+    }
+
+    /// The fourth moment m₄ = E z⁴: 3, 1 and 9/5.
+    pub fn fourth_moment(self) -> f64 {
+        match self {
+            Design::Gaussian => 3.0,
+            Design::Rademacher => 1.0,
+            Design::Uniform => 1.8,
+        }
+    }
+
+    // ANCHOR: design_sample
+    /// One draw of z: a standard normal (Ziggurat, `rand_distr::StandardNormal`); a fair bit mapped to
+    /// ±1; or √3 (2u − 1) with u uniform on [0, 1) (53-bit).
+    pub fn sample<R: Rng + ?Sized>(self, rng: &mut R) -> f64 {
+        match self {
+            Design::Gaussian => StandardNormal.sample(rng),
+            Design::Rademacher => {
+                let bit: bool = StandardUniform.sample(rng);
+                if bit { 1.0 } else { -1.0 }
+            }
+            Design::Uniform => {
+                let u: f64 = StandardUniform.sample(rng);
+                3f64.sqrt() * (2.0 * u - 1.0)
+            }
+        }
+    }
+    // ANCHOR_END: design_sample
+}
+
+impl std::fmt::Display for Design {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Design {
+    type Err = DlnError;
+
+    /// Parses "gaussian" | "rademacher" | "uniform" (case-insensitive).
+    fn from_str(s: &str) -> Result<Self> {
+        Design::ALL
+            .into_iter()
+            .find(|d| d.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| invalid("design", format!("unknown design {s:?}; expected gaussian, rademacher or uniform")))
+    }
+}
 
 /// How to draw a [`Problem`].
 ///
@@ -20,11 +102,12 @@ use crate::error::{DlnError, Result, check_finite, invalid};
 /// | `n` | 20 | number of samples | ≥ 1 |
 /// | `d` | 30 | dimension | ≥ 1 (the theory wants d > n) |
 /// | `s` | 3 | sparsity of β* | ≤ d |
-/// | `mean` | 0 | every coordinate of μ | finite |
-/// | `sigma` | `None` (= 1) | per-coordinate std of x | > 0, length d |
+/// | `design` | `Gaussian` | law of the standardised coordinates | [`Design`] |
+/// | `mean` | 0 | every coordinate of μ | 0 or \|mean\| ∈ [1.5e-154, 1.3e154] |
+/// | `sigma` | `None` (= 1) | per-coordinate std of x | length 1 (broadcast) or d; each in [1.5e-154, 1.3e154] |
 /// | `support` | `None` (= 0..s) | support of β* | distinct, < d |
 /// | `values` | `None` (= N(0,1)) | values of β* on its support | finite, length s |
-/// | `noise` | 0 | label noise std | ≥ 0 |
+/// | `noise` | 0 | label noise std | 0 or in [1.5e-154, 1.3e154] |
 /// | `seed` | 0 | the only source of randomness | any |
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -36,9 +119,13 @@ pub struct DataConfig {
     pub d: usize,
     /// Sparsity s of β*.
     pub s: usize,
+    /// Law of the standardised coordinates z of x = μ + σ ⊙ z.
+    pub design: Design,
     /// Mean of every coordinate of x (μ = mean·1).
     pub mean: f64,
-    /// Standard deviation of each coordinate of x (Σ = diag(sigma²)); `None` is Σ = I.
+    /// Standard deviation of each coordinate of x (Cov x = diag(sigma²)): one value for every
+    /// coordinate, or d values; `None` is 1. In TOML/JSON a number or a list.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "scalar_or_list"))]
     pub sigma: Option<Vec<f64>>,
     /// Support of β*; `None` is the first s coordinates.
     pub support: Option<Vec<usize>>,
@@ -52,7 +139,18 @@ pub struct DataConfig {
 
 impl Default for DataConfig {
     fn default() -> Self {
-        Self { n: 20, d: 30, s: 3, mean: 0.0, sigma: None, support: None, values: None, noise: 0.0, seed: 0 }
+        Self {
+            n: 20,
+            d: 30,
+            s: 3,
+            design: Design::Gaussian,
+            mean: 0.0,
+            sigma: None,
+            support: None,
+            values: None,
+            noise: 0.0,
+            seed: 0,
+        }
     }
 }
 
@@ -87,15 +185,27 @@ impl DataConfig {
         if !self.mean.is_finite() {
             return Err(invalid("mean", format!("must be finite, got {}", self.mean)));
         }
+        if self.mean != 0.0 {
+            check_squarable("mean", self.mean)?;
+        }
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             return Err(invalid("noise", format!("must be finite and ≥ 0, got {}", self.noise)));
         }
+        if self.noise > 0.0 {
+            check_squarable("noise", self.noise)?;
+        }
         if let Some(sigma) = &self.sigma {
-            if sigma.len() != self.d {
-                return Err(invalid("sigma", format!("has length {}, expected d = {}", sigma.len(), self.d)));
+            if sigma.len() != 1 && sigma.len() != self.d {
+                return Err(invalid(
+                    "sigma",
+                    format!("has length {}, expected 1 (broadcast) or d = {}", sigma.len(), self.d),
+                ));
             }
             if let Some(bad) = sigma.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
                 return Err(invalid("sigma", format!("entries must be finite and > 0, got {bad}")));
+            }
+            for &v in sigma {
+                check_squarable("sigma", v)?;
             }
         }
         if let Some(support) = &self.support {
@@ -122,20 +232,28 @@ impl DataConfig {
         Ok(())
     }
 
-    /// Draws the problem: X first (row by row), then β*'s values, then the noise.
+    /// The per-coordinate scales σ ∈ R^d (`sigma` broadcast; ones when `None`).
+    pub fn sigma_vector(&self) -> Array1<f64> {
+        match self.sigma.as_deref() {
+            Some([one]) => Array1::from_elem(self.d, *one),
+            Some(s) => Array1::from(s.to_vec()),
+            None => Array1::ones(self.d),
+        }
+    }
+
+    // ANCHOR: generate
+    /// Draws the problem: X first (row by row, x_ij = μ_j + σ_j z_ij with z_ij from the design),
+    /// then β*'s values (N(0, 1)), then the label noise (N(0, noise²), only when noise > 0).
     pub fn generate(&self) -> Result<Problem> {
         self.validate()?;
         let (n, d) = (self.n, self.d);
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let sigma = match &self.sigma {
-            Some(s) => Array1::from(s.clone()),
-            None => Array1::ones(d),
-        };
+        let sigma = self.sigma_vector();
         let mu = Array1::from_elem(d, self.mean);
         let mut x = Array2::<f64>::zeros((n, d));
         for mut row in x.rows_mut() {
             for (j, v) in row.iter_mut().enumerate() {
-                let z: f64 = StandardNormal.sample(&mut rng);
+                let z = self.design.sample(&mut rng);
                 *v = mu[j] + sigma[j] * z;
             }
         }
@@ -157,6 +275,25 @@ impl DataConfig {
         }
         Ok(Problem { x, y, beta_star, mu, sigma })
     }
+    // ANCHOR_END: generate
+}
+
+/// Deserialises `sigma` from a number (broadcast) or a list of numbers.
+#[cfg(feature = "serde")]
+fn scalar_or_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<Vec<f64>>, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum ScalarOrList {
+        Scalar(f64),
+        List(Vec<f64>),
+    }
+    let value: Option<ScalarOrList> = serde::Deserialize::deserialize(deserializer)?;
+    Ok(value.map(|v| match v {
+        ScalarOrList::Scalar(x) => vec![x],
+        ScalarOrList::List(xs) => xs,
+    }))
 }
 
 impl Problem {
@@ -200,8 +337,9 @@ impl Problem {
     }
 
     // ANCHOR: test_risk
-    /// Exact population risk of β for x ~ N(μ, diag(σ²)), e = β − β*:
-    /// E[⟨x, e⟩²]/2 = ½ Σ σ_i² e_i² + ½ (μ·e)² (= ½‖β − β*‖² for x ~ N(0, I)).
+    /// Exact population risk of β for x = μ + σ ⊙ z with independent z_i of mean 0 and variance 1
+    /// (any [`Design`]), e = β − β*: E[⟨x, e⟩²]/2 = ½ Σ σ_i² e_i² + ½ (μ·e)²
+    /// (= ½‖β − β*‖² for x ~ N(0, I)). Label noise is not included.
     pub fn test_risk(&self, beta: ArrayView1<f64>) -> f64 {
         let e = &beta - &self.beta_star;
         let var: f64 = e.iter().zip(&self.sigma).map(|(e, s)| s * s * e * e).sum();
@@ -210,26 +348,11 @@ impl Problem {
     }
     // ANCHOR_END: test_risk
 
-    /// λ_max(XᵀX/n), by power iteration on the n×n Gram matrix XXᵀ/n (deterministic start).
-    /// GD's classical stability threshold for the linear model is 2/λ_max.
+    /// λ_max(XᵀX/n) = λ_max(XXᵀ/n), by [`crate::power_iteration`] on the n×n Gram matrix (it is
+    /// [`crate::gauss_newton_sharpness`] with unit weights). GD's classical stability threshold for
+    /// the linear model is 2/λ_max. NaN if X is not finite.
     pub fn lambda_max(&self) -> f64 {
-        let n = self.n();
-        let gram = self.x.dot(&self.x.t()) / n as f64;
-        let mut v = Array1::from_elem(n, 1.0 / (n as f64).sqrt());
-        let mut lambda = 0.0;
-        for _ in 0..1000 {
-            let w = gram.dot(&v);
-            let norm = w.dot(&w).sqrt();
-            if norm == 0.0 {
-                return 0.0;
-            }
-            let next = norm;
-            v = w / norm;
-            if (next - lambda).abs() <= 1e-14 * next {
-                return next;
-            }
-            lambda = next;
-        }
-        lambda
+        let ones = Array1::ones(self.d());
+        crate::stability::gauss_newton_sharpness(self.x.view(), ones.view()).unwrap_or(f64::NAN)
     }
 }

@@ -1,8 +1,10 @@
 //! One error enum for the whole core (argmin style): every invalid parameter
 //! is a typed, one-line error, never a panic.
 
-/// Everything that can go wrong in the `dln` core.
+/// Everything that can go wrong in the `dln` core. New variants may be added, so a `match` outside
+/// this crate needs a wildcard arm.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DlnError {
     /// A parameter is outside its valid range; the message names it.
     #[error("invalid parameter `{name}`: {reason}")]

@@ -5,8 +5,9 @@
 //! Gradient flow converges to argmin_{Xβ=y} ψ_α(β) (Theorem 1, hyperbolic entropy ψ_α); (S)GD with a
 //! macroscopic stepsize converges to argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀), with an effective initialisation
 //! α∞ shrunk by the Gain_γ = ln(α²/α∞²) (Theorem 2, Even, Pesme, Gunasekar & Flammarion 2023).
-//! This crate implements the engine, the potentials, the gain and the interpolator solvers exactly;
-//! it does no I/O. The book (`book/`) narrates every module.
+//! This crate implements the engine, the potentials, the gain and the interpolator solvers exactly,
+//! the data designs, the curvature and γ_max ([`stability`]) and the metrics of an outcome
+//! ([`metrics`]); it does no I/O. The book (`book/`) narrates every module.
 //!
 //! ```
 //! use dln::{DataConfig, Sgd, BregmanSolver, uniform_alpha};
@@ -24,16 +25,25 @@ pub mod error;
 pub mod gain;
 pub mod interpolator;
 pub mod linalg;
+pub mod metrics;
 pub mod model;
 pub mod optimizer;
 pub mod potential;
 pub mod run;
+pub mod stability;
 
-pub use data::{DataConfig, Problem};
+pub use data::{DataConfig, Design, Problem};
 pub use error::{DlnError, Result};
 pub use gain::{EffectiveInit, QSums, gain_from_weights, q, q_minus, q_plus};
 pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
-pub use model::{DiagonalNet, uniform_alpha, validate_alpha};
+pub use metrics::{
+    Quartiles, coefficient_of_variation, l1_distance, l2_distance, log_log_slope, quantile, quartiles, recovers_support,
+};
+pub use model::{DiagonalNet, MAX_SQUARABLE, MIN_SQUARABLE, uniform_alpha, validate_alpha};
 pub use optimizer::{CustomSchedule, Record, Sampling, Schedule, Sgd};
 pub use potential::Hypentropy;
 pub use run::{Observer, Run, Snapshot, Status};
+pub use stability::{
+    GammaMax, PowerIteration, bisect_gamma_max, bisection_start, gamma_max, gamma_max_search, gauss_newton_sharpness,
+    hessian, hessian_sharpness, power_iteration, run_at,
+};

@@ -339,3 +339,53 @@ fn min_l1_min_l2_and_kkt_bad_shapes_and_values() {
     let xd = matrix(&[&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]]);
     mismatch(min_l2(xd.view(), Array1::from(vec![1.0, 2.0]).view()));
 }
+
+// ---- scale guards: squares that would underflow or overflow ----
+
+#[test]
+fn alpha_whose_square_underflows_or_overflows() {
+    let p = problem(20, 30, 3, 0);
+    for bad in [1e-300, 1e-160, dln::MIN_SQUARABLE * (1.0 - f64::EPSILON), 1e155, 1e300] {
+        let mut alpha = uniform_alpha(0.1, 30);
+        alpha[7] = bad;
+        let msg = invalid(Sgd::gd(0.01, 20).run(&p, alpha.view()), "alpha");
+        let bound = if bad < 1.0 { "1.492e-154" } else { "1.341e154" };
+        assert!(msg.contains(bound), "the error names the usable bound: {msg}");
+        invalid(DiagonalNet::init(alpha.view()), "alpha");
+        invalid(validate_alpha(alpha.view(), 30), "alpha");
+    }
+    // The bounds themselves are usable: their squares are normal and finite.
+    let edge = Array1::from(vec![dln::MIN_SQUARABLE, dln::MAX_SQUARABLE]);
+    validate_alpha(edge.view(), 2).unwrap();
+    assert!(dln::MIN_SQUARABLE.powi(2).is_normal() && dln::MAX_SQUARABLE.powi(2).is_finite());
+    assert!((dln::MIN_SQUARABLE * (1.0 - f64::EPSILON)).powi(2) < f64::MIN_POSITIVE);
+}
+
+#[test]
+fn sigma_noise_and_mean_whose_square_underflows_or_overflows() {
+    for bad in [1e-160, 1e155] {
+        let bound = if bad < 1.0 { "1.492e-154" } else { "1.341e154" };
+        let mut sigma = vec![1.0; 30];
+        sigma[3] = bad;
+        let msg = invalid(DataConfig { sigma: Some(sigma), ..cfg() }.validate(), "sigma");
+        assert!(msg.contains(bound), "{msg}");
+        invalid(DataConfig { sigma: Some(vec![bad]), ..cfg() }.generate(), "sigma");
+        let msg = invalid(DataConfig { noise: bad, ..cfg() }.generate(), "noise");
+        assert!(msg.contains(bound), "{msg}");
+        let msg = invalid(DataConfig { mean: -bad, ..cfg() }.generate(), "mean");
+        assert!(msg.contains(bound), "{msg}");
+    }
+    // Zero noise and zero mean are exact, not underflowed: accepted.
+    DataConfig { noise: 0.0, mean: 0.0, ..cfg() }.generate().unwrap();
+    DataConfig { noise: 1e-150, mean: -1e150, sigma: Some(vec![1e-150]), ..cfg() }.validate().unwrap();
+}
+
+#[test]
+fn sigma_is_one_value_or_d_values() {
+    let msg = invalid(DataConfig { sigma: Some(vec![1.0, 2.0]), ..cfg() }.validate(), "sigma");
+    assert!(msg.contains("expected 1 (broadcast) or d = 30"), "{msg}");
+    invalid(DataConfig { sigma: Some(vec![]), ..cfg() }.validate(), "sigma");
+    invalid(DataConfig { sigma: Some(vec![-1.0]), ..cfg() }.validate(), "sigma");
+    DataConfig { sigma: Some(vec![2.0]), ..cfg() }.generate().unwrap();
+    DataConfig { sigma: Some(vec![2.0; 30]), ..cfg() }.generate().unwrap();
+}
