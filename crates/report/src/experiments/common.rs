@@ -15,7 +15,6 @@ use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use crate::style;
-use crate::sweep::quantile;
 
 /// Full-batch GD (b = n) or mini-batch SGD (b < n).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -106,28 +105,7 @@ pub fn bool_col(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
         .collect()
 }
 
-/// Median and interquartile range of a group of values (over datasets), with its size.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Quartiles {
-    /// First quartile.
-    pub q25: f64,
-    /// Median.
-    pub median: f64,
-    /// Third quartile.
-    pub q75: f64,
-    /// Number of (finite) values summarised.
-    pub count: usize,
-}
-
-/// Quartiles of the finite values (linear interpolation, NumPy's default); NaN when there is none.
-pub fn quartiles(values: &[f64]) -> Quartiles {
-    Quartiles {
-        q25: quantile(values, 0.25),
-        median: quantile(values, 0.5),
-        q75: quantile(values, 0.75),
-        count: values.iter().filter(|v| v.is_finite()).count(),
-    }
-}
+pub use dln::metrics::{Quartiles, quartiles};
 
 /// Groups `values` by `key` (sorted by key), dropping `None`s.
 pub fn group_by<K: Ord + Clone>(keys: &[K], values: &[Option<f64>]) -> BTreeMap<K, Vec<f64>> {
@@ -141,14 +119,7 @@ pub fn group_by<K: Ord + Clone>(keys: &[K], values: &[Option<f64>]) -> BTreeMap<
     groups
 }
 
-/// Coefficient of variation std/mean (population std) of a vector — the heterogeneity index of
-/// a gain profile across coordinates: 0 for a flat (homogeneous) profile. NaN if the mean is 0.
-pub fn coefficient_of_variation(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    var.sqrt() / mean
-}
+pub use dln::metrics::coefficient_of_variation;
 
 /// The three traces of a median line with its interquartile band, on axes (`xaxis`, `yaxis`)
 /// ("x", "y", "x2", …): the lower quartile (invisible), the upper quartile filled down to it
@@ -286,44 +257,24 @@ pub fn template(n: usize, batch: usize, max_epochs: u64, tol: f64, seed: u64) ->
 
 pub use crate::stability::{gamma_max_of, run_at};
 
-/// ‖a − b‖₁.
+/// ‖a − b‖₁ ([`dln::metrics::l1_distance`]; NaN if the lengths differ).
 pub fn l1_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
+    dln::metrics::l1_distance(a, b).unwrap_or(f64::NAN)
 }
 
-/// ‖a − b‖₂.
+/// ‖a − b‖₂ ([`dln::metrics::l2_distance`]; NaN if the lengths differ).
 pub fn l2_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    dln::metrics::l2_distance(a, b).unwrap_or(f64::NAN)
 }
 
-/// Support recovery: the s = |supp β*| largest |β_i| sit exactly on the support of β*.
+/// Support recovery ([`dln::metrics::recovers_support`]): the s = |supp β*| largest |β_i| sit
+/// exactly on the support of β* (false if the lengths differ).
 pub fn recovers_support(beta: ndarray::ArrayView1<f64>, beta_star: ndarray::ArrayView1<f64>) -> bool {
-    let s = beta_star.iter().filter(|v| **v != 0.0).count();
-    let mut order: Vec<usize> = (0..beta.len()).collect();
-    order.sort_by(|&i, &j| beta[j].abs().total_cmp(&beta[i].abs()).then(i.cmp(&j)));
-    order[..s].iter().all(|&i| beta_star[i] != 0.0)
+    dln::metrics::recovers_support(beta, beta_star).unwrap_or(false)
 }
 
 /// [`panel_title`] anchored at its centre (plotly's default `xanchor: auto` left-aligns text placed
 /// left of x = 1/3 and right-aligns it right of 2/3, which shifts side-by-side panel titles).
 pub fn centered_panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation {
     panel_title(text, x_center, y_top).x_anchor(plotly::common::Anchor::Center)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coefficient_of_variation_of_flat_and_spiky_profiles() {
-        assert_eq!(coefficient_of_variation(&[2.0, 2.0, 2.0]), 0.0);
-        // mean 1, population std √3 for (4, 0, 0, 0).
-        assert!((coefficient_of_variation(&[4.0, 0.0, 0.0, 0.0]) - 3f64.sqrt()).abs() < 1e-15);
-    }
-
-    #[test]
-    fn quartiles_ignore_non_finite_values() {
-        let q = quartiles(&[1.0, 2.0, 3.0, f64::NAN, 5.0]);
-        assert_eq!((q.q25, q.median, q.q75, q.count), (1.75, 2.5, 3.5, 4));
-    }
 }
