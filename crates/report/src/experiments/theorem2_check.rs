@@ -173,17 +173,10 @@ fn series(rows: &[Row]) -> Vec<(String, Vec<&Row>)> {
     out
 }
 
-/// Slope of the least-squares line through (ln x, ln y).
+/// The least-squares slope of ln y on ln x ([`dln::metrics::log_log_slope`]); None if undefined.
 fn log_log_slope(points: &[(f64, f64)]) -> Option<f64> {
-    if points.len() < 2 {
-        return None;
-    }
-    let m = points.len() as f64;
-    let (lx, ly): (Vec<f64>, Vec<f64>) = points.iter().map(|(x, y)| (x.ln(), y.ln())).unzip();
-    let (mx, my) = (lx.iter().sum::<f64>() / m, ly.iter().sum::<f64>() / m);
-    let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = lx.iter().map(|x| (x - mx) * (x - mx)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
+    let (x, y): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
+    dln::metrics::log_log_slope(&x, &y).ok()
 }
 
 /// Number of the smallest stepsizes the γ → 0 rate is fitted on.
