@@ -7,6 +7,7 @@
 //! everything.
 
 pub mod book;
+pub mod claims;
 pub mod cli;
 pub mod experiments;
 pub mod output;
