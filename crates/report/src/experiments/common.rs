@@ -278,3 +278,35 @@ pub fn recovers_support(beta: ndarray::ArrayView1<f64>, beta_star: ndarray::Arra
 pub fn centered_panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation {
     panel_title(text, x_center, y_top).x_anchor(plotly::common::Anchor::Center)
 }
+
+/// Checks stepsizes given as fractions γ/γ_max (the key `fractions`): at least `min_len` of them,
+/// each finite and in (0, 1], strictly increasing.
+pub fn validate_fractions(fractions: &[f64], min_len: usize) -> Result<()> {
+    anyhow::ensure!(fractions.len() >= min_len, "fractions needs at least {min_len} values, got {}", fractions.len());
+    if let Some(f) = fractions.iter().find(|f| !(f.is_finite() && **f > 0.0 && **f <= 1.0)) {
+        anyhow::bail!("fractions must lie in (0, 1], got {f}");
+    }
+    anyhow::ensure!(fractions.windows(2).all(|w| w[0] < w[1]), "fractions must be strictly increasing");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_fractions_names_the_key_and_the_rule() {
+        assert!(validate_fractions(&[0.1, 0.5, 1.0], 2).is_ok());
+        let err = |f: &[f64], min: usize| validate_fractions(f, min).unwrap_err().to_string();
+        assert!(err(&[0.5], 2).contains("at least 2"));
+        assert!(err(&[], 1).contains("at least 1"));
+        assert!(err(&[0.1, 1.5], 1).contains("(0, 1]"));
+        assert!(err(&[0.0, 0.5], 1).contains("(0, 1]"));
+        assert!(err(&[f64::NAN], 1).contains("(0, 1]"));
+        assert!(err(&[0.5, 0.5], 1).contains("strictly increasing"));
+        assert!(err(&[0.5, 0.1], 1).contains("strictly increasing"));
+        for bad in [&[][..], &[2.0], &[0.5, 0.1]] {
+            assert!(err(bad, 1).starts_with("fractions"), "{}", err(bad, 1));
+        }
+    }
+}
