@@ -67,7 +67,7 @@ pub struct Summary {
 fn risk_ratio(runs: &[SweepRun], method: Method, ratio: f64) -> f64 {
     let stats = stepsize_sweep::stats(runs, method, |r| r.test_risk);
     let first = stats.first().map_or(f64::NAN, |s| s.1.median);
-    let at = stats.iter().filter(|s| s.0 <= ratio + 1e-12).last().map_or(f64::NAN, |s| s.1.median);
+    let at = stats.iter().rev().find(|s| s.0 <= ratio + 1e-12).map_or(f64::NAN, |s| s.1.median);
     at / first
 }
 
