@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use dln_report::experiments::{Options, find};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -39,6 +40,25 @@ fn reproduce(out: &Path, config: &Path) -> Command {
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     cmd
+}
+
+/// The override that sets the data seed of experiment `name` to `seed`, wherever its
+/// configuration keeps it (at the top or in a nested table).
+fn seed_override(name: &str, seed: u64) -> toml::Table {
+    fn walk(v: &serde_json::Value, seed: u64) -> Option<toml::Table> {
+        let map = v.as_object()?;
+        let mut table = toml::Table::new();
+        if map.contains_key("seed") {
+            table.insert("seed".into(), toml::Value::Integer(seed as i64));
+            return Some(table);
+        }
+        let (key, inner) = map.iter().find_map(|(k, v)| Some((k, walk(v, seed)?)))?;
+        table.insert(key.clone(), toml::Value::Table(inner));
+        Some(table)
+    }
+    let entry = find(name).unwrap();
+    let config = (entry.config)(&Options { quick: true, overrides: None }).unwrap();
+    walk(&config, seed).unwrap_or_else(|| panic!("{name} has no seed in its configuration"))
 }
 
 /// Runs `reproduce` to the end; returns its wall time.
@@ -124,7 +144,10 @@ fn killed_reproduce_leaves_every_file_old_or_new_and_the_next_run_cleans_up() {
     let root = scratch("results");
     let (old, new, work) = (root.join("old"), root.join("new"), root.join("work"));
     let (old_cfg, new_cfg) = (root.join("old.toml"), root.join("new.toml"));
-    let config = |seed: u64| ONLY.map(|name| format!("[{name}]\nseed = {seed}\n")).concat();
+    let config = |seed: u64| {
+        let tables = ONLY.iter().map(|name| (name.to_string(), toml::Value::Table(seed_override(name, seed))));
+        toml::to_string(&tables.collect::<toml::Table>()).unwrap()
+    };
     fs::write(&old_cfg, config(1)).unwrap();
     fs::write(&new_cfg, config(2)).unwrap();
     complete(&old, &old_cfg);
