@@ -7,6 +7,7 @@
 //! everything.
 
 pub mod book;
+pub mod budget;
 pub mod claims;
 pub mod cli;
 pub mod experiments;
