@@ -32,7 +32,7 @@ fn generalization() {
     let sgd_rows: Vec<usize> = (0..df.height()).filter(|&i| strs(df, "method")[i] == "SGD").collect();
     let below: Vec<usize> = sgd_rows.iter().copied().filter(|&i| r[i].unwrap() < 1.0).collect();
     let failed = below.iter().filter(|&&i| st[i] != "converged").count() as f64;
-    let gd_bulk = gd.iter().filter(|p| p.0 <= 0.75).last().unwrap().1;
+    let gd_bulk = gd.iter().rev().find(|p| p.0 <= 0.75).unwrap().1;
     assert_claims(
         &output,
         &[
