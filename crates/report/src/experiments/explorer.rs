@@ -22,7 +22,7 @@ use serde_json::json;
 
 use super::common::{coefficient_of_variation, validate_fractions};
 use super::estimated_parameters::{
-    self as ep, Estimate, Setup, View, beta_trace, gain_trace, support_shapes, truth_trace, two_row_layout,
+    self as ep, Estimate, Setup, beta_trace, gain_trace, support_shapes, truth_trace, two_row_layout,
 };
 use super::{Experiment, Setting, Validate};
 use crate::sweep;
@@ -73,18 +73,13 @@ impl Default for Config {
 impl Config {
     /// The estimated-parameters configuration this explorer slides (its `fraction` is unused).
     fn base(&self) -> ep::Config {
-        let st = &self.setting;
         ep::Config {
-            n: st.n,
-            d: st.d,
-            s: st.s,
-            alpha: st.alpha,
+            setting: self.setting.clone(),
             batch: self.batch,
             fraction: 1.0,
             max_epochs: self.max_epochs,
             tol: self.tol,
             rel_tol: self.rel_tol,
-            seed: st.seed,
         }
     }
 }
@@ -112,9 +107,7 @@ pub struct Output {
 impl Output {
     /// The truth as the figure draws it: coordinates (1-based, as in the frame), β*, support mask.
     fn truth(&self) -> (Vec<u64>, Vec<f64>, Vec<bool>) {
-        let star = self.problem.beta_star.to_vec();
-        let support = star.iter().map(|b| *b != 0.0).collect();
-        ((1..=star.len() as u64).collect(), star, support)
+        ep::truth(&self.problem.beta_star.to_vec())
     }
 
     /// Gradient flow's estimate, if any.
@@ -125,20 +118,6 @@ impl Output {
     /// The (S)GD runs, in order.
     fn runs(&self) -> Vec<&Estimate> {
         self.estimates.iter().filter(|e| e.method != "GF").collect()
-    }
-}
-
-/// An estimate as the β and gain traces draw it (coordinates 1-based, as in the frame).
-fn view(e: &Estimate) -> View {
-    View {
-        method: e.method.to_owned(),
-        fraction: e.fraction,
-        gamma: e.gamma,
-        status: e.status.clone(),
-        test_risk: e.test_risk,
-        coordinate: (1..=e.beta.len() as u64).collect(),
-        beta: e.beta.clone(),
-        gain: e.gain.clone(),
     }
 }
 
@@ -248,7 +227,7 @@ impl Experiment for Explorer {
 
     /// Tidy frame, one row per (estimate, coordinate): [`ep::frame`].
     fn frame(out: &Output) -> Result<DataFrame> {
-        ep::frame(&out.problem, &out.estimates)
+        ep::frame(&out.problem.beta_star.to_vec(), &out.estimates)
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
@@ -260,12 +239,12 @@ impl Experiment for Explorer {
         let mut plot = Plot::new();
         plot.add_trace(truth_trace(&coord, &star, "x", "y"));
         if let Some(gf) = out.gradient_flow() {
-            plot.add_trace(beta_trace(&view(gf), "x", "y", true));
+            plot.add_trace(beta_trace(gf, "x", "y", true));
         }
         // Per fraction: β (GD, SGD) then Gain (GD, SGD); `owner[t]` = the fraction index of trace t.
         let mut owner: Vec<Option<usize>> = vec![None; 1 + usize::from(out.gradient_flow().is_some())];
         for (k, f) in fractions.iter().enumerate() {
-            let group: Vec<View> = runs.iter().filter(|e| e.fraction == Some(*f)).map(|e| view(e)).collect();
+            let group: Vec<&Estimate> = runs.iter().copied().filter(|e| e.fraction == Some(*f)).collect();
             for v in &group {
                 plot.add_trace(beta_trace(v, "x", "y", k == active));
                 owner.push(Some(k));
