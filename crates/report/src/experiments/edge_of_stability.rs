@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Result, ensure};
 use dln::{Problem, Record, Run, Schedule, Sgd, Snapshot, Status};
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 use plotly::common::{DashType, Line, Mode};
 use plotly::layout::Layout;
 use plotly::{Plot, Scatter, Trace};
@@ -102,33 +102,10 @@ impl Validate for Config {
 /// Sharpness S = λ_max(X diag(w) Xᵀ/n) for per-coordinate weights w = u² + v² — the top eigenvalue
 /// of the Hessian Jᵀ(XᵀX/n)J of F(u, v) = L(u ⊙ v) at an interpolator (J = [diag(v), diag(u)], and
 /// JJᵀ = diag(u² + v²)); away from interpolation, its Gauss–Newton part. Power iteration on the
-/// n×n matrix with a fixed summation order (the same result on every machine).
-pub fn sharpness(x: ArrayView2<f64>, w: &[f64]) -> f64 {
-    let (n, d) = x.dim();
-    let mut m = vec![0.0; n * n];
-    for i in 0..n {
-        for k in 0..=i {
-            let v: f64 = (0..d).map(|j| x[[i, j]] * w[j] * x[[k, j]]).sum::<f64>() / n as f64;
-            m[i * n + k] = v;
-            m[k * n + i] = v;
-        }
-    }
-    let mut v = vec![1.0 / (n as f64).sqrt(); n];
-    let mut lambda = 0.0;
-    for _ in 0..10_000 {
-        let z: Vec<f64> = (0..n).map(|i| (0..n).map(|k| m[i * n + k] * v[k]).sum()).collect();
-        let next: f64 = z.iter().zip(&v).map(|(a, b)| a * b).sum();
-        let norm = z.iter().map(|a| a * a).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            return 0.0;
-        }
-        v = z.iter().map(|a| a / norm).collect();
-        if (next - lambda).abs() <= 1e-13 * next.abs() {
-            return next;
-        }
-        lambda = next;
-    }
-    lambda
+/// n×n matrix with a fixed summation order, the same result on every machine
+/// ([`dln::stability::gauss_newton_sharpness`]).
+pub fn sharpness(x: ArrayView2<f64>, w: &[f64]) -> Result<f64> {
+    Ok(dln::stability::gauss_newton_sharpness(x, ArrayView1::from(w))?)
 }
 // ANCHOR_END: sharpness
 
@@ -234,22 +211,24 @@ impl Output {
 }
 
 /// The typed run of GD at γ: its snapshots with the sharpness γ·S_k of each (α: the initialisation scale).
-fn edge_run(problem: &Problem, alpha: f64, label: &'static str, gamma: f64, run: &Run) -> EdgeRun {
+fn edge_run(problem: &Problem, alpha: f64, label: &'static str, gamma: f64, run: &Run) -> Result<EdgeRun> {
     let history = if run.status == Status::Diverged {
         vec![]
     } else {
         run.history
             .iter()
-            .map(|snap| Point {
-                step: snap.step,
-                train_loss: snap.train_loss,
-                gamma_sharpness: gamma * sharpness(problem.x.view(), &weight_norms(snap, alpha)),
-                beta: snap.beta.to_vec(),
-                gain: snap.gain.to_vec(),
+            .map(|snap| {
+                Ok(Point {
+                    step: snap.step,
+                    train_loss: snap.train_loss,
+                    gamma_sharpness: gamma * sharpness(problem.x.view(), &weight_norms(snap, alpha))?,
+                    beta: snap.beta.to_vec(),
+                    gain: snap.gain.to_vec(),
+                })
             })
-            .collect()
+            .collect::<Result<_>>()?
     };
-    EdgeRun { label, gamma, status: run.status, steps: run.steps, history }
+    Ok(EdgeRun { label, gamma, status: run.status, steps: run.steps, history })
 }
 
 /// One row of the tidy frame: run `run` (its index in [`Output::runs`]) at iteration `step`.
@@ -446,8 +425,8 @@ impl Experiment for EdgeOfStability {
         })
         .into_iter()
         .collect::<Result<_, _>>()?;
-        let runs = [0, 1].map(|i| edge_run(&problem, cfg.setting.alpha, RUNS[i], gammas[i], &runs[i]));
-        Ok(Output { gamma_max: gm, beta_star: problem.beta_star.to_vec(), runs })
+        let [small, edge] = [0, 1].map(|i| edge_run(&problem, cfg.setting.alpha, RUNS[i], gammas[i], &runs[i]));
+        Ok(Output { gamma_max: gm, beta_star: problem.beta_star.to_vec(), runs: [small?, edge?] })
     }
 
     /// Tidy frame, one row per (run, snapshot, quantity[, coordinate]): `run` ("small" | "edge"),
