@@ -1,17 +1,15 @@
-//! Helpers shared by the experiments: the two methods (GD / SGD), reading tidy frames back,
+//! Helpers shared by the experiments: the two methods (GD / SGD),
 //! robust statistics (median and interquartile range over datasets) and the plotly building
 //! blocks of the stepsize figures (median line + IQR band, vertical markers).
 //!
-//! Only additions here: several experiment modules rely on every function as it is.
+//! Nothing here reads a DataFrame back: plots and summaries work on typed rows.
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
-use dln::Status;
+use anyhow::Result;
 use plotly::common::{DashType, Fill, HoverInfo, Line, Mode};
 use plotly::layout::{Annotation, Shape, ShapeLine, ShapeType};
 use plotly::{Scatter, Trace};
-use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use crate::style;
@@ -57,52 +55,6 @@ impl Method {
 /// `Some(x)` if x is finite: diverged runs go into frames as nulls, never NaN/inf.
 pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
-}
-
-/// The inverse of [`Status::as_str`] (the value of the `status` column).
-pub fn parse_status(s: &str) -> Result<Status> {
-    match s {
-        "converged" => Ok(Status::Converged),
-        "max_steps" => Ok(Status::MaxSteps),
-        "diverged" => Ok(Status::Diverged),
-        other => anyhow::bail!("unknown status `{other}`"),
-    }
-}
-
-/// A float column of `df` (nulls as `None`).
-pub fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    Ok(col.f64().with_context(|| format!("column `{name}` as f64"))?.iter().collect())
-}
-
-/// An unsigned integer column of `df` (no nulls allowed).
-pub fn u64_col(df: &DataFrame, name: &str) -> Result<Vec<u64>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    col.u64()
-        .with_context(|| format!("column `{name}` as u64"))?
-        .iter()
-        .map(|v| v.with_context(|| format!("null in column `{name}`")))
-        .collect()
-}
-
-/// A string column of `df` (no nulls allowed).
-pub fn str_col(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    col.str()
-        .with_context(|| format!("column `{name}` as str"))?
-        .iter()
-        .map(|v| v.map(str::to_owned).with_context(|| format!("null in column `{name}`")))
-        .collect()
-}
-
-/// A boolean column of `df` (no nulls allowed).
-pub fn bool_col(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    col.bool()
-        .with_context(|| format!("column `{name}` as bool"))?
-        .iter()
-        .map(|v| v.with_context(|| format!("null in column `{name}`")))
-        .collect()
 }
 
 pub use dln::metrics::{Quartiles, quartiles};
