@@ -205,7 +205,6 @@ fn up_to(curve: &[(f64, f64)], up_to: f64) -> Vec<(f64, f64)> {
     curve.iter().copied().filter(|p| p.0 <= up_to + 1e-12).collect()
 }
 
-// ANCHOR: stepsize_claims
 /// The claims on the growth of ‖Gain‖₁ with γ (chapter 5), from the median curves over datasets.
 fn growth_claims(runs: &[SweepRun]) -> Vec<Claim> {
     let curve = PerMethod::new(|m| gain_curve(runs, m));
@@ -293,7 +292,6 @@ fn slope_claims(runs: &[SweepRun]) -> Vec<Claim> {
             )),
     ]
 }
-// ANCHOR_END: stepsize_claims
 
 /// The variance factor (n − b)/(b(n − 1)) of a mini-batch of b of n samples drawn without
 /// replacement: Var of its mean gradient = factor × Var of one sample's (0 for GD, b = n).
