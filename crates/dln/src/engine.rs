@@ -13,15 +13,16 @@
 //! with no horizontal sums. The padding is zeros: padded weights stay 0 and never reach a result.
 
 use ndarray::ArrayView1;
-use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Problem;
 use crate::error::{DlnError, Result, invalid};
 use crate::gain::{QSums, gain_from_weights};
+use crate::kernels;
 use crate::linalg::{dot, dot4};
-use crate::optimizer::{Record, Sampling, Sgd, multiplicative_step};
+use crate::optimizer::{Record, Sampling, Sgd};
 use crate::run::{Observer, Snapshot, Status};
 
 /// Largest n·d for which the column-major copy of X is kept (512 KiB: it stays in L2).
@@ -43,6 +44,9 @@ pub(crate) struct Data {
     pub xc: Option<Vec<f64>>,
     /// y, zero-padded to `np` entries.
     pub y: Vec<f64>,
+    /// ‖X‖_F ≥ ‖X‖₂ and ‖y‖₂, for the loss bound of [`Engine::check_settled`].
+    pub x_frobenius: f64,
+    pub y_norm: f64,
 }
 
 impl Data {
@@ -70,7 +74,9 @@ impl Data {
         for (yi, &v) in y.iter_mut().zip(&problem.y) {
             *yi = v;
         }
-        Ok(Self { n, d, dp, xr, np, xc, y })
+        let x_frobenius = problem.x.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let y_norm = problem.y.iter().map(|v| v * v).sum::<f64>().sqrt();
+        Ok(Self { n, d, dp, xr, np, xc, y, x_frobenius, y_norm })
     }
 
     /// Row i of X, `dp` entries (zeros past d).
@@ -82,10 +88,10 @@ impl Data {
     /// r = Xβ − y for every row (`r` has ≥ np entries; padded rows give 0) and returns Σ_{i<n} r_i²
     /// summed in order. Row by row this is [`dot`]`(x_i, β) − y_i`, bit for bit.
     #[inline(always)]
-    pub fn residuals(&self, beta: &[f64], r: &mut [f64]) -> f64 {
+    pub fn residuals<const WIDE: bool>(&self, beta: &[f64], r: &mut [f64]) -> f64 {
         let (n, d) = (self.n, self.d);
         match &self.xc {
-            Some(xc) => residuals_by_columns(xc, self.np, d, &beta[..d], &self.y, r),
+            Some(xc) => kernels::residuals_by_columns::<WIDE>(xc, self.np, &beta[..d], &self.y, r),
             None => {
                 let mut i = 0;
                 while i + 4 <= n {
@@ -105,36 +111,6 @@ impl Data {
             acc += ri * ri;
         }
         acc
-    }
-}
-
-/// r_i = ⟨x_i, β⟩ − y_i from the column-major copy, four rows per vector: lane t accumulates
-/// acc_l += x_{i+t, j} β_j over j ≡ l (mod 4) in the full chunks and the tail sequentially, then
-/// ((acc₀ + acc₂) + (acc₁ + acc₃)) + tail — [`dot`]'s order exactly.
-#[inline(always)]
-fn residuals_by_columns(xc: &[f64], np: usize, d: usize, beta: &[f64], y: &[f64], r: &mut [f64]) {
-    let full = d - d % 4;
-    for i0 in (0..np).step_by(4) {
-        let col = |j: usize| -> &[f64; 4] { xc[j * np + i0..j * np + i0 + 4].try_into().expect("4 rows") };
-        let mut acc = [[0.0f64; 4]; 4];
-        for m in (0..full).step_by(4) {
-            for (l, acc_l) in acc.iter_mut().enumerate() {
-                let (x, b) = (col(m + l), beta[m + l]);
-                for t in 0..4 {
-                    acc_l[t] += x[t] * b;
-                }
-            }
-        }
-        let mut tail = [0.0f64; 4];
-        for (j, &b) in beta.iter().enumerate().skip(full) {
-            let x = col(j);
-            for t in 0..4 {
-                tail[t] += x[t] * b;
-            }
-        }
-        for t in 0..4 {
-            r[i0 + t] = (acc[0][t] + acc[2][t]) + (acc[1][t] + acc[3][t]) + tail[t] - y[i0 + t];
-        }
     }
 }
 
@@ -163,59 +139,6 @@ fn batch_residuals(data: &Data, idx: &[usize], beta: &[f64], r: &mut [f64]) -> b
     finite
 }
 
-/// g = Σ_t (r_t · inv_b) x_{i_t}, accumulated from g = 0 in the order t = 0, 1, … (as repeated
-/// axpy would), four rows per sweep of g.
-#[inline(always)]
-fn gradient(data: &Data, idx: &[usize], r: &[f64], inv_b: f64, g: &mut [f64]) {
-    let g = &mut g[..data.dp];
-    g.fill(0.0);
-    let mut quads = idx.chunks_exact(4);
-    let mut t = 0;
-    for q in &mut quads {
-        let c = [r[t] * inv_b, r[t + 1] * inv_b, r[t + 2] * inv_b, r[t + 3] * inv_b];
-        let (x0, x1, x2, x3) = (data.row(q[0]), data.row(q[1]), data.row(q[2]), data.row(q[3]));
-        for j in 0..g.len() {
-            // Left to right: (((g + c₀x₀) + c₁x₁) + c₂x₂) + c₃x₃, the sequential order.
-            g[j] = g[j] + c[0] * x0[j] + c[1] * x1[j] + c[2] * x2[j] + c[3] * x3[j];
-        }
-        t += 4;
-    }
-    for &i in quads.remainder() {
-        let (c, x) = (r[t] * inv_b, data.row(i));
-        for j in 0..g.len() {
-            g[j] += c * x[j];
-        }
-        t += 1;
-    }
-}
-
-/// The b = 1 step after its residual r: γg = (c x_i) γ with c = r formed on the fly (no gradient
-/// buffer), fused with the multiplicative update and β. Bitwise the same as [`gradient`] followed by
-/// [`multiplicative_step`] (up to the sign of zero entries of γg, which cannot change 1 ∓ γg; and
-/// c = r · 1 = r). With `KEEP`, γg is written to `g` (for the Σq oracle).
-#[inline(always)]
-fn rank_one_step<const KEEP: bool>(
-    x: &[f64],
-    c: f64,
-    gamma: f64,
-    wp: &mut [f64],
-    wm: &mut [f64],
-    beta: &mut [f64],
-    g: &mut [f64],
-) {
-    let d = x.len();
-    let (wp, wm, beta, g) = (&mut wp[..d], &mut wm[..d], &mut beta[..d], &mut g[..d]);
-    for j in 0..d {
-        let gg = (c * x[j]) * gamma;
-        if KEEP {
-            g[j] = gg;
-        }
-        wp[j] *= 1.0 - gg;
-        wm[j] *= 1.0 + gg;
-        beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
-    }
-}
-
 /// The batch sampler (see [`Sampling`]): a persistent permutation of 0..n and a seeded ChaCha8.
 pub(crate) struct Sampler {
     perm: Vec<usize>,
@@ -223,11 +146,39 @@ pub(crate) struct Sampler {
     epoch_pos: usize,
     sampling: Sampling,
     b: usize,
+    /// rand's bound for one draw of `partial_shuffle(rng, 1)` (see [`Sampler::next_one`]).
+    bound: u32,
+    /// Whether that draw is reduced modulo n.
+    modulo: bool,
 }
 
 impl Sampler {
     pub fn new(n: usize, b: usize, sampling: Sampling, seed: u64) -> Self {
-        Self { perm: (0..n).collect(), rng: ChaCha8Rng::seed_from_u64(seed), epoch_pos: n, sampling, b }
+        // rand draws the index of `partial_shuffle(rng, 1)` as one number below
+        // bound = n (n + 1) ⋯ (n + m − 1), the longest such product that fits in a u32, reduced
+        // modulo n when m ≥ 2 (its `IncreasingUniform` starting at n − 1).
+        let base = u32::try_from(n).unwrap_or(u32::MAX);
+        let (mut bound, mut m) = (base, 1u32);
+        while let Some(p) = base.checked_add(m).and_then(|f| bound.checked_mul(f)) {
+            bound = p;
+            m += 1;
+        }
+        let perm = (0..n).collect();
+        Self { perm, rng: ChaCha8Rng::seed_from_u64(seed), epoch_pos: n, sampling, b, bound, modulo: m >= 2 }
+    }
+
+    /// The next batch of a b = 1 sampler: the same index and the same state afterwards as
+    /// [`Sampler::next_batch`], without its general-purpose set-up per draw.
+    #[inline(always)]
+    pub fn next_one(&mut self) -> usize {
+        let n = self.perm.len();
+        if self.sampling == Sampling::Shuffle || n < 2 || n >= u32::MAX as usize {
+            return self.next_batch()[0];
+        }
+        let chunk: u32 = self.rng.random_range(..self.bound);
+        let index = if self.modulo { (chunk % n as u32) as usize } else { chunk as usize };
+        self.perm.swap(n - 1, index);
+        self.perm[n - 1]
     }
 
     /// The next batch B_k (b distinct indices).
@@ -265,6 +216,8 @@ pub(crate) struct Engine<'a> {
     pub beta: Vec<f64>,
     g: Vec<f64>,
     r: Vec<f64>,
+    /// c_t = r_t / b.
+    c: Vec<f64>,
     pub lambda: Vec<f64>,
     sampler: Sampler,
     pub q_sums: Option<QSums>,
@@ -276,6 +229,8 @@ pub(crate) struct Engine<'a> {
     /// The last full loss computed (NaN when the last step was not a check).
     pub loss: f64,
     recorder: Recorder,
+    /// SGD b = 1: the next step's index and residual, computed with the previous update.
+    pending: Option<(usize, f64)>,
 }
 
 /// The divergence threshold factor · max(L(β₀), 1), with L(β₀) = Σ y_i² / (2n) summed in order.
@@ -316,6 +271,7 @@ impl<'a> Engine<'a> {
             beta,
             g: vec![0.0; dp],
             r: vec![0.0; data.np.max(n)],
+            c: vec![0.0; n],
             lambda: vec![0.0; n],
             sampler: Sampler::new(n, sgd.batch, sgd.sampling, sgd.seed),
             q_sums: sgd.track_q_sums.then(|| QSums::zeros(d)),
@@ -325,6 +281,7 @@ impl<'a> Engine<'a> {
             k: 0,
             loss: f64::NAN,
             recorder: Recorder { next: sgd.record.first(), count: 0, last: None },
+            pending: None,
         }
     }
 
@@ -333,7 +290,7 @@ impl<'a> Engine<'a> {
         let status =
             if self.q_sums.is_some() { self.dispatch::<true>(observer) } else { self.dispatch::<false>(observer) }?;
         if self.loss.is_nan() {
-            self.loss = self.full_loss();
+            self.loss = self.full_loss::<false>();
         }
         let (k, rec) = (self.k, &self.recorder);
         if status != Status::Diverged && rec.next.is_some() && rec.last != Some(k) {
@@ -342,33 +299,36 @@ impl<'a> Engine<'a> {
         Ok(status)
     }
 
-    /// The loop compiled for AVX when the CPU has it (see [`crate::linalg::wide_kernels`]).
+    /// The loop with the AVX kernels when the CPU has AVX (see [`crate::linalg::wide_kernels`]).
     fn dispatch<const TRACK: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
         #[cfg(target_arch = "x86_64")]
         if crate::linalg::wide_kernels() {
             // SAFETY: `wide_kernels` is true only when the CPU reports AVX.
             return unsafe { self.run_avx::<TRACK>(observer) };
         }
-        self.run_loop::<TRACK>(observer)
+        self.run_loop::<TRACK, false>(observer)
     }
 
-    /// [`Self::run_loop`] compiled for AVX: the same operations in the same order on 4-wide vectors
-    /// (no FMA is enabled, so nothing is contracted), hence bitwise the same results.
+    /// [`Self::run_loop`] with the AVX kernels, the whole loop compiled for AVX.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
     fn run_avx<const TRACK: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
-        self.run_loop::<TRACK>(observer)
+        self.run_loop::<TRACK, true>(observer)
     }
 
     #[inline(always)]
-    fn run_loop<const TRACK: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
-        if self.sgd.batch == self.data.n { self.gd_loop::<TRACK>(observer) } else { self.sgd_loop::<TRACK>(observer) }
+    fn run_loop<const TRACK: bool, const WIDE: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
+        if self.sgd.batch == self.data.n {
+            self.gd_loop::<TRACK, WIDE>(observer)
+        } else {
+            self.sgd_loop::<TRACK, WIDE>(observer)
+        }
     }
 
     /// L(β) = Σ_i r_i² / (2n) (the residuals land in `r`).
     #[inline(always)]
-    fn full_loss(&mut self) -> f64 {
-        self.data.residuals(&self.beta, &mut self.r) * self.inv_2n
+    fn full_loss<const WIDE: bool>(&mut self) -> f64 {
+        self.data.residuals::<WIDE>(&self.beta, &mut self.r) * self.inv_2n
     }
 
     /// γ_k, checked (a constant stepsize was checked by `validate`).
@@ -405,12 +365,12 @@ impl<'a> Engine<'a> {
 
     /// GD: the residuals of every row give the loss at every step for free.
     #[inline(always)]
-    fn gd_loop<const TRACK: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
+    fn gd_loop<const TRACK: bool, const WIDE: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
         let n = self.data.n;
         loop {
             let k = self.k;
             let record_now = self.recorder.next == Some(k);
-            self.loss = self.full_loss();
+            self.loss = self.full_loss::<WIDE>();
             if let Some(status) = self.at_check(record_now, observer) {
                 return Ok(status);
             }
@@ -419,8 +379,11 @@ impl<'a> Engine<'a> {
             }
             let gamma = self.gamma(k)?;
             let idx = &self.sampler.perm[..n];
-            gradient(self.data, idx, &self.r, self.inv_b, &mut self.g);
-            multiplicative_step::<TRACK>(&mut self.g, gamma, &mut self.wp, &mut self.wm, &mut self.beta);
+            for (c, &r) in self.c[..n].iter_mut().zip(&self.r) {
+                *c = r * self.inv_b;
+            }
+            kernels::gradient::<WIDE>(&self.data.xr, idx, &self.c, &mut self.g);
+            kernels::multiplicative_step::<WIDE, TRACK>(&mut self.g, gamma, &mut self.wp, &mut self.wm, &mut self.beta);
             if let (true, Some(q)) = (TRACK, self.q_sums.as_mut()) {
                 q.add(&self.g[..self.data.d]);
             }
@@ -436,7 +399,7 @@ impl<'a> Engine<'a> {
     /// SGD: the full loss only at the check, record and last steps; the steps in between run as
     /// one segment with no checks.
     #[inline(always)]
-    fn sgd_loop<const TRACK: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
+    fn sgd_loop<const TRACK: bool, const WIDE: bool>(&mut self, observer: &mut dyn Observer) -> Result<Status> {
         let check_every = self.sgd.check_every.unwrap_or_else(|| self.data.n.div_ceil(self.sgd.batch) as u64);
         let max_steps = self.sgd.max_steps;
         let mut next_check: u64 = 0;
@@ -448,8 +411,9 @@ impl<'a> Engine<'a> {
                 next_check = next_check.saturating_add(check_every);
             }
             self.loss = f64::NAN;
-            if record_now || check || k == max_steps {
-                self.loss = self.full_loss();
+            let settled = check && !record_now && k < max_steps && self.check_settled();
+            if (record_now || check || k == max_steps) && !settled {
+                self.loss = self.full_loss::<WIDE>();
                 // A NaN loss skips the checks; the next step's residual then reports the divergence.
                 if !self.loss.is_nan()
                     && let Some(status) = self.at_check(record_now, observer)
@@ -462,8 +426,13 @@ impl<'a> Engine<'a> {
             }
             let next_record = self.recorder.next.filter(|&r| r > k).unwrap_or(u64::MAX);
             let end = next_check.min(next_record).min(max_steps);
-            let diverged =
-                if self.sgd.batch == 1 { self.segment_b1::<TRACK>(end)? } else { self.segment::<TRACK>(end)? };
+            let diverged = if self.sgd.batch == 1 && !TRACK {
+                self.segment_b1_fused::<WIDE>(end)?
+            } else if self.sgd.batch == 1 {
+                self.segment_b1::<TRACK, WIDE>(end)?
+            } else {
+                self.segment::<TRACK, WIDE>(end)?
+            };
             if diverged {
                 // Not a check step (or one whose loss was NaN): the final loss is recomputed.
                 self.loss = f64::NAN;
@@ -472,33 +441,109 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Whether the loss check at this step can be decided without computing L(β): with the next
+    /// residual r_i (b = 1, computed with the last update) the check is a no-op as soon as
+    /// - r_i² / (2n) > tol: the computed loss is a sum of non-negative rounded terms one of which is
+    ///   r_i², and rounding is monotone, so the computed L(β) ≥ r_i² / (2n) > tol (not converged);
+    /// - 2 (‖X‖_F ‖β‖ + ‖y‖)² / (2n) ≤ threshold: L(β) = ‖Xβ − y‖² / (2n) is at most half of that,
+    ///   and its rounding errors are far below a factor 2 (not diverged, and finite).
+    ///
+    /// The loss itself is never observed at such a step (it is recomputed where a run ends), so
+    /// skipping it changes nothing. Costs d multiply-adds instead of n·d.
+    #[inline(always)]
+    fn check_settled(&self) -> bool {
+        let Some((_, r)) = self.pending else { return false };
+        let lower = r * r * self.inv_2n;
+        if lower.is_nan() || lower <= self.sgd.tol {
+            return false;
+        }
+        let mut beta_sq = 0.0;
+        for b in &self.beta[..self.data.d] {
+            beta_sq += b * b;
+        }
+        let bound = self.data.x_frobenius * beta_sq.sqrt() + self.data.y_norm;
+        2.0 * bound * bound * self.inv_2n <= self.threshold
+    }
+
     /// SGD b = 1 steps from `self.k` to `end` with no loss check: one dot product and one fused
     /// sweep per step. Returns true (with `self.k` at the step) if a residual is not finite.
     #[inline(always)]
-    fn segment_b1<const TRACK: bool>(&mut self, end: u64) -> Result<bool> {
-        let d = self.data.d;
-        while self.k < end {
-            let gamma = self.gamma(self.k)?;
-            let i = self.sampler.next_batch()[0];
-            let x = self.data.row(i);
-            let r = dot(&x[..d], &self.beta[..d]) - self.data.y[i];
+    fn segment_b1<const TRACK: bool, const WIDE: bool>(&mut self, end: u64) -> Result<bool> {
+        let (data, sgd) = (self.data, self.sgd);
+        let (n, d, dp) = (data.n, data.d, data.dp);
+        let constant = if let crate::Schedule::Constant(g) = sgd.stepsize { Some(g) } else { None };
+        // The state as plain slices for the loop (no reloads through `self`).
+        let Self { wp, wm, beta, g, lambda, sampler, q_sums, k, .. } = self;
+        let (wp, wm, beta, g, lambda) = (&mut wp[..dp], &mut wm[..dp], &mut beta[..dp], &mut g[..dp], &mut lambda[..n]);
+        let (xr, y) = (&data.xr[..n * dp], &data.y[..n]);
+        while *k < end {
+            let gamma = match constant {
+                Some(g) => g,
+                None => check_gamma(*k, sgd.stepsize.at(*k))?,
+            };
+            let i = sampler.next_one();
+            let x = &xr[i * dp..(i + 1) * dp];
+            let r = kernels::dot::<WIDE>(&x[..d], &beta[..d]) - y[i];
             if !r.is_finite() {
                 return Ok(true);
             }
-            rank_one_step::<TRACK>(x, r, gamma, &mut self.wp, &mut self.wm, &mut self.beta, &mut self.g);
-            if let (true, Some(q)) = (TRACK, self.q_sums.as_mut()) {
-                q.add(&self.g[..d]);
+            // γg = (r/b) x γ with b = 1 (r · 1 = r exactly).
+            kernels::rank_one::<WIDE, TRACK>(x, r, gamma, wp, wm, beta, g);
+            if let (true, Some(q)) = (TRACK, q_sums.as_mut()) {
+                q.add(&g[..d]);
             }
             // λ_i ← λ_i − 2γ r / b, with b = 1.
-            self.lambda[i] -= 2.0 * gamma * r;
-            self.k += 1;
+            lambda[i] -= 2.0 * gamma * r;
+            *k += 1;
         }
         Ok(false)
     }
 
+    /// [`Self::segment_b1`] with each update fused with the next step's residual (its index is drawn
+    /// one step ahead: the draws are independent of the state, so the sequence is the same). β is
+    /// not stored during the segment, only formed again at its end.
+    #[inline(always)]
+    fn segment_b1_fused<const WIDE: bool>(&mut self, end: u64) -> Result<bool> {
+        let (data, sgd) = (self.data, self.sgd);
+        let (n, d, dp) = (data.n, data.d, data.dp);
+        let constant = if let crate::Schedule::Constant(g) = sgd.stepsize { Some(g) } else { None };
+        let Self { wp, wm, beta, lambda, sampler, k, pending, .. } = self;
+        let (wp, wm, beta, lambda) = (&mut wp[..dp], &mut wm[..dp], &mut beta[..dp], &mut lambda[..n]);
+        let (xr, y) = (&data.xr[..n * dp], &data.y[..n]);
+        let row = |i: usize| &xr[i * dp..(i + 1) * dp];
+        let (mut i, mut r) = pending.take().unwrap_or_else(|| {
+            let i = sampler.next_one();
+            (i, kernels::dot::<WIDE>(&row(i)[..d], &beta[..d]) - y[i])
+        });
+        let mut diverged = false;
+        while *k < end {
+            let gamma = match constant {
+                Some(g) => g,
+                None => check_gamma(*k, sgd.stepsize.at(*k))?,
+            };
+            if !r.is_finite() {
+                diverged = true;
+                break;
+            }
+            let i_next = sampler.next_one();
+            let dot_next = kernels::rank_one_then_dot::<WIDE>(row(i), r, gamma, wp, wm, row(i_next), d);
+            // λ_i ← λ_i − 2γ r / b, with b = 1.
+            lambda[i] -= 2.0 * gamma * r;
+            (i, r) = (i_next, dot_next - y[i_next]);
+            *k += 1;
+        }
+        for j in 0..dp {
+            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+        }
+        if !diverged {
+            *pending = Some((i, r));
+        }
+        Ok(diverged)
+    }
+
     /// SGD steps (1 < b < n) from `self.k` to `end` with no loss check.
     #[inline(always)]
-    fn segment<const TRACK: bool>(&mut self, end: u64) -> Result<bool> {
+    fn segment<const TRACK: bool, const WIDE: bool>(&mut self, end: u64) -> Result<bool> {
         let d = self.data.d;
         while self.k < end {
             let gamma = self.gamma(self.k)?;
@@ -506,8 +551,11 @@ impl<'a> Engine<'a> {
             if !batch_residuals(self.data, batch, &self.beta, &mut self.r) {
                 return Ok(true);
             }
-            gradient(self.data, batch, &self.r, self.inv_b, &mut self.g);
-            multiplicative_step::<TRACK>(&mut self.g, gamma, &mut self.wp, &mut self.wm, &mut self.beta);
+            for (c, &r) in self.c[..batch.len()].iter_mut().zip(&self.r) {
+                *c = r * self.inv_b;
+            }
+            kernels::gradient::<WIDE>(&self.data.xr, batch, &self.c, &mut self.g);
+            kernels::multiplicative_step::<WIDE, TRACK>(&mut self.g, gamma, &mut self.wp, &mut self.wm, &mut self.beta);
             if let (true, Some(q)) = (TRACK, self.q_sums.as_mut()) {
                 q.add(&self.g[..d]);
             }
@@ -546,6 +594,26 @@ impl Record {
                 let t = 10f64.powf(f64::from(i - 1) / f64::from(p.max(1))).floor() as u64;
                 Some(t.max(k + 1))
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_one_draws_what_partial_shuffle_draws() {
+        // 65 536 · 65 537 overflows a u32: there rand draws the index directly, without a modulo.
+        for n in [2usize, 3, 7, 20, 255, 1000, 65_535, 65_536, 100_000] {
+            let mut fast = Sampler::new(n, 1, Sampling::Iid, 42);
+            let mut perm: Vec<usize> = (0..n).collect();
+            let mut rng = ChaCha8Rng::seed_from_u64(42);
+            for step in 0..5000 {
+                let expected = perm.partial_shuffle(&mut rng, 1).0[0];
+                assert_eq!(fast.next_one(), expected, "n = {n}, step {step}");
+            }
+            assert_eq!(fast.perm, perm, "n = {n}");
         }
     }
 }

@@ -25,6 +25,7 @@ mod engine;
 pub mod error;
 pub mod gain;
 pub mod interpolator;
+mod kernels;
 pub mod linalg;
 pub mod lockstep;
 pub mod metrics;

@@ -1,0 +1,571 @@
+//! The lane set: the runs of one kernel in struct-of-arrays layout, slot s = W·v + l being lane l of
+//! vector v. Every run keeps the single-run engine's semantics step for step (checks at the same
+//! steps, the same stopping rules); a run that stops is written out and its slot made idle (zeros,
+//! γ = 0: it computes finite values that change nothing), and idle slots are compacted away.
+
+use ndarray::ArrayView1;
+
+use super::kernels;
+use super::{V, W};
+use crate::data::Problem;
+use crate::engine::{Data, Sampler, check_gamma, divergence_threshold};
+use crate::error::Result;
+use crate::optimizer::{Schedule, Sgd, Weights, finish_run};
+use crate::run::{Run, Status};
+
+/// Steps per index buffer refill (SGD).
+const SEGMENT: usize = 64;
+/// Steps between compactions (GD).
+const CHUNK: u64 = 64;
+
+/// Which kernel a lane set runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// Full batch.
+    Gd,
+    /// SGD with b = 1.
+    Sgd1,
+}
+
+/// One run of a lane set.
+struct Lane<'a> {
+    /// Index of its result.
+    id: usize,
+    sgd: &'a Sgd,
+    alpha: ArrayView1<'a, f64>,
+    /// Its sampler in `LaneSet::samplers` (SGD).
+    sampler: usize,
+}
+
+/// The results being filled in.
+type Results = [Option<Result<Run>>];
+
+/// The runs of one kernel (see the module docs).
+pub(super) struct LaneSet<'a> {
+    problem: &'a Problem,
+    data: &'a Data,
+    kind: Kind,
+    check_every: u64,
+    inv_b: f64,
+    inv_2n: f64,
+    lanes: Vec<Lane<'a>>,
+    /// Lane of each slot (None: idle).
+    slot: Vec<Option<usize>>,
+    /// Sampler of each slot (idle slots copy a neighbour's, so a vector of one sampler still
+    /// shares its rows).
+    slot_sampler: Vec<usize>,
+    /// Vectors in use.
+    vectors: usize,
+    /// State, `dp` entries per vector (only the first d are used).
+    wp: Vec<V>,
+    wm: Vec<V>,
+    beta: Vec<V>,
+    /// λ, n entries per vector.
+    lambda: Vec<V>,
+    /// Per vector: γ (0 when idle), the divergence threshold (+∞ when idle), the tolerance (−∞),
+    /// the budget (u64::MAX), whether a lane has a non-constant schedule.
+    gamma: Vec<V>,
+    threshold: Vec<V>,
+    tol: Vec<V>,
+    max_steps: Vec<[u64; W]>,
+    varying: Vec<bool>,
+    /// SGD: per vector, the residuals of the current step (valid once `primed`).
+    pending: Vec<V>,
+    primed: bool,
+    samplers: Vec<Sampler>,
+    /// Indices of the steps k..=k + len of the current segment, per sampler (entry 0 was drawn by
+    /// the previous segment).
+    buffers: Vec<Vec<usize>>,
+    sampler_live: Vec<bool>,
+    /// Scratch: gathered rows, residuals, c = r/b, gradient.
+    xk: Vec<V>,
+    xn: Vec<V>,
+    r: Vec<V>,
+    c: Vec<V>,
+    g: Vec<V>,
+    k: u64,
+}
+
+impl<'a> LaneSet<'a> {
+    pub fn new(
+        problem: &'a Problem,
+        data: &'a Data,
+        kind: Kind,
+        check_every: u64,
+        runs: Vec<(usize, &'a Sgd, ArrayView1<'a, f64>)>,
+    ) -> Self {
+        let (n, dp) = (data.n, data.dp);
+        let mut samplers = Vec::new();
+        let mut keys: Vec<(u64, crate::Sampling)> = Vec::new();
+        let mut lanes = Vec::with_capacity(runs.len());
+        for (id, sgd, alpha) in runs {
+            let key = (sgd.seed, sgd.sampling);
+            let sampler = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+                keys.push(key);
+                samplers.push(Sampler::new(n, 1, sgd.sampling, sgd.seed));
+                keys.len() - 1
+            });
+            lanes.push(Lane { id, sgd, alpha, sampler });
+        }
+        let vectors = lanes.len().div_ceil(W);
+        let zeros = |len: usize| vec![[0.0; W]; len];
+        let mut set = Self {
+            problem,
+            data,
+            kind,
+            check_every,
+            inv_b: if kind == Kind::Gd { 1.0 / n as f64 } else { 1.0 },
+            inv_2n: 0.5 / n as f64,
+            slot: vec![None; vectors * W],
+            slot_sampler: vec![0; vectors * W],
+            vectors,
+            wp: zeros(vectors * dp),
+            wm: zeros(vectors * dp),
+            beta: zeros(vectors * dp),
+            lambda: zeros(vectors * n),
+            gamma: zeros(vectors),
+            threshold: vec![[f64::INFINITY; W]; vectors],
+            tol: vec![[f64::NEG_INFINITY; W]; vectors],
+            max_steps: vec![[u64::MAX; W]; vectors],
+            varying: vec![false; vectors],
+            pending: zeros(vectors),
+            primed: false,
+            buffers: vec![vec![0; SEGMENT + 1]; samplers.len()],
+            sampler_live: vec![true; samplers.len()],
+            samplers,
+            xk: zeros(dp),
+            xn: zeros(dp),
+            r: zeros(n),
+            c: zeros(n),
+            g: zeros(dp),
+            k: 0,
+            lanes,
+        };
+        for lane in 0..set.lanes.len() {
+            set.start(lane, lane);
+        }
+        for s in set.lanes.len()..vectors * W {
+            set.slot_sampler[s] = set.slot_sampler[s - 1];
+        }
+        set
+    }
+
+    /// Puts `lane` in slot `s` at its initial state w₊ = w₋ = α, β = 0, λ = 0.
+    fn start(&mut self, lane: usize, s: usize) {
+        let (v, l, dp) = (s / W, s % W, self.data.dp);
+        let Lane { sgd, alpha, sampler, .. } = self.lanes[lane];
+        for (j, &a) in alpha.iter().enumerate() {
+            self.wp[v * dp + j][l] = a;
+            self.wm[v * dp + j][l] = a;
+            self.beta[v * dp + j][l] = 0.0;
+        }
+        self.slot[s] = Some(lane);
+        self.slot_sampler[s] = sampler;
+        self.gamma[v][l] = sgd.stepsize.base();
+        self.threshold[v][l] = divergence_threshold(&self.data.y, self.data.n, sgd.divergence_factor);
+        self.tol[v][l] = sgd.tol;
+        self.max_steps[v][l] = sgd.max_steps;
+        self.varying[v] |= !matches!(sgd.stepsize, Schedule::Constant(_));
+    }
+
+    /// Runs every lane to its end, writing each result.
+    pub fn run(mut self, results: &mut Results) {
+        #[cfg(target_arch = "x86_64")]
+        if crate::linalg::wide_kernels() {
+            // SAFETY: `wide_kernels` is true only when the CPU reports AVX.
+            unsafe { self.run_avx(results) };
+            return;
+        }
+        self.run_loop::<false>(results);
+    }
+
+    /// [`Self::run_loop`] with the AVX kernels.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn run_avx(&mut self, results: &mut Results) {
+        self.run_loop::<true>(results);
+    }
+
+    #[inline(always)]
+    fn run_loop<const WIDE: bool>(&mut self, results: &mut Results) {
+        match self.kind {
+            Kind::Gd => self.gd_loop::<WIDE>(results),
+            Kind::Sgd1 => self.sgd_loop::<WIDE>(results),
+        }
+    }
+
+    fn active(&self, v: usize) -> bool {
+        self.slot[v * W..(v + 1) * W].iter().any(Option::is_some)
+    }
+
+    /// Ranges of vector `v` in the state arrays (`dp` per vector) and in λ (n per vector).
+    fn state(&self, v: usize) -> std::ops::Range<usize> {
+        v * self.data.dp..v * self.data.dp + self.data.d
+    }
+
+    /// GD: every step checks every lane; idle lanes are compacted away every [`CHUNK`] steps.
+    #[inline(always)]
+    fn gd_loop<const WIDE: bool>(&mut self, results: &mut Results) {
+        loop {
+            let end = self.k.saturating_add(CHUNK);
+            for v in 0..self.vectors {
+                let mut k = self.k;
+                while k < end && self.active(v) {
+                    self.gd_step::<WIDE>(v, k, results);
+                    k += 1;
+                }
+            }
+            self.k = end;
+            if !self.compact() {
+                return;
+            }
+        }
+    }
+
+    /// One GD step of vector `v` at step k: residuals R = XB − Y and the loss, the checks, then
+    /// G = XᵀR/n, the update and λ.
+    #[inline(always)]
+    fn gd_step<const WIDE: bool>(&mut self, v: usize, k: u64, results: &mut Results) {
+        let n = self.data.n;
+        let state = self.state(v);
+        let loss =
+            kernels::residuals::<WIDE>(self.data, &self.beta[state.clone()], &mut self.r).map(|s| s * self.inv_2n);
+        let (thr, tol, max) = (self.threshold[v], self.tol[v], self.max_steps[v]);
+        if (0..W).any(|l| !loss[l].is_finite() || loss[l] > thr[l] || loss[l] <= tol[l] || k >= max[l]) {
+            for (l, &loss) in loss.iter().enumerate() {
+                let status = if !loss.is_finite() || loss > thr[l] {
+                    Status::Diverged
+                } else if loss <= tol[l] {
+                    Status::Converged
+                } else if k >= max[l] {
+                    Status::MaxSteps
+                } else {
+                    continue;
+                };
+                self.finish(v * W + l, status, k, loss, results);
+            }
+            if !self.active(v) {
+                return;
+            }
+        }
+        if self.varying[v] {
+            self.schedule_gammas(v, k, results);
+        }
+        let (gamma, inv_b) = (self.gamma[v], self.inv_b);
+        for (c, r) in self.c.iter_mut().zip(&self.r) {
+            *c = r.map(|x| x * inv_b);
+        }
+        let d = self.data.d;
+        kernels::gradient::<WIDE>(self.data, &self.c, &mut self.g[..d]);
+        let (wp, wm, beta) = (&mut self.wp[state.clone()], &mut self.wm[state.clone()], &mut self.beta[state]);
+        kernels::update::<WIDE>(&self.g[..d], gamma, wp, wm, beta);
+        // λ ← λ − 2γ r / b.
+        let c2 = gamma.map(|g| 2.0 * g * inv_b);
+        for (lam, r) in self.lambda[v * n..(v + 1) * n].iter_mut().zip(&self.r) {
+            for l in 0..W {
+                lam[l] -= c2[l] * r[l];
+            }
+        }
+    }
+
+    /// γ_k of every lane of vector `v` with a non-constant schedule (a bad one ends that run with
+    /// the single-run engine's error).
+    #[cold]
+    fn schedule_gammas(&mut self, v: usize, k: u64, results: &mut Results) {
+        for l in 0..W {
+            let Some(lane) = self.slot[v * W + l] else { continue };
+            let schedule = &self.lanes[lane].sgd.stepsize;
+            if matches!(schedule, Schedule::Constant(_)) {
+                continue;
+            }
+            match check_gamma(k, schedule.at(k)) {
+                Ok(g) => self.gamma[v][l] = g,
+                Err(e) => {
+                    results[self.lanes[lane].id] = Some(Err(e));
+                    self.reset(v * W + l);
+                }
+            }
+        }
+    }
+}
+
+impl LaneSet<'_> {
+    /// SGD b = 1: segments of steps with no check (at most [`SEGMENT`] long, ending at the next check
+    /// or budget), each vector running the whole segment in turn from shared index buffers.
+    #[inline(always)]
+    fn sgd_loop<const WIDE: bool>(&mut self, results: &mut Results) {
+        let mut next_check: u64 = 0;
+        loop {
+            let k = self.k;
+            let check = k == next_check;
+            if check {
+                next_check = next_check.saturating_add(self.check_every);
+            }
+            for v in 0..self.vectors {
+                self.sgd_check::<WIDE>(v, check, results);
+            }
+            if !self.compact() {
+                return;
+            }
+            let budget = (0..self.vectors * W)
+                .filter(|&s| self.slot[s].is_some())
+                .map(|s| self.max_steps[s / W][s % W])
+                .min()
+                .unwrap_or(u64::MAX);
+            let end = next_check.min(budget).min(k.saturating_add(SEGMENT as u64));
+            let len = (end - k) as usize;
+            self.draw(len);
+            for v in 0..self.vectors {
+                if self.active(v) {
+                    self.sgd_segment::<WIDE>(v, len, results);
+                }
+            }
+            self.primed = true;
+            self.k = end;
+        }
+    }
+
+    /// Fills the index buffers with the steps k..=k + len (the first from the previous segment).
+    fn draw(&mut self, len: usize) {
+        let primed = self.primed;
+        for ((sampler, buffer), &live) in self.samplers.iter_mut().zip(&mut self.buffers).zip(&self.sampler_live) {
+            if !live {
+                continue;
+            }
+            let last = buffer[SEGMENT];
+            buffer[0] = if primed { last } else { sampler.next_one() };
+            for i in &mut buffer[1..=len] {
+                *i = sampler.next_one();
+            }
+            buffer[SEGMENT] = buffer[len];
+        }
+    }
+
+    /// The loss checks of vector `v` at the current step: at a check step, and for a lane whose
+    /// budget ends here (a NaN loss skips the checks, as in the single-run engine). A check that
+    /// the residual bound of [`crate::engine`] decides is skipped.
+    #[inline(always)]
+    fn sgd_check<const WIDE: bool>(&mut self, v: usize, check: bool, results: &mut Results) {
+        let (k, state) = (self.k, self.state(v));
+        let due = |l: usize| self.slot[v * W + l].is_some() && (check || self.max_steps[v][l] == k);
+        if !(0..W).any(due) {
+            return;
+        }
+        if check && self.primed && (0..W).all(|l| !due(l) || self.settled(v, l)) {
+            return;
+        }
+        let loss = kernels::residuals::<WIDE>(self.data, &self.beta[state], &mut self.r).map(|s| s * self.inv_2n);
+        for (l, &loss) in loss.iter().enumerate() {
+            if !(self.slot[v * W + l].is_some() && (check || self.max_steps[v][l] == k)) {
+                continue;
+            }
+            let status = if loss.is_nan() {
+                None
+            } else if !loss.is_finite() || loss > self.threshold[v][l] {
+                Some(Status::Diverged)
+            } else if loss <= self.tol[v][l] {
+                Some(Status::Converged)
+            } else {
+                None
+            };
+            match status {
+                Some(status) => self.finish(v * W + l, status, k, loss, results),
+                None if k >= self.max_steps[v][l] => self.finish(v * W + l, Status::MaxSteps, k, loss, results),
+                None => {}
+            }
+        }
+    }
+
+    /// Whether lane l's check is decided without the loss (the bound of `Engine::check_settled`).
+    fn settled(&self, v: usize, l: usize) -> bool {
+        let r = self.pending[v][l];
+        let lower = r * r * self.inv_2n;
+        if self.k >= self.max_steps[v][l] || lower.is_nan() || lower <= self.tol[v][l] {
+            return false;
+        }
+        let mut beta_sq = 0.0;
+        for b in &self.beta[self.state(v)] {
+            beta_sq += b[l] * b[l];
+        }
+        let bound = self.data.x_frobenius * beta_sq.sqrt() + self.data.y_norm;
+        2.0 * bound * bound * self.inv_2n <= self.threshold[v][l]
+    }
+
+    /// `len` SGD b = 1 steps of vector `v` from the current step, each update fused with the next
+    /// residual; rows from the index buffers.
+    #[inline(always)]
+    fn sgd_segment<const WIDE: bool>(&mut self, v: usize, len: usize, results: &mut Results) {
+        let data = self.data;
+        let (n, d) = (data.n, data.d);
+        let state = self.state(v);
+        let samplers: [usize; W] = std::array::from_fn(|l| self.slot_sampler[v * W + l]);
+        let shared = samplers.iter().all(|&s| s == samplers[0]);
+        let idx = |buffers: &[Vec<usize>], t: usize| samplers.map(|s| buffers[s][t]);
+        let y_of = |i: [usize; W]| -> V { i.map(|i| data.y[i]) };
+        let mut i_now = idx(&self.buffers, 0);
+        if !shared {
+            kernels::gather::<WIDE>(data, i_now, &mut self.xk);
+        }
+        let mut r = if self.primed {
+            self.pending[v]
+        } else {
+            if shared {
+                let x = &data.row(i_now[0])[..d];
+                for (xk, &xj) in self.xk.iter_mut().zip(x) {
+                    *xk = [xj; W];
+                }
+            }
+            let dots = kernels::dot(&self.xk[..d], &self.beta[state.clone()]);
+            std::array::from_fn(|l| dots[l] - data.y[i_now[l]])
+        };
+        for t in 0..len {
+            let k = self.k + t as u64;
+            if self.varying[v] {
+                self.schedule_gammas(v, k, results);
+                for (l, rl) in r.iter_mut().enumerate() {
+                    if self.slot[v * W + l].is_none() {
+                        *rl = 0.0;
+                    }
+                }
+            }
+            if !r.iter().all(|x| x.is_finite()) {
+                self.diverge(v, k, &mut r, results);
+            }
+            let i_next = idx(&self.buffers, t + 1);
+            let (gamma, wp, wm) = (self.gamma[v], &mut self.wp[state.clone()], &mut self.wm[state.clone()]);
+            let dots = if shared {
+                let (x, x_next) = (&data.row(i_now[0])[..d], &data.row(i_next[0])[..d]);
+                kernels::step_then_dot_shared::<WIDE>(x, x_next, r, gamma, wp, wm)
+            } else {
+                kernels::gather::<WIDE>(data, i_next, &mut self.xn);
+                let dots = kernels::step_then_dot_gathered::<WIDE>(&self.xk[..d], &self.xn[..d], r, gamma, wp, wm);
+                std::mem::swap(&mut self.xk, &mut self.xn);
+                dots
+            };
+            // λ_i ← λ_i − 2γ r / b, with b = 1.
+            for l in 0..W {
+                self.lambda[v * n + i_now[l]][l] -= 2.0 * gamma[l] * r[l];
+            }
+            let y_next = y_of(i_next);
+            r = std::array::from_fn(|l| dots[l] - y_next[l]);
+            i_now = i_next;
+        }
+        self.pending[v] = r;
+        let (wp, wm, beta) = (&self.wp[state.clone()], &self.wm[state.clone()], &mut self.beta[state]);
+        kernels::beta(wp, wm, beta);
+    }
+
+    /// Ends the runs of vector `v` whose residual at step k is not finite (as the single-run engine
+    /// does), and zeroes their residuals so that their idle slots compute nothing.
+    #[cold]
+    fn diverge(&mut self, v: usize, k: u64, r: &mut V, results: &mut Results) {
+        for (l, rl) in r.iter_mut().enumerate() {
+            if !rl.is_finite() {
+                if self.slot[v * W + l].is_some() {
+                    self.finish(v * W + l, Status::Diverged, k, f64::NAN, results);
+                }
+                *rl = 0.0;
+            }
+        }
+    }
+}
+
+impl LaneSet<'_> {
+    /// Ends the run in slot `s` at step `steps` and frees the slot. β is formed from w± (during an
+    /// SGD segment it is not kept up to date); a NaN loss is recomputed, as the single-run engine does.
+    #[cold]
+    fn finish(&mut self, s: usize, status: Status, steps: u64, loss: f64, results: &mut Results) {
+        let (v, l, n, dp) = (s / W, s % W, self.data.n, self.data.dp);
+        let Some(lane) = self.slot[s] else { return };
+        let column = |a: &[V]| a.iter().map(|x| x[l]).collect::<Vec<f64>>();
+        let (wp, wm) = (column(&self.wp[v * dp..(v + 1) * dp]), column(&self.wm[v * dp..(v + 1) * dp]));
+        let beta: Vec<f64> = wp.iter().zip(&wm).map(|(p, m)| 0.5 * (p * p - m * m)).collect();
+        let lambda = column(&self.lambda[v * n..(v + 1) * n]);
+        let loss = if loss.is_nan() {
+            let mut r = vec![0.0; self.data.np.max(n)];
+            self.data.residuals::<false>(&beta, &mut r) * self.inv_2n
+        } else {
+            loss
+        };
+        let Lane { id, alpha, .. } = self.lanes[lane];
+        let run = finish_run(self.problem, alpha, Weights { wp, wm, beta, lambda }, status, steps, loss, None);
+        results[id] = Some(Ok(run));
+        self.reset(s);
+    }
+
+    /// Makes slot `s` idle: zero state, γ = 0, no stopping rule.
+    fn reset(&mut self, s: usize) {
+        let (v, l, n, dp) = (s / W, s % W, self.data.n, self.data.dp);
+        for a in [&mut self.wp, &mut self.wm, &mut self.beta] {
+            a[v * dp..(v + 1) * dp].iter_mut().for_each(|x| x[l] = 0.0);
+        }
+        self.lambda[v * n..(v + 1) * n].iter_mut().for_each(|x| x[l] = 0.0);
+        self.slot[s] = None;
+        self.gamma[v][l] = 0.0;
+        self.threshold[v][l] = f64::INFINITY;
+        self.tol[v][l] = f64::NEG_INFINITY;
+        self.max_steps[v][l] = u64::MAX;
+        self.pending[v][l] = 0.0;
+    }
+
+    /// Moves the runs of the last vectors into idle slots of the first ones so that only
+    /// ⌈active / W⌉ vectors remain. Returns whether any run is still active.
+    fn compact(&mut self) -> bool {
+        let active = self.slot[..self.vectors * W].iter().filter(|s| s.is_some()).count();
+        let needed = active.div_ceil(W);
+        if needed < self.vectors {
+            let mut hole = 0;
+            for s in needed * W..self.vectors * W {
+                if self.slot[s].is_some() {
+                    while self.slot[hole].is_some() {
+                        hole += 1;
+                    }
+                    self.move_slot(s, hole);
+                }
+            }
+            self.vectors = needed;
+            for v in 0..needed {
+                self.varying[v] = (0..W).any(|l| {
+                    self.slot[v * W + l]
+                        .is_some_and(|lane| !matches!(self.lanes[lane].sgd.stepsize, Schedule::Constant(_)))
+                });
+                // Idle slots read a neighbour's rows, so a vector of one sampler still shares them.
+                if let Some(live) = (0..W).find(|&l| self.slot[v * W + l].is_some()) {
+                    for l in 0..W {
+                        if self.slot[v * W + l].is_none() {
+                            self.slot_sampler[v * W + l] = self.slot_sampler[v * W + live];
+                        }
+                    }
+                }
+            }
+        }
+        self.sampler_live.fill(false);
+        for s in 0..self.vectors * W {
+            if self.slot[s].is_some() {
+                self.sampler_live[self.slot_sampler[s]] = true;
+            }
+        }
+        active > 0
+    }
+
+    /// Moves the run in slot `a` to the idle slot `b`.
+    fn move_slot(&mut self, a: usize, b: usize) {
+        let (va, la, vb, lb, n, dp) = (a / W, a % W, b / W, b % W, self.data.n, self.data.dp);
+        for arr in [&mut self.wp, &mut self.wm, &mut self.beta] {
+            for j in 0..dp {
+                arr[vb * dp + j][lb] = arr[va * dp + j][la];
+            }
+        }
+        for i in 0..n {
+            self.lambda[vb * n + i][lb] = self.lambda[va * n + i][la];
+        }
+        self.gamma[vb][lb] = self.gamma[va][la];
+        self.threshold[vb][lb] = self.threshold[va][la];
+        self.tol[vb][lb] = self.tol[va][la];
+        self.max_steps[vb][lb] = self.max_steps[va][la];
+        self.pending[vb][lb] = self.pending[va][la];
+        self.slot[b] = self.slot[a];
+        self.slot_sampler[b] = self.slot_sampler[a];
+        self.reset(a);
+    }
+}
