@@ -16,15 +16,17 @@ pub(super) fn dot(x: &[V], beta: &[V]) -> V {
     let d = beta.len();
     let full = d - d % 4;
     let mut acc = [[0.0; W]; 4];
-    let mut tail = [0.0; W];
-    for j in 0..d {
-        for l in 0..W {
-            let p = x[j][l] * beta[j][l];
-            if j < full {
-                acc[j % 4][l] += p;
-            } else {
-                tail[l] += p;
+    for m in (0..full).step_by(4) {
+        for (q, acc_q) in acc.iter_mut().enumerate() {
+            for l in 0..W {
+                acc_q[l] += x[m + q][l] * beta[m + q][l];
             }
+        }
+    }
+    let mut tail = [0.0; W];
+    for j in full..d {
+        for l in 0..W {
+            tail[l] += x[j][l] * beta[j][l];
         }
     }
     std::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]) + tail[l])
@@ -38,20 +40,29 @@ pub(super) fn dot(x: &[V], beta: &[V]) -> V {
 fn step_then_dot(x: impl Fn(usize) -> V, x_next: impl Fn(usize) -> V, r: V, gamma: V, wp: &mut [V], wm: &mut [V]) -> V {
     let d = wp.len();
     let full = d - d % 4;
-    let mut acc = [[0.0; W]; 4];
-    let mut tail = [0.0; W];
-    for j in 0..d {
+    let mut term = |j: usize| -> V {
         let (xj, xn) = (x(j), x_next(j));
-        for l in 0..W {
+        std::array::from_fn(|l| {
             let gg = (r[l] * xj[l]) * gamma[l];
             wp[j][l] *= 1.0 - gg;
             wm[j][l] *= 1.0 + gg;
-            let b = 0.5 * (wp[j][l] * wp[j][l] - wm[j][l] * wm[j][l]);
-            if j < full {
-                acc[j % 4][l] += xn[l] * b;
-            } else {
-                tail[l] += xn[l] * b;
+            xn[l] * (0.5 * (wp[j][l] * wp[j][l] - wm[j][l] * wm[j][l]))
+        })
+    };
+    let mut acc = [[0.0; W]; 4];
+    for m in (0..full).step_by(4) {
+        for (q, acc_q) in acc.iter_mut().enumerate() {
+            let t = term(m + q);
+            for l in 0..W {
+                acc_q[l] += t[l];
             }
+        }
+    }
+    let mut tail = [0.0; W];
+    for j in full..d {
+        let t = term(j);
+        for l in 0..W {
+            tail[l] += t[l];
         }
     }
     std::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]) + tail[l])
@@ -131,15 +142,17 @@ pub(super) fn residuals<const WIDE: bool>(data: &Data, beta: &[V], r: &mut [V]) 
         let x = data.row(i);
         let full = data.d - data.d % 4;
         let mut acc = [[0.0; W]; 4];
-        let mut tail = [0.0; W];
-        for (j, b) in beta.iter().enumerate() {
-            for l in 0..W {
-                let p = x[j] * b[l];
-                if j < full {
-                    acc[j % 4][l] += p;
-                } else {
-                    tail[l] += p;
+        for m in (0..full).step_by(4) {
+            for (q, acc_q) in acc.iter_mut().enumerate() {
+                for l in 0..W {
+                    acc_q[l] += x[m + q] * beta[m + q][l];
                 }
+            }
+        }
+        let mut tail = [0.0; W];
+        for (j, b) in beta.iter().enumerate().skip(full) {
+            for l in 0..W {
+                tail[l] += x[j] * b[l];
             }
         }
         for l in 0..W {
@@ -251,9 +264,8 @@ mod avx {
         }
         let (r, gamma) = (ld(&r), ld(&gamma));
         let (one, half) = (_mm256_set1_pd(1.0), _mm256_set1_pd(0.5));
-        let mut acc = [_mm256_setzero_pd(); 4];
-        let mut tail = _mm256_setzero_pd();
-        for j in 0..d {
+        // The update of coordinate j and its term x'_j β_j of the next residual.
+        let mut term = |j: usize| {
             // SAFETY: j < d ≤ every length (checked above).
             let (xj, xn) = unsafe {
                 match rows {
@@ -261,19 +273,27 @@ mod avx {
                     Rows::Gathered(x, x_next) => (ld(x.get_unchecked(j)), ld(x_next.get_unchecked(j))),
                 }
             };
-            let (pj, mj) = unsafe { (wp.get_unchecked_mut(j), wm.get_unchecked_mut(j)) };
+            // SAFETY: as above; `wp` and `wm` are distinct slices.
+            let (pj, mj) = unsafe { (&mut *wp.as_mut_ptr().add(j), &mut *wm.as_mut_ptr().add(j)) };
             let gg = _mm256_mul_pd(_mm256_mul_pd(r, xj), gamma);
             let p = _mm256_mul_pd(ld(pj), _mm256_sub_pd(one, gg));
             let m = _mm256_mul_pd(ld(mj), _mm256_add_pd(one, gg));
             st(pj, p);
             st(mj, m);
             let b = _mm256_mul_pd(half, _mm256_sub_pd(_mm256_mul_pd(p, p), _mm256_mul_pd(m, m)));
-            let prod = _mm256_mul_pd(xn, b);
-            if j < full {
-                acc[j % 4] = _mm256_add_pd(acc[j % 4], prod);
-            } else {
-                tail = _mm256_add_pd(tail, prod);
+            _mm256_mul_pd(xn, b)
+        };
+        let mut acc = [_mm256_setzero_pd(); 4];
+        let mut j = 0;
+        while j < full {
+            for (q, acc_q) in acc.iter_mut().enumerate() {
+                *acc_q = _mm256_add_pd(*acc_q, term(j + q));
             }
+            j += 4;
+        }
+        let mut tail = _mm256_setzero_pd();
+        for j in full..d {
+            tail = _mm256_add_pd(tail, term(j));
         }
         out(combine(acc, tail))
     }

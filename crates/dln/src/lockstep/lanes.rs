@@ -3,6 +3,8 @@
 //! steps, the same stopping rules); a run that stops is written out and its slot made idle (zeros,
 //! γ = 0: it computes finite values that change nothing), and idle slots are compacted away.
 
+use std::ops::Range;
+
 use ndarray::ArrayView1;
 
 use super::kernels;
@@ -392,67 +394,111 @@ impl LaneSet<'_> {
     }
 
     /// `len` SGD b = 1 steps of vector `v` from the current step, each update fused with the next
-    /// residual; rows from the index buffers.
+    /// residual; rows from the index buffers. The steps run in stretches that stop at a non-finite
+    /// residual (handled here) and, with a non-constant schedule, after every step.
     #[inline(always)]
     fn sgd_segment<const WIDE: bool>(&mut self, v: usize, len: usize, results: &mut Results) {
-        let data = self.data;
-        let (n, d) = (data.n, data.d);
-        let state = self.state(v);
         let samplers: [usize; W] = std::array::from_fn(|l| self.slot_sampler[v * W + l]);
         let shared = samplers.iter().all(|&s| s == samplers[0]);
-        let idx = |buffers: &[Vec<usize>], t: usize| samplers.map(|s| buffers[s][t]);
-        let y_of = |i: [usize; W]| -> V { i.map(|i| data.y[i]) };
-        let mut i_now = idx(&self.buffers, 0);
-        if !shared {
-            kernels::gather::<WIDE>(data, i_now, &mut self.xk);
-        }
-        let mut r = if self.primed {
-            self.pending[v]
-        } else {
-            if shared {
-                let x = &data.row(i_now[0])[..d];
-                for (xk, &xj) in self.xk.iter_mut().zip(x) {
-                    *xk = [xj; W];
-                }
-            }
-            let dots = kernels::dot(&self.xk[..d], &self.beta[state.clone()]);
-            std::array::from_fn(|l| dots[l] - data.y[i_now[l]])
-        };
-        for t in 0..len {
+        let mut r = if self.primed { self.pending[v] } else { self.first_residuals(v, samplers) };
+        let mut t = 0;
+        while t < len {
             let k = self.k + t as u64;
-            if self.varying[v] {
+            let stretch = if self.varying[v] {
                 self.schedule_gammas(v, k, results);
                 for (l, rl) in r.iter_mut().enumerate() {
                     if self.slot[v * W + l].is_none() {
                         *rl = 0.0;
                     }
                 }
-            }
+                t + 1
+            } else {
+                len
+            };
             if !r.iter().all(|x| x.is_finite()) {
                 self.diverge(v, k, &mut r, results);
             }
-            let i_next = idx(&self.buffers, t + 1);
-            let (gamma, wp, wm) = (self.gamma[v], &mut self.wp[state.clone()], &mut self.wm[state.clone()]);
-            let dots = if shared {
-                let (x, x_next) = (&data.row(i_now[0])[..d], &data.row(i_next[0])[..d]);
-                kernels::step_then_dot_shared::<WIDE>(x, x_next, r, gamma, wp, wm)
+            t = if shared {
+                self.shared_steps::<WIDE>(v, samplers[0], t..stretch, &mut r)
             } else {
-                kernels::gather::<WIDE>(data, i_next, &mut self.xn);
-                let dots = kernels::step_then_dot_gathered::<WIDE>(&self.xk[..d], &self.xn[..d], r, gamma, wp, wm);
-                std::mem::swap(&mut self.xk, &mut self.xn);
-                dots
+                self.gathered_steps::<WIDE>(v, samplers, t..stretch, &mut r)
             };
-            // λ_i ← λ_i − 2γ r / b, with b = 1.
-            for l in 0..W {
-                self.lambda[v * n + i_now[l]][l] -= 2.0 * gamma[l] * r[l];
-            }
-            let y_next = y_of(i_next);
-            r = std::array::from_fn(|l| dots[l] - y_next[l]);
-            i_now = i_next;
         }
         self.pending[v] = r;
+        let state = self.state(v);
         let (wp, wm, beta) = (&self.wp[state.clone()], &self.wm[state.clone()], &mut self.beta[state]);
         kernels::beta(wp, wm, beta);
+    }
+
+    /// The residuals of vector `v` at the first step (rows of entry 0 of the buffers).
+    fn first_residuals(&mut self, v: usize, samplers: [usize; W]) -> V {
+        let (data, d) = (self.data, self.data.d);
+        let idx = samplers.map(|s| self.buffers[s][0]);
+        for (j, xk) in self.xk.iter_mut().enumerate().take(d) {
+            *xk = idx.map(|i| data.row(i)[j]);
+        }
+        let dots = kernels::dot(&self.xk[..d], &self.beta[self.state(v)]);
+        std::array::from_fn(|l| dots[l] - data.y[idx[l]])
+    }
+
+    /// Steps `steps` of vector `v` whose lanes all read the rows of one sampler; stops early, at the
+    /// step it returns, if a residual is not finite.
+    #[inline(always)]
+    fn shared_steps<const WIDE: bool>(&mut self, v: usize, sampler: usize, steps: Range<usize>, r: &mut V) -> usize {
+        let (data, n, d) = (self.data, self.data.n, self.data.d);
+        let state = self.state(v);
+        let (wp, wm) = (&mut self.wp[state.clone()], &mut self.wm[state]);
+        let lambda = &mut self.lambda[v * n..(v + 1) * n];
+        let (buffer, gamma) = (&self.buffers[sampler][..=steps.end], self.gamma[v]);
+        for t in steps.clone() {
+            if !r.iter().all(|x| x.is_finite()) {
+                return t;
+            }
+            let (i, i_next) = (buffer[t], buffer[t + 1]);
+            let (x, x_next) = (&data.row(i)[..d], &data.row(i_next)[..d]);
+            let dots = kernels::step_then_dot_shared::<WIDE>(x, x_next, *r, gamma, wp, wm);
+            // λ_i ← λ_i − 2γ r / b, with b = 1.
+            for l in 0..W {
+                lambda[i][l] -= 2.0 * gamma[l] * r[l];
+            }
+            let y = data.y[i_next];
+            *r = dots.map(|dot| dot - y);
+        }
+        steps.end
+    }
+
+    /// [`Self::shared_steps`] for lanes with their own samplers: rows gathered per coordinate.
+    #[inline(always)]
+    fn gathered_steps<const WIDE: bool>(
+        &mut self,
+        v: usize,
+        samplers: [usize; W],
+        steps: Range<usize>,
+        r: &mut V,
+    ) -> usize {
+        let (data, n, d) = (self.data, self.data.n, self.data.d);
+        let state = self.state(v);
+        let (wp, wm) = (&mut self.wp[state.clone()], &mut self.wm[state]);
+        let lambda = &mut self.lambda[v * n..(v + 1) * n];
+        let (buffers, gamma) = (&self.buffers, self.gamma[v]);
+        let (xk, xn) = (&mut self.xk, &mut self.xn);
+        let mut idx = samplers.map(|s| buffers[s][steps.start]);
+        kernels::gather::<WIDE>(data, idx, xk);
+        for t in steps.clone() {
+            if !r.iter().all(|x| x.is_finite()) {
+                return t;
+            }
+            let next = samplers.map(|s| buffers[s][t + 1]);
+            kernels::gather::<WIDE>(data, next, xn);
+            let dots = kernels::step_then_dot_gathered::<WIDE>(&xk[..d], &xn[..d], *r, gamma, wp, wm);
+            std::mem::swap(xk, xn);
+            for l in 0..W {
+                lambda[idx[l]][l] -= 2.0 * gamma[l] * r[l];
+            }
+            *r = std::array::from_fn(|l| dots[l] - data.y[next[l]]);
+            idx = next;
+        }
+        steps.end
     }
 
     /// Ends the runs of vector `v` whose residual at step k is not finite (as the single-run engine
