@@ -175,7 +175,8 @@ fn portable_and_avx_lockstep_kernels_agree() {
     let alpha = uniform_alpha(0.1, 30);
     let gamma_max = 2.0 / p.lambda_max();
     let gd = Lockstep::stepsizes(&Sgd::gd(0.0, 20).with_budget(5_000, 1e-20), &[0.3 * gamma_max, 0.9 * gamma_max]);
-    let sgd = Lockstep::seeds(&Sgd::sgd(0.03, 1).with_budget(20_000, 1e-20), &[1, 2, 3, 4, 5]);
+    // Seeds that repeat share vectors whose lanes gather their rows; the others run alone.
+    let sgd = Lockstep::seeds(&Sgd::sgd(0.03, 1).with_budget(20_000, 1e-20), &[1, 2, 1, 2, 3, 3, 4]);
     for lockstep in [gd, sgd] {
         dln::linalg::set_wide_kernels(false);
         let portable = lockstep.run(&p, alpha.view());

@@ -50,6 +50,16 @@ const W: usize = 4;
 /// One value per lane of a vector.
 type V = [f64; W];
 
+/// The lockstep kernel of a run, if one fits: none with snapshots or the Σq oracle, or 1 < b < n.
+fn kind(sgd: &Sgd, n: usize) -> Option<Kind> {
+    match sgd.batch {
+        _ if sgd.record != Record::Never || sgd.track_q_sums => None,
+        b if b == n => Some(Kind::Gd),
+        1 => Some(Kind::Sgd1),
+        _ => None,
+    }
+}
+
 /// K runs of the engine on one problem, advanced in lockstep (see the module docs).
 ///
 /// ```
@@ -107,21 +117,33 @@ impl Lockstep {
             Ok(data) => data,
             Err(e) => return vec![Err(e); k],
         };
+        // The kernel of each valid run, if it has one.
+        let mut kinds: Vec<Option<Kind>> = vec![None; k];
+        for (i, (sgd, alpha)) in self.runs.iter().zip(alphas).enumerate() {
+            match sgd.validate(n).and_then(|()| validate_alpha(*alpha, d)) {
+                Err(e) => results[i] = Some(Err(e)),
+                Ok(()) => kinds[i] = kind(sgd, n),
+            }
+        }
+        // An SGD run shares a vector only with runs of the same sampler (their rows are read once
+        // for all); a run with a sampler of its own runs alone, which is faster here than gathering
+        // every lane's row.
+        for i in 0..k {
+            let sampler = |j: usize| (self.runs[j].seed, self.runs[j].sampling);
+            if kinds[i] == Some(Kind::Sgd1)
+                && !(0..k).any(|j| j != i && kinds[j] == Some(Kind::Sgd1) && sampler(j) == sampler(i))
+            {
+                kinds[i] = None;
+            }
+        }
         // Sets of lanes sharing one kernel: GD, and SGD b = 1 by check period.
         let mut sets: Vec<(Kind, u64, Vec<usize>)> = Vec::new();
-        for (i, (sgd, alpha)) in self.runs.iter().zip(alphas).enumerate() {
-            if let Err(e) = sgd.validate(n).and_then(|()| validate_alpha(*alpha, d)) {
-                results[i] = Some(Err(e));
+        for (i, sgd) in self.runs.iter().enumerate() {
+            if results[i].is_some() {
                 continue;
             }
-            let kind = match sgd.batch {
-                _ if sgd.record != Record::Never || sgd.track_q_sums => None,
-                b if b == n => Some(Kind::Gd),
-                1 => Some(Kind::Sgd1),
-                _ => None,
-            };
-            let Some(kind) = kind else {
-                results[i] = Some(sgd.run(problem, *alpha));
+            let Some(kind) = kinds[i] else {
+                results[i] = Some(sgd.run(problem, alphas[i]));
                 continue;
             };
             let check = if kind == Kind::Gd { 1 } else { sgd.check_every.unwrap_or(n as u64) };
