@@ -13,6 +13,11 @@
 //! with [`Sampling::Shuffle`] each epoch is a fresh random permutation cut into ⌊n/b⌋ consecutive
 //! batches (the n mod b left-over samples sit that epoch out). GD (b = n) uses no randomness.
 //! The inner loop allocates nothing.
+//!
+//! The loop itself lives in `engine` (with the kernels of `kernels`): on x86-64 CPUs with AVX it runs
+//! copies of the kernels written with AVX intrinsics that perform the same IEEE operations in the same
+//! order as the portable ones (no fused multiply-add), so every result is the same bit for bit on
+//! every x86-64 machine. [`crate::Lockstep`] runs many of these runs together.
 
 use std::sync::Arc;
 
