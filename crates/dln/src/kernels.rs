@@ -358,6 +358,47 @@ mod avx {
         let rows = xr.len() / dp.max(1);
         assert!(dp.is_multiple_of(4) && c.len() >= idx.len() && idx.iter().all(|&i| i < rows));
         let (px, pg) = (xr.as_ptr(), g.as_mut_ptr());
+        if dp > 64 * BLOCK {
+            // Wide rows: stream X row by row (short column blocks of long rows defeat the
+            // prefetchers), four rows per sweep of g, each coordinate still summed in row order.
+            g.fill(0.0);
+            let mut quads = idx.chunks_exact(4);
+            let mut t = 0;
+            for q in &mut quads {
+                let cs = [0, 1, 2, 3].map(|l| _mm256_broadcast_sd(&c[t + l]));
+                let rows = [0, 1, 2, 3].map(|l| {
+                    // SAFETY: q[l] < rows, so the row starts inside X.
+                    unsafe { px.add(q[l] * dp) }
+                });
+                let mut j = 0;
+                while j < dp {
+                    // SAFETY: j + 4 ≤ dp: inside each row and inside g.
+                    unsafe {
+                        let mut acc = _mm256_loadu_pd(pg.add(j));
+                        for l in 0..4 {
+                            acc = _mm256_add_pd(acc, _mm256_mul_pd(cs[l], _mm256_loadu_pd(rows[l].add(j))));
+                        }
+                        _mm256_storeu_pd(pg.add(j), acc);
+                    }
+                    j += 4;
+                }
+                t += 4;
+            }
+            for &i in quads.remainder() {
+                let ct = _mm256_broadcast_sd(&c[t]);
+                let mut j = 0;
+                while j < dp {
+                    // SAFETY: as above.
+                    unsafe {
+                        let x = _mm256_loadu_pd(px.add(i * dp + j));
+                        _mm256_storeu_pd(pg.add(j), _mm256_add_pd(_mm256_loadu_pd(pg.add(j)), _mm256_mul_pd(ct, x)));
+                    }
+                    j += 4;
+                }
+                t += 1;
+            }
+            return;
+        }
         let mut j0 = 0;
         // Eight vectors of g stay in registers over all the rows (eight independent sums), then the
         // rest one vector at a time.

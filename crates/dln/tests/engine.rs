@@ -308,7 +308,9 @@ fn avx_and_portable_kernels_give_bitwise_identical_runs() {
 /// permutation): ⟨x, β⟩ with four accumulators over j mod 4 and the tail sequentially,
 /// ((a₀ + a₂) + (a₁ + a₃)) + tail; g = Σ_t (r_t / b) x_{i_t} sequentially; γg, w± ← (1 ∓ γg) w±,
 /// β = (w₊² − w₋²)/2; λ_i ← λ_i − (2γ/b) r_t; the full loss every `check_every` steps (every step for
-/// GD) and at the end. Returns (status, steps, loss, w₊, w₋, λ).
+/// GD) and at the end. Returns (status, steps, loss, w₊, w₋, λ). Index loops on purpose: the order
+/// of every operation is explicit.
+#[allow(clippy::needless_range_loop)]
 fn reference_run(
     problem: &Problem,
     alpha: &Array1<f64>,
@@ -350,7 +352,7 @@ fn reference_run(
     let mut k = 0u64;
     loop {
         let mut l = f64::NAN;
-        if k % check_every == 0 || k == sgd.max_steps {
+        if k.is_multiple_of(check_every) || k == sgd.max_steps {
             l = loss(&beta);
             if !l.is_nan() {
                 if !l.is_finite() || l > threshold {
@@ -441,6 +443,24 @@ fn the_engine_is_the_plain_reference_bit_for_bit() {
                 assert_eq!(bits(run.v.as_slice().unwrap()), bits(&v), "{what}: v");
                 assert_eq!(bits(run.lambda.as_slice().unwrap()), bits(&lambda), "{what}: λ");
             }
+        }
+        dln::linalg::set_wide_kernels(true);
+    }
+    // Wide rows (the gradient then streams X row by row) and a large X (no column-major copy).
+    for (n, d) in [(9usize, 700usize), (70, 1000)] {
+        let problem = problem(n, d, 3, 5);
+        let alpha = Array1::from_elem(d, 0.05);
+        let sgd = Sgd::gd(0.5 / problem.lambda_max(), n).with_budget(150, 0.0);
+        for wide in [false, true] {
+            dln::linalg::set_wide_kernels(wide);
+            let run = sgd.run(&problem, alpha.view()).unwrap();
+            let (status, steps, loss, _, _, lambda) = reference_run(&problem, &alpha, &sgd);
+            assert_eq!(
+                (run.status, run.steps, run.train_loss.to_bits()),
+                (status, steps, loss.to_bits()),
+                "({n}, {d})"
+            );
+            assert_eq!(bits(run.lambda.as_slice().unwrap()), bits(&lambda), "({n}, {d}), AVX {wide}");
         }
         dln::linalg::set_wide_kernels(true);
     }
