@@ -177,7 +177,10 @@ fn portable_and_avx_lockstep_kernels_agree() {
     let gd = Lockstep::stepsizes(&Sgd::gd(0.0, 20).with_budget(5_000, 1e-20), &[0.3 * gamma_max, 0.9 * gamma_max]);
     // Seeds that repeat share vectors whose lanes gather their rows; the others run alone.
     let sgd = Lockstep::seeds(&Sgd::sgd(0.03, 1).with_budget(20_000, 1e-20), &[1, 2, 1, 2, 3, 3, 4]);
-    for lockstep in [gd, sgd] {
+    // Eleven lanes: two vectors run as a pair, the third alone.
+    let gammas: Vec<f64> = (0..11).map(|i| 0.004 * (1.0 + i as f64)).collect();
+    let sgd_grid = Lockstep::stepsizes(&Sgd::sgd(0.0, 1).with_budget(20_000, 1e-20).with_seed(4), &gammas);
+    for lockstep in [gd, sgd, sgd_grid] {
         dln::linalg::set_wide_kernels(false);
         let portable = lockstep.run(&p, alpha.view());
         dln::linalg::set_wide_kernels(true);

@@ -86,6 +86,29 @@ pub(super) fn step_then_dot_shared<const WIDE: bool>(
     step_then_dot(|j| [x[j]; W], |j| [x_next[j]; W], r, gamma, wp, wm)
 }
 
+/// [`step_then_dot_shared`] for two vectors at once (the same rows for all eight lanes: each row entry
+/// is read once for both).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) fn step_then_dot_shared2<const WIDE: bool>(
+    x: &[f64],
+    x_next: &[f64],
+    r: [V; 2],
+    gamma: [V; 2],
+    (wp0, wm0): (&mut [V], &mut [V]),
+    (wp1, wm1): (&mut [V], &mut [V]),
+) -> [V; 2] {
+    #[cfg(target_arch = "x86_64")]
+    if WIDE {
+        // SAFETY: as above.
+        return unsafe { avx::step_then_dot2(x, x_next, r, gamma, [wp0, wm0, wp1, wm1]) };
+    }
+    [
+        step_then_dot_shared::<false>(x, x_next, r[0], gamma[0], wp0, wm0),
+        step_then_dot_shared::<false>(x, x_next, r[1], gamma[1], wp1, wm1),
+    ]
+}
+
 /// [`step_then_dot`] for lanes with their own rows, gathered per coordinate in `x`, `x_next`.
 #[inline(always)]
 pub(super) fn step_then_dot_gathered<const WIDE: bool>(
@@ -296,6 +319,61 @@ mod avx {
             tail = _mm256_add_pd(tail, term(j));
         }
         out(combine(acc, tail))
+    }
+
+    /// One lane vector's update of coordinate j (w± at `p`, `m`) and its term x'_j β_j.
+    ///
+    /// # Safety
+    /// `p` and `m` are valid for reads and writes of one V.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn update_term(r: __m256d, gamma: __m256d, xj: __m256d, xn: __m256d, p: *mut V, m: *mut V) -> __m256d {
+        let one = _mm256_set1_pd(1.0);
+        // SAFETY: the caller's contract.
+        let (p, m) = unsafe { (&mut *p, &mut *m) };
+        let gg = _mm256_mul_pd(_mm256_mul_pd(r, xj), gamma);
+        let pn = _mm256_mul_pd(ld(p), _mm256_sub_pd(one, gg));
+        let mn = _mm256_mul_pd(ld(m), _mm256_add_pd(one, gg));
+        st(p, pn);
+        st(m, mn);
+        let b = _mm256_mul_pd(_mm256_set1_pd(0.5), _mm256_sub_pd(_mm256_mul_pd(pn, pn), _mm256_mul_pd(mn, mn)));
+        _mm256_mul_pd(xn, b)
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx")]
+    pub fn step_then_dot2(x: &[f64], x_next: &[f64], r: [V; 2], gamma: [V; 2], state: [&mut [V]; 4]) -> [V; 2] {
+        let [wp0, wm0, wp1, wm1] = state;
+        let d = wp0.len();
+        let full = d - d % 4;
+        assert!(wm0.len() >= d && wp1.len() >= d && wm1.len() >= d && x.len() >= d && x_next.len() >= d);
+        let (r0, r1, g0, g1) = (ld(&r[0]), ld(&r[1]), ld(&gamma[0]), ld(&gamma[1]));
+        let (p0, m0, p1, m1) = (wp0.as_mut_ptr(), wm0.as_mut_ptr(), wp1.as_mut_ptr(), wm1.as_mut_ptr());
+        // SAFETY (both closures): j < d ≤ every length (checked above); the four slices are distinct.
+        let rows = |j: usize| unsafe { (bc(x.get_unchecked(j)), bc(x_next.get_unchecked(j))) };
+        let terms = |j: usize| {
+            let (xj, xn) = rows(j);
+            unsafe {
+                (update_term(r0, g0, xj, xn, p0.add(j), m0.add(j)), update_term(r1, g1, xj, xn, p1.add(j), m1.add(j)))
+            }
+        };
+        let (mut a0, mut a1) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
+        let mut j = 0;
+        while j < full {
+            for q in 0..4 {
+                let (t0, t1) = terms(j + q);
+                a0[q] = _mm256_add_pd(a0[q], t0);
+                a1[q] = _mm256_add_pd(a1[q], t1);
+            }
+            j += 4;
+        }
+        let (mut tail0, mut tail1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        for j in full..d {
+            let (t0, t1) = terms(j);
+            tail0 = _mm256_add_pd(tail0, t0);
+            tail1 = _mm256_add_pd(tail1, t1);
+        }
+        [out(combine(a0, tail0)), out(combine(a1, tail1))]
     }
 
     #[inline]

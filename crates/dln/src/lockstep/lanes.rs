@@ -317,9 +317,16 @@ impl LaneSet<'_> {
             let end = next_check.min(budget).min(k.saturating_add(SEGMENT as u64));
             let len = (end - k) as usize;
             self.draw(len);
-            for v in 0..self.vectors {
-                if self.active(v) {
-                    self.sgd_segment::<WIDE>(v, len, results);
+            let mut v = 0;
+            while v < self.vectors {
+                if v + 1 < self.vectors && self.pairable(v) {
+                    self.sgd_segment_pair::<WIDE>(v, len, results);
+                    v += 2;
+                } else {
+                    if self.active(v) {
+                        self.sgd_segment::<WIDE>(v, len, results);
+                    }
+                    v += 1;
                 }
             }
             self.primed = true;
@@ -428,6 +435,70 @@ impl LaneSet<'_> {
         let state = self.state(v);
         let (wp, wm, beta) = (&self.wp[state.clone()], &self.wm[state.clone()], &mut self.beta[state]);
         kernels::beta(wp, wm, beta);
+    }
+
+    /// Whether vectors v and v + 1 can run as a pair: all eight lanes read one sampler's rows, and
+    /// their stepsizes are constant.
+    fn pairable(&self, v: usize) -> bool {
+        let s = self.slot_sampler[v * W];
+        self.slot_sampler[v * W..(v + 2) * W].iter().all(|&t| t == s) && !self.varying[v] && !self.varying[v + 1]
+    }
+
+    /// [`Self::sgd_segment`] for the pair of vectors v, v + 1 (see [`Self::pairable`]).
+    #[inline(always)]
+    fn sgd_segment_pair<const WIDE: bool>(&mut self, v: usize, len: usize, results: &mut Results) {
+        let sampler = self.slot_sampler[v * W];
+        let mut r =
+            [v, v + 1].map(|u| if self.primed { self.pending[u] } else { self.first_residuals(u, [sampler; W]) });
+        let mut t = 0;
+        while t < len {
+            for (u, ru) in [v, v + 1].into_iter().zip(&mut r) {
+                if !ru.iter().all(|x| x.is_finite()) {
+                    self.diverge(u, self.k + t as u64, ru, results);
+                }
+            }
+            t = self.shared_steps2::<WIDE>(v, sampler, t..len, &mut r);
+        }
+        for (u, ru) in [v, v + 1].into_iter().zip(r) {
+            self.pending[u] = ru;
+            let state = self.state(u);
+            let (wp, wm, beta) = (&self.wp[state.clone()], &self.wm[state.clone()], &mut self.beta[state]);
+            kernels::beta(wp, wm, beta);
+        }
+    }
+
+    /// [`Self::shared_steps`] for the pair of vectors v, v + 1.
+    #[inline(always)]
+    fn shared_steps2<const WIDE: bool>(
+        &mut self,
+        v: usize,
+        sampler: usize,
+        steps: Range<usize>,
+        r: &mut [V; 2],
+    ) -> usize {
+        let (data, n, d, dp) = (self.data, self.data.n, self.data.d, self.data.dp);
+        let (wp0, wp1) = self.wp[v * dp..(v + 2) * dp].split_at_mut(dp);
+        let (wm0, wm1) = self.wm[v * dp..(v + 2) * dp].split_at_mut(dp);
+        let (lambda0, lambda1) = self.lambda[v * n..(v + 2) * n].split_at_mut(n);
+        let (buffer, gamma) = (&self.buffers[sampler][..=steps.end], [self.gamma[v], self.gamma[v + 1]]);
+        for t in steps.clone() {
+            if !r.iter().flatten().all(|x| x.is_finite()) {
+                return t;
+            }
+            let (i, i_next) = (buffer[t], buffer[t + 1]);
+            let (x, x_next) = (&data.row(i)[..d], &data.row(i_next)[..d]);
+            let state = ((&mut wp0[..d], &mut wm0[..d]), (&mut wp1[..d], &mut wm1[..d]));
+            let dots = kernels::step_then_dot_shared2::<WIDE>(x, x_next, *r, gamma, state.0, state.1);
+            // λ_i ← λ_i − 2γ r / b, with b = 1.
+            for (lambda, u) in [(&mut *lambda0, 0), (&mut *lambda1, 1)] {
+                for l in 0..W {
+                    lambda[i][l] -= 2.0 * gamma[u][l] * r[u][l];
+                }
+            }
+            let y = data.y[i_next];
+            *r = dots.map(|dots| dots.map(|dot| dot - y));
+        }
+        steps.end
     }
 
     /// The residuals of vector `v` at the first step (rows of entry 0 of the buffers).
