@@ -186,6 +186,31 @@ pub(super) fn residuals<const WIDE: bool>(data: &Data, beta: &[V], r: &mut [V]) 
     loss
 }
 
+/// [`residuals`] of two vectors at once (each entry of X broadcast once for both).
+#[inline(always)]
+pub(super) fn residuals2<const WIDE: bool>(data: &Data, beta: [&[V]; 2], r: [&mut [V]; 2]) -> [V; 2] {
+    let [r0, r1] = r;
+    #[cfg(target_arch = "x86_64")]
+    if WIDE {
+        // SAFETY: as above.
+        return unsafe { avx::residuals2(data, beta, [r0, r1]) };
+    }
+    [residuals::<false>(data, beta[0], r0), residuals::<false>(data, beta[1], r1)]
+}
+
+/// [`gradient`] of two vectors at once.
+#[inline(always)]
+pub(super) fn gradient2<const WIDE: bool>(data: &Data, c: [&[V]; 2], g: [&mut [V]; 2]) {
+    let [g0, g1] = g;
+    #[cfg(target_arch = "x86_64")]
+    if WIDE {
+        // SAFETY: as above.
+        return unsafe { avx::gradient2(data, c, [g0, g1]) };
+    }
+    gradient::<false>(data, c[0], g0);
+    gradient::<false>(data, c[1], g1);
+}
+
 /// Per lane g_j = Σ_i c_i x_{ij} from 0, sequentially in i, for j < `g.len()` = d.
 #[inline(always)]
 pub(super) fn gradient<const WIDE: bool>(data: &Data, c: &[V], g: &mut [V]) {
@@ -464,6 +489,92 @@ mod avx {
                 acc = _mm256_add_pd(acc, _mm256_mul_pd(ld(ci), xv));
             }
             st(gj, acc);
+        }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx")]
+    pub fn residuals2(data: &Data, beta: [&[V]; 2], r: [&mut [V]; 2]) -> [V; 2] {
+        let (n, d, dp) = (data.n, data.d, data.dp);
+        let full = d - d % 4;
+        let [r0, r1] = r;
+        assert!(beta[0].len() >= d && beta[1].len() >= d && r0.len() >= n && r1.len() >= n);
+        assert!(data.xr.len() >= n * dp && data.y.len() >= n);
+        let (b0, b1) = (beta[0].as_ptr(), beta[1].as_ptr());
+        let (mut loss0, mut loss1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        for i in 0..n {
+            // SAFETY: i < n, j < d ≤ dp: inside row i of X and inside both β (checked above).
+            unsafe {
+                let x = data.xr.as_ptr().add(i * dp);
+                let terms = |j: usize| {
+                    let xv = bc(&*x.add(j));
+                    (_mm256_mul_pd(xv, ld(&*b0.add(j))), _mm256_mul_pd(xv, ld(&*b1.add(j))))
+                };
+                let (mut a0, mut a1) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
+                let mut j = 0;
+                while j < full {
+                    for q in 0..4 {
+                        let (t0, t1) = terms(j + q);
+                        a0[q] = _mm256_add_pd(a0[q], t0);
+                        a1[q] = _mm256_add_pd(a1[q], t1);
+                    }
+                    j += 4;
+                }
+                let (mut tail0, mut tail1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+                for j in full..d {
+                    let (t0, t1) = terms(j);
+                    tail0 = _mm256_add_pd(tail0, t0);
+                    tail1 = _mm256_add_pd(tail1, t1);
+                }
+                let y = bc(data.y.get_unchecked(i));
+                let (ri0, ri1) = (_mm256_sub_pd(combine(a0, tail0), y), _mm256_sub_pd(combine(a1, tail1), y));
+                st(r0.get_unchecked_mut(i), ri0);
+                st(r1.get_unchecked_mut(i), ri1);
+                loss0 = _mm256_add_pd(loss0, _mm256_mul_pd(ri0, ri0));
+                loss1 = _mm256_add_pd(loss1, _mm256_mul_pd(ri1, ri1));
+            }
+        }
+        [out(loss0), out(loss1)]
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx")]
+    pub fn gradient2(data: &Data, c: [&[V]; 2], g: [&mut [V]; 2]) {
+        const BLOCK: usize = 4;
+        let [g0, g1] = g;
+        let (n, dp, d) = (data.n, data.dp, g0.len());
+        assert!(d <= dp && g1.len() >= d && c[0].len() >= n && c[1].len() >= n && data.xr.len() >= n * dp);
+        let x = data.xr.as_ptr();
+        let (c0, c1) = (&c[0][..n], &c[1][..n]);
+        let mut j0 = 0;
+        // Four coordinates of both vectors at a time: eight independent sums over the rows.
+        while j0 + BLOCK <= d {
+            let (mut a0, mut a1) = ([_mm256_setzero_pd(); BLOCK], [_mm256_setzero_pd(); BLOCK]);
+            for (i, (c0, c1)) in c0.iter().zip(c1).enumerate() {
+                let (c0, c1) = (ld(c0), ld(c1));
+                for q in 0..BLOCK {
+                    // SAFETY: i < n, j0 + q < d ≤ dp: inside row i of X.
+                    let xv = unsafe { bc(&*x.add(i * dp + j0 + q)) };
+                    a0[q] = _mm256_add_pd(a0[q], _mm256_mul_pd(c0, xv));
+                    a1[q] = _mm256_add_pd(a1[q], _mm256_mul_pd(c1, xv));
+                }
+            }
+            for q in 0..BLOCK {
+                st(&mut g0[j0 + q], a0[q]);
+                st(&mut g1[j0 + q], a1[q]);
+            }
+            j0 += BLOCK;
+        }
+        for j in j0..d {
+            let (mut a0, mut a1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+            for (i, (c0, c1)) in c0.iter().zip(c1).enumerate() {
+                // SAFETY: i < n, j < d ≤ dp.
+                let xv = unsafe { bc(&*x.add(i * dp + j)) };
+                a0 = _mm256_add_pd(a0, _mm256_mul_pd(ld(c0), xv));
+                a1 = _mm256_add_pd(a1, _mm256_mul_pd(ld(c1), xv));
+            }
+            st(&mut g0[j], a0);
+            st(&mut g1[j], a1);
         }
     }
 

@@ -79,12 +79,12 @@ pub(super) struct LaneSet<'a> {
     /// the previous segment).
     buffers: Vec<Vec<usize>>,
     sampler_live: Vec<bool>,
-    /// Scratch: gathered rows, residuals, c = r/b, gradient.
+    /// Scratch: gathered rows; residuals, c = r/b and gradient for two vectors.
     xk: Vec<V>,
     xn: Vec<V>,
-    r: Vec<V>,
-    c: Vec<V>,
-    g: Vec<V>,
+    r: [Vec<V>; 2],
+    c: [Vec<V>; 2],
+    g: [Vec<V>; 2],
     k: u64,
 }
 
@@ -137,9 +137,9 @@ impl<'a> LaneSet<'a> {
             samplers,
             xk: zeros(dp),
             xn: zeros(dp),
-            r: zeros(n),
-            c: zeros(n),
-            g: zeros(dp),
+            r: [zeros(n), zeros(n)],
+            c: [zeros(n), zeros(n)],
+            g: [zeros(dp), zeros(dp)],
             k: 0,
             lanes,
         };
@@ -210,11 +210,21 @@ impl<'a> LaneSet<'a> {
     fn gd_loop<const WIDE: bool>(&mut self, results: &mut Results) {
         loop {
             let end = self.k.saturating_add(CHUNK);
-            for v in 0..self.vectors {
+            let mut v = 0;
+            while v < self.vectors {
                 let mut k = self.k;
-                while k < end && self.active(v) {
-                    self.gd_step::<WIDE>(v, k, results);
-                    k += 1;
+                if v + 1 < self.vectors && !self.varying[v] && !self.varying[v + 1] {
+                    while k < end && (self.active(v) || self.active(v + 1)) {
+                        self.gd_step_pair::<WIDE>(v, k, results);
+                        k += 1;
+                    }
+                    v += 2;
+                } else {
+                    while k < end && self.active(v) {
+                        self.gd_step::<WIDE>(v, k, results);
+                        k += 1;
+                    }
+                    v += 1;
                 }
             }
             self.k = end;
@@ -228,10 +238,40 @@ impl<'a> LaneSet<'a> {
     /// G = XᵀR/n, the update and λ.
     #[inline(always)]
     fn gd_step<const WIDE: bool>(&mut self, v: usize, k: u64, results: &mut Results) {
-        let n = self.data.n;
-        let state = self.state(v);
-        let loss =
-            kernels::residuals::<WIDE>(self.data, &self.beta[state.clone()], &mut self.r).map(|s| s * self.inv_2n);
+        let loss = kernels::residuals::<WIDE>(self.data, &self.beta[self.state(v)], &mut self.r[0]);
+        if !self.gd_check(v, k, loss.map(|s| s * self.inv_2n), results) {
+            return;
+        }
+        if self.varying[v] {
+            self.schedule_gammas(v, k, results);
+        }
+        self.scale_residuals(0);
+        let d = self.data.d;
+        kernels::gradient::<WIDE>(self.data, &self.c[0], &mut self.g[0][..d]);
+        self.gd_update::<WIDE>(v, 0);
+    }
+
+    /// [`Self::gd_step`] for vectors v and v + 1 together (constant stepsizes).
+    #[inline(always)]
+    fn gd_step_pair<const WIDE: bool>(&mut self, v: usize, k: u64, results: &mut Results) {
+        let (dp, d) = (self.data.dp, self.data.d);
+        let (beta0, beta1) = self.beta[v * dp..(v + 2) * dp].split_at(dp);
+        let [r0, r1] = &mut self.r;
+        let losses = kernels::residuals2::<WIDE>(self.data, [&beta0[..d], &beta1[..d]], [r0, r1]);
+        for (u, loss) in [v, v + 1].into_iter().zip(losses) {
+            self.gd_check(u, k, loss.map(|s| s * self.inv_2n), results);
+        }
+        self.scale_residuals(0);
+        self.scale_residuals(1);
+        let [g0, g1] = &mut self.g;
+        kernels::gradient2::<WIDE>(self.data, [&self.c[0], &self.c[1]], [&mut g0[..d], &mut g1[..d]]);
+        self.gd_update::<WIDE>(v, 0);
+        self.gd_update::<WIDE>(v + 1, 1);
+    }
+
+    /// The stopping rules of vector `v` at step k with the losses `loss`; whether a run is still on.
+    #[inline(always)]
+    fn gd_check(&mut self, v: usize, k: u64, loss: V, results: &mut Results) -> bool {
         let (thr, tol, max) = (self.threshold[v], self.tol[v], self.max_steps[v]);
         if (0..W).any(|l| !loss[l].is_finite() || loss[l] > thr[l] || loss[l] <= tol[l] || k >= max[l]) {
             for (l, &loss) in loss.iter().enumerate() {
@@ -246,24 +286,29 @@ impl<'a> LaneSet<'a> {
                 };
                 self.finish(v * W + l, status, k, loss, results);
             }
-            if !self.active(v) {
-                return;
-            }
+            return self.active(v);
         }
-        if self.varying[v] {
-            self.schedule_gammas(v, k, results);
-        }
-        let (gamma, inv_b) = (self.gamma[v], self.inv_b);
-        for (c, r) in self.c.iter_mut().zip(&self.r) {
+        true
+    }
+
+    /// c = r / b from residual scratch `s`.
+    #[inline(always)]
+    fn scale_residuals(&mut self, s: usize) {
+        let inv_b = self.inv_b;
+        for (c, r) in self.c[s].iter_mut().zip(&self.r[s]) {
             *c = r.map(|x| x * inv_b);
         }
-        let d = self.data.d;
-        kernels::gradient::<WIDE>(self.data, &self.c, &mut self.g[..d]);
+    }
+
+    /// The multiplicative update of vector `v` from gradient scratch `s`, and λ ← λ − 2γ r / b.
+    #[inline(always)]
+    fn gd_update<const WIDE: bool>(&mut self, v: usize, s: usize) {
+        let (n, d) = (self.data.n, self.data.d);
+        let (gamma, state) = (self.gamma[v], self.state(v));
         let (wp, wm, beta) = (&mut self.wp[state.clone()], &mut self.wm[state.clone()], &mut self.beta[state]);
-        kernels::update::<WIDE>(&self.g[..d], gamma, wp, wm, beta);
-        // λ ← λ − 2γ r / b.
-        let c2 = gamma.map(|g| 2.0 * g * inv_b);
-        for (lam, r) in self.lambda[v * n..(v + 1) * n].iter_mut().zip(&self.r) {
+        kernels::update::<WIDE>(&self.g[s][..d], gamma, wp, wm, beta);
+        let c2 = gamma.map(|g| 2.0 * g * self.inv_b);
+        for (lam, r) in self.lambda[v * n..(v + 1) * n].iter_mut().zip(&self.r[s]) {
             for l in 0..W {
                 lam[l] -= c2[l] * r[l];
             }
@@ -363,7 +408,7 @@ impl LaneSet<'_> {
         if check && self.primed && (0..W).all(|l| !due(l) || self.settled(v, l)) {
             return;
         }
-        let loss = kernels::residuals::<WIDE>(self.data, &self.beta[state], &mut self.r).map(|s| s * self.inv_2n);
+        let loss = kernels::residuals::<WIDE>(self.data, &self.beta[state], &mut self.r[0]).map(|s| s * self.inv_2n);
         for (l, &loss) in loss.iter().enumerate() {
             if !(self.slot[v * W + l].is_some() && (check || self.max_steps[v][l] == k)) {
                 continue;
