@@ -174,7 +174,9 @@ fn portable_and_avx_lockstep_kernels_agree() {
     let p = problem(20, 30, 3, 8);
     let alpha = uniform_alpha(0.1, 30);
     let gamma_max = 2.0 / p.lambda_max();
-    let gd = Lockstep::stepsizes(&Sgd::gd(0.0, 20).with_budget(5_000, 1e-20), &[0.3 * gamma_max, 0.9 * gamma_max]);
+    // Nine GD runs: two vectors as a pair, the third alone.
+    let fractions = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+    let gd = Lockstep::stepsizes(&Sgd::gd(0.0, 20).with_budget(5_000, 1e-20), &fractions.map(|f| f * gamma_max));
     // Seeds that repeat share vectors whose lanes gather their rows; the others run alone.
     let sgd = Lockstep::seeds(&Sgd::sgd(0.03, 1).with_budget(20_000, 1e-20), &[1, 2, 1, 2, 3, 3, 4]);
     // Eleven lanes: two vectors run as a pair, the third alone.
