@@ -86,24 +86,33 @@ impl Data {
     }
 
     /// r = Xβ − y for every row (`r` has ≥ np entries; padded rows give 0) and returns Σ_{i<n} r_i²
-    /// summed in order. Row by row this is [`dot`]`(x_i, β) − y_i`, bit for bit.
+    /// summed in order. Row by row this is [`dot`]`(x_i, β) − y_i`, bit for bit: with AVX from the
+    /// column-major copy when there is one, otherwise four rows per sweep of β ([`dot4`]).
     #[inline(always)]
     pub fn residuals<const WIDE: bool>(&self, beta: &[f64], r: &mut [f64]) -> f64 {
         let (n, d) = (self.n, self.d);
-        match &self.xc {
-            Some(xc) => kernels::residuals_by_columns::<WIDE>(xc, self.np, &beta[..d], &self.y, r),
-            None => {
-                let mut i = 0;
-                while i + 4 <= n {
-                    let dots = dot4([self.row(i), self.row(i + 1), self.row(i + 2), self.row(i + 3)], &beta[..d]);
-                    for t in 0..4 {
-                        r[i + t] = dots[t] - self.y[i + t];
-                    }
-                    i += 4;
+        #[cfg(target_arch = "x86_64")]
+        let by_columns = match &self.xc {
+            Some(xc) if WIDE => {
+                // SAFETY: WIDE is true only where AVX is available (see `crate::kernels`).
+                unsafe { kernels::residuals_by_columns(xc, self.np, &beta[..d], &self.y, r) };
+                true
+            }
+            _ => false,
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let by_columns = false;
+        if !by_columns {
+            let mut i = 0;
+            while i + 4 <= n {
+                let dots = dot4([self.row(i), self.row(i + 1), self.row(i + 2), self.row(i + 3)], &beta[..d]);
+                for t in 0..4 {
+                    r[i + t] = dots[t] - self.y[i + t];
                 }
-                for (k, rk) in r.iter_mut().enumerate().take(n).skip(i) {
-                    *rk = dot(&self.row(k)[..d], &beta[..d]) - self.y[k];
-                }
+                i += 4;
+            }
+            for (k, rk) in r.iter_mut().enumerate().take(n).skip(i) {
+                *rk = dot(&self.row(k)[..d], &beta[..d]) - self.y[k];
             }
         }
         let mut acc = 0.0;

@@ -74,19 +74,28 @@ pub(crate) fn rank_one_then_dot<const WIDE: bool>(
         return unsafe { avx::rank_one_then_dot(x, c, gamma, wp, wm, x_next, d) };
     }
     let dp = x.len();
-    let (wp, wm, x_next) = (&mut wp[..dp], &mut wm[..dp], &x_next[..dp]);
     let full = d - d % 4;
+    // Four coordinates at a time (as the vector version), so that the loop vectorises.
+    let chunks = x.chunks_exact(4).zip(wp[..dp].chunks_exact_mut(4)).zip(wm[..dp].chunks_exact_mut(4));
     let mut acc = [0.0f64; 4];
     let mut tail = 0.0;
-    for j in 0..dp {
-        let gg = (c * x[j]) * gamma;
-        wp[j] *= 1.0 - gg;
-        wm[j] *= 1.0 + gg;
-        let beta = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
-        if j < full {
-            acc[j % 4] += x_next[j] * beta;
-        } else if j < d {
-            tail += x_next[j] * beta;
+    for (m, ((x, wp), wm)) in chunks.enumerate() {
+        let xn: &[f64; 4] = x_next[4 * m..4 * m + 4].try_into().expect("four entries");
+        let mut prod = [0.0f64; 4];
+        for q in 0..4 {
+            let gg = (c * x[q]) * gamma;
+            wp[q] *= 1.0 - gg;
+            wm[q] *= 1.0 + gg;
+            prod[q] = xn[q] * (0.5 * (wp[q] * wp[q] - wm[q] * wm[q]));
+        }
+        if 4 * m < full {
+            for q in 0..4 {
+                acc[q] += prod[q];
+            }
+        } else {
+            for &p in &prod[..d - full] {
+                tail += p;
+            }
         }
     }
     (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
@@ -110,38 +119,16 @@ pub(crate) fn multiplicative_step<const WIDE: bool, const KEEP: bool>(
 }
 
 /// r_i = ⟨x_i, β⟩ − y_i for the rows 0..np of the column-major X (`xc[j·np + i]`, np a multiple of 4),
-/// four rows per vector, each lane in [`dot`]'s order. `beta` has d entries.
+/// four rows per vector, each lane in [`dot`]'s order; `beta` has d entries. AVX only: the portable
+/// engine sums rows with [`linalg::dot4`], which vectorises better without AVX.
+///
+/// # Safety
+/// The CPU has AVX.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
-pub(crate) fn residuals_by_columns<const WIDE: bool>(xc: &[f64], np: usize, beta: &[f64], y: &[f64], r: &mut [f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if WIDE {
-        // SAFETY: as in `dot`.
-        return unsafe { avx::residuals_by_columns(xc, np, beta, y, r) };
-    }
-    let d = beta.len();
-    let full = d - d % 4;
-    for i0 in (0..np).step_by(4) {
-        let col = |j: usize| &xc[j * np + i0..j * np + i0 + 4];
-        let mut acc = [[0.0f64; 4]; 4];
-        for m in (0..full).step_by(4) {
-            for (q, acc_q) in acc.iter_mut().enumerate() {
-                let (x, b) = (col(m + q), beta[m + q]);
-                for t in 0..4 {
-                    acc_q[t] += x[t] * b;
-                }
-            }
-        }
-        let mut tail = [0.0f64; 4];
-        for (j, &b) in beta.iter().enumerate().skip(full) {
-            let x = col(j);
-            for t in 0..4 {
-                tail[t] += x[t] * b;
-            }
-        }
-        for t in 0..4 {
-            r[i0 + t] = (acc[0][t] + acc[2][t]) + (acc[1][t] + acc[3][t]) + tail[t] - y[i0 + t];
-        }
-    }
+pub(crate) unsafe fn residuals_by_columns(xc: &[f64], np: usize, beta: &[f64], y: &[f64], r: &mut [f64]) {
+    // SAFETY: the caller's contract.
+    unsafe { avx::residuals_by_columns(xc, np, beta, y, r) }
 }
 
 /// g = Σ_t c_t x_{i_t} over the rows `idx` of the row-major X (`xr`, rows of `g.len()` = dp entries),
@@ -154,10 +141,19 @@ pub(crate) fn gradient<const WIDE: bool>(xr: &[f64], idx: &[usize], c: &[f64], g
         return unsafe { avx::gradient(xr, idx, c, g) };
     }
     let dp = g.len();
+    let row = |i: usize| &xr[i * dp..(i + 1) * dp];
     g.fill(0.0);
-    for (&i, &ct) in idx.iter().zip(c) {
-        let x = &xr[i * dp..(i + 1) * dp];
-        for (gj, xj) in g.iter_mut().zip(x) {
+    // Four rows per sweep of g: (((g + c₀x₀) + c₁x₁) + c₂x₂) + c₃x₃ is the sequential order.
+    let mut quads = idx.chunks_exact(4).zip(c.chunks_exact(4));
+    for (q, c) in &mut quads {
+        let (x0, x1, x2, x3) = (row(q[0]), row(q[1]), row(q[2]), row(q[3]));
+        for (j, gj) in g.iter_mut().enumerate() {
+            *gj = *gj + c[0] * x0[j] + c[1] * x1[j] + c[2] * x2[j] + c[3] * x3[j];
+        }
+    }
+    let done = idx.len() - idx.len() % 4;
+    for (&i, &ct) in idx[done..].iter().zip(&c[done..]) {
+        for (gj, xj) in g.iter_mut().zip(row(i)) {
             *gj += ct * xj;
         }
     }
