@@ -127,7 +127,7 @@ pub(super) fn step_then_dot_gathered<const WIDE: bool>(
     step_then_dot(|j| x[j], |j| x_next[j], r, gamma, wp, wm)
 }
 
-/// out[j] = (x_{i₀ j}, …, x_{i₃ j}) for j < dp: the lanes' rows, one vector per coordinate.
+/// `out[j]` = (x_{i₀ j}, …, x_{i₃ j}) for j < dp: the lanes' rows, one vector per coordinate.
 #[inline(always)]
 pub(super) fn gather<const WIDE: bool>(data: &Data, idx: [usize; W], out: &mut [V]) {
     let rows: [&[f64]; W] = idx.map(|i| data.row(i));
