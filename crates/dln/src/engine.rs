@@ -431,7 +431,8 @@ impl<'a> Engine<'a> {
                 }
             }
             if k >= max_steps {
-                return Ok(Status::MaxSteps);
+                // The budget's last loss is always computed: a NaN one (skipped above) is divergence.
+                return Ok(if self.loss.is_nan() { Status::Diverged } else { Status::MaxSteps });
             }
             let next_record = self.recorder.next.filter(|&r| r > k).unwrap_or(u64::MAX);
             let end = next_check.min(next_record).min(max_steps);

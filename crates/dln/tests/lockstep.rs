@@ -192,3 +192,35 @@ fn portable_and_avx_lockstep_kernels_agree() {
         }
     }
 }
+
+/// A run whose loss is not finite when its step budget runs out has diverged: it never ends as
+/// `max_steps` with a NaN or infinite loss, whatever the budget (every budget up to past the step
+/// where the weights blow up), alone or in lockstep, for SGD b = 1, mini-batches and GD.
+#[test]
+fn a_non_finite_loss_at_the_budget_is_divergence() {
+    let p = problem(20, 30, 3, 5);
+    let alpha = same_alpha(0.1, p.d(), 1);
+    let gammas = [5.0, 50.0, 1e3, 1e6, 1e30];
+    let mut diverged = 0;
+    for batch in [1, 5, p.n()] {
+        for &gamma in &gammas {
+            for max_steps in 0..40 {
+                let sgd = Sgd::sgd(gamma, batch).with_seed(3).with_budget(max_steps, 1e-24);
+                let alone = sgd.run(&p, alpha[0].view()).unwrap();
+                let what = format!("b = {batch}, γ = {gamma}, budget {max_steps}");
+                assert!(
+                    alone.train_loss.is_finite() || alone.status == Status::Diverged,
+                    "{what}: {} with loss {}",
+                    alone.status,
+                    alone.train_loss
+                );
+                diverged += usize::from(alone.status == Status::Diverged);
+                let together = Lockstep::new(vec![sgd.clone(); 3]).run_alphas(&p, &vec![alpha[0].view(); 3]);
+                for got in together {
+                    assert_same(&got.unwrap(), &alone, &what);
+                }
+            }
+        }
+    }
+    assert!(diverged > 100, "the grid must reach divergence ({diverged} runs did)");
+}

@@ -424,6 +424,10 @@ impl LaneSet<'_> {
             };
             match status {
                 Some(status) => self.finish(v * W + l, status, k, loss, results),
+                // The budget's last loss: a NaN one is divergence, as in a single run.
+                None if k >= self.max_steps[v][l] && loss.is_nan() => {
+                    self.finish(v * W + l, Status::Diverged, k, loss, results)
+                }
                 None if k >= self.max_steps[v][l] => self.finish(v * W + l, Status::MaxSteps, k, loss, results),
                 None => {}
             }
