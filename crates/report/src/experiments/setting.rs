@@ -17,6 +17,7 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::Validate;
+use crate::budget;
 
 /// Data design and initialisation.
 ///
@@ -92,11 +93,30 @@ impl Setting {
 impl Validate for Setting {
     fn validate(&self) -> Result<()> {
         self.data(0).validate().map_err(|e| anyhow::anyhow!("setting: {e}"))?;
-        dln::validate_alpha(self.alpha_vec().view(), self.d).map_err(|e| anyhow::anyhow!("setting: {e}"))?;
+        // α is uniform: one entry stands for all d.
+        dln::validate_alpha(ndarray::arr1(&[self.alpha]).view(), 1).map_err(|e| anyhow::anyhow!("setting: {e}"))?;
         if self.s == 0 {
             bail!("setting: s must be at least 1 (β* = 0 has nothing to recover)");
         }
-        Ok(())
+        self.check_memory(budget::limit(None))
+    }
+}
+
+impl Setting {
+    /// Fails in one line when the runs an experiment has in flight at once (one per worker thread,
+    /// each at the peak of one `run` with the interpolator solver, [`budget::run_need`]) would not
+    /// fit in `limit`, before any dataset is drawn.
+    pub fn check_memory(&self, limit: Option<budget::Limit>) -> Result<()> {
+        let one = budget::run_need(self.n, self.d, budget::RunWork { solve: true, json: false })
+            .map_err(|e| anyhow::anyhow!("setting: {e}"))?;
+        let runs = rayon::current_num_threads() as u64;
+        let need = budget::Need {
+            total: one.total.saturating_mul(runs),
+            x: one.x.saturating_mul(runs),
+            solver: one.solver.saturating_mul(runs),
+        };
+        let what = format!("setting: n = {}, d = {} ({runs} runs at once)", self.n, self.d);
+        budget::check(&what, &need, limit)
     }
 }
 
@@ -118,5 +138,17 @@ mod tests {
         let bad = Setting { s: 40, ..Setting::default() };
         assert!(format!("{:#}", bad.validate().unwrap_err()).contains('s'));
         assert!(Setting::default().validate().is_ok());
+    }
+
+    #[test]
+    fn a_setting_beyond_memory_fails_before_any_work() {
+        let limit = Some(budget::Limit { bytes: 1 << 30, source: budget::LimitSource::Flag });
+        let big = Setting { n: 20_000, d: 20_000, ..Setting::default() };
+        let message = format!("{:#}", big.check_memory(limit).unwrap_err());
+        assert!(message.starts_with("setting: n = 20000, d = 20000") && message.contains("beyond"), "{message}");
+        assert!(!message.contains('\n'));
+        assert!(Setting::default().check_memory(limit).is_ok());
+        let absurd = Setting { n: 1 << 40, d: 1 << 40, ..Setting::default() };
+        assert!(format!("{:#}", absurd.validate().unwrap_err()).contains("beyond any memory"));
     }
 }
