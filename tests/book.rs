@@ -228,9 +228,33 @@ fn fake_results(dir: &Path) {
             "<html><body><script type=\"module\">await Plotly.newPlot(graph_div, {figure});</script></body></html>"
         );
         fs::write(d.join("figure.html"), page).unwrap();
-        fs::write(d.join("summary.json"), r#"{"value": 1.5}"#).unwrap();
+        let claims: Vec<serde_json::Value> = named_claims()
+            .into_iter()
+            .filter_map(|id| id.strip_prefix(&format!("{}.", entry.name)).map(str::to_owned))
+            .map(|id| {
+                serde_json::json!({"id": id, "statement": "A fake claim.", "values": {"v": 1.0}, "key": "v",
+                                   "comparison": "at_most", "threshold": 2.0, "holds": true})
+            })
+            .collect();
+        let summary = serde_json::json!({"value": 1.5, "claims": claims});
+        fs::write(d.join("summary.json"), summary.to_string()).unwrap();
         fs::write(d.join("config.json"), r#"{"seed": 0}"#).unwrap();
     }
+}
+
+/// Every claim id the chapters name (`{{#claim …}}`, `{{#claimref …}}`), as `<experiment>.<id>`.
+fn named_claims() -> Vec<String> {
+    let mut ids = Vec::new();
+    for entry in fs::read_dir(repo().join("book/src")).unwrap() {
+        let text = fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        for part in text.split("{{#claim").skip(1) {
+            let part = part.strip_prefix("ref").unwrap_or(part);
+            ids.push(part.split("}}").next().unwrap().trim().to_string());
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 fn build_error(name: &str, edit: impl FnOnce(&Path, &Path)) -> String {
@@ -248,6 +272,29 @@ fn the_fake_results_build() {
     let results = root.join("results");
     fake_results(&results);
     book::build(&stage_book(&root), &results).unwrap();
+}
+
+#[test]
+fn an_unknown_claim_fails_the_build_naming_it() {
+    let e = build_error("claim", |book, _| {
+        let chapter = book.join("src/03-theorem1.md");
+        let text = fs::read_to_string(&chapter).unwrap() + "\n{{#claim theorem1_alpha.no_such_claim}}\n";
+        fs::write(chapter, text).unwrap();
+    });
+    assert!(e.contains("theorem1_alpha.no_such_claim") && e.contains("claim"), "{e}");
+}
+
+#[test]
+fn every_claim_is_shown_beside_its_figure() {
+    let (_, pages, _) = built();
+    for entry in ALL {
+        let anchor = format!("id=\"claims-{}\"", entry.name);
+        assert!(pages.iter().any(|(_, html)| html.contains(&anchor)), "{}: no claims list in the book", entry.name);
+    }
+    for (name, html) in pages {
+        assert!(!html.contains("{{#claim"), "{name}: an unexpanded claim directive");
+        assert!(!html.contains(" › "), "{name}: a raw key path in a table");
+    }
 }
 
 #[test]

@@ -18,6 +18,7 @@
 //! "Reproduce and verify".
 
 pub mod check;
+pub mod claims;
 pub mod figure;
 pub mod math;
 pub mod table;
@@ -46,10 +47,14 @@ pub fn build(book_root: &Path, results: &Path) -> Result<PathBuf> {
     generate(results, &src.join(GENERATED))?;
     check::includes(&src)?;
     book.with_preprocessor(math::Math);
+    let all_claims = read_claims(&src.join(GENERATED))?;
+    let with_claims: Vec<&str> = ALL.iter().map(|e| e.name).filter(|e| all_claims.has_any(e)).collect();
+    book.with_preprocessor(claims::ClaimDirectives(all_claims.clone()));
     book.build().map_err(|e| anyhow::anyhow!("rendering the book: {e:#}"))?;
     let html = book.build_dir_for("html");
     let figures: Vec<String> = ALL.iter().map(|e| figure::div_id(e.name)).collect();
     check::rendered(&html, &figures)?;
+    claims::check_rendered(&html, &with_claims)?;
     Ok(html)
 }
 
@@ -119,9 +124,22 @@ fn generate_one(entry: &Entry, dir: &Path, out: &Path) -> Result<(Entry, Value)>
     let fragment = figure::fragment(name, entry.about, &figure_json, static_png)?;
     write(&out.join("figure.md"), &fragment)?;
     write(&out.join("table.md"), &table::summary_markdown(name, &summary)?)?;
+    write(&out.join("claims.md"), &claims::markdown(name, &claims::read(&summary)?))?;
     write(&out.join("summary.json"), &pretty(&summary))?;
     write(&out.join("config.json"), &pretty(&config))?;
     Ok((*entry, config))
+}
+
+/// Every experiment's claims, from the summaries [`generate`] copied into `generated`.
+fn read_claims(generated: &Path) -> Result<claims::Claims> {
+    let mut all = claims::Claims::default();
+    for entry in ALL {
+        let path = generated.join(entry.name).join("summary.json");
+        let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let summary: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        all.add(entry.name, claims::read(&summary)?)?;
+    }
+    Ok(all)
 }
 
 fn pretty(v: &Value) -> String {

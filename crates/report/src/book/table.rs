@@ -3,7 +3,7 @@
 //!
 //! A summary is a JSON object; its shape decides the layout, generically:
 //! - numbers, strings, booleans and short lists of them → one *quantity | value* table (nested
-//!   objects of such values appear as `outer › inner` rows);
+//!   objects of such values appear as `outer: inner` rows, every key shown as a human [`label`]);
 //! - an object of objects with scalar fields (e.g. `{"GD": {"median": …}, "SGD": {…}}`) → a table
 //!   with one row per outer key and one column per field;
 //! - a list of objects (records) → a table with one row per record; an object of such lists → the
@@ -18,6 +18,9 @@ use serde_json::{Map, Value};
 
 use crate::experiments::Entry;
 use crate::snap::{SIG_DIGITS, round_sig};
+
+/// Tables with more rows than this are collapsed under their title (`<details>`).
+const LONG_TABLE: usize = 12;
 
 /// Lists longer than this are shown as their first entries, "…", and the last one.
 const LIST_MAX: usize = 8;
@@ -84,6 +87,60 @@ fn code(key: &str) -> String {
     format!("`{key}`")
 }
 
+/// A summary key as a human label: the paper's symbols for the names the code uses (`gamma_max` →
+/// "γ_max", `gain_l1` → "‖Gain‖₁", `l1_error` → "ℓ1 error ‖β − β*‖₁"), otherwise its words with
+/// the symbols substituted (`median_risk_ratio_largest_gamma` → "median risk ratio largest γ"). A key
+/// that is already a label (a space or a capital in it, e.g. "SGD (b = 1)") is kept.
+pub fn label(key: &str) -> String {
+    let known = match key {
+        "gamma_max" => "γ_max",
+        "gamma_over_gamma_max" | "fraction" => "γ / γ_max",
+        "gamma" => "γ",
+        "alpha" => "α",
+        "gain_l1" => "‖Gain‖₁",
+        "gain_cv" => "gain CV (std / mean over coordinates)",
+        "test_risk" => "test risk R(β)",
+        "l1_error" => "ℓ1 error ‖β − β*‖₁",
+        "l1_norm" => "‖β‖₁",
+        "off_support_l1" => "ℓ1 mass off the support of β*",
+        "err_gf" => "‖β∞ − β*_α‖₂ (gradient flow)",
+        "err_without_tilde" => "‖β∞ − argmin ψ_α∞‖₂ (β̃₀ dropped)",
+        "dist_min_l1" => "distance to the min-ℓ1 interpolator",
+        "dist_min_l2" => "distance to the min-ℓ2 interpolator",
+        "q25" => "25th percentile",
+        "q75" => "75th percentile",
+        "max_steps" => "out of step budget",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    if key.contains(' ') || key.chars().any(char::is_uppercase) {
+        return key.to_string();
+    }
+    let words: Vec<&str> = key
+        .split('_')
+        .map(|w| match w {
+            "gamma" => "γ",
+            "alpha" => "α",
+            "beta" => "β",
+            "l1" => "ℓ1",
+            "l2" => "ℓ2",
+            "gd" => "GD",
+            "sgd" => "SGD",
+            "gf" => "gradient flow",
+            "cv" => "CV",
+            "b1" => "b = 1",
+            "eos" => "edge of stability",
+            "err" => "error",
+            "dist" => "distance",
+            "le" => "≤",
+            other => other,
+        })
+        .collect();
+    words.join(" ")
+}
+
 fn columns<'a>(rows: impl Iterator<Item = &'a Map<String, Value>>) -> Vec<String> {
     let mut cols: Vec<String> = Vec::new();
     for row in rows {
@@ -126,7 +183,7 @@ fn grouped(v: &Value) -> Option<Grouped<'_>> {
 
 /// Flattens nested objects of flat values into `a › b › c` rows.
 fn flatten(prefix: &str, v: &Value, rows: &mut Vec<Vec<String>>, sections: &mut Vec<String>) {
-    let label = |k: &str| if prefix.is_empty() { code(k) } else { format!("{prefix} › {}", code(k)) };
+    let label = |k: &str| if prefix.is_empty() { label(k) } else { format!("{prefix}: {}", label(k)) };
     match v {
         Value::Object(o) => {
             for (k, v) in o {
@@ -151,14 +208,14 @@ fn section(title: &str, v: &Value) -> Option<String> {
         let cols = columns(recs.iter().copied());
         let rows: Vec<Vec<String>> =
             recs.iter().map(|r| cols.iter().map(|c| r.get(c).map_or_else(String::new, cell)).collect()).collect();
-        table(&cols.iter().map(|c| code(c)).collect::<Vec<_>>(), &rows)
+        table(&cols.iter().map(|c| label(c)).collect::<Vec<_>>(), &rows)
     } else {
         match grouped(v)? {
             Grouped::Records(o) => {
                 let recs: Vec<&Map<String, Value>> = o.values().filter_map(Value::as_object).collect();
                 let cols = columns(recs.iter().copied());
                 let mut header = vec![String::new()];
-                header.extend(cols.iter().map(|c| code(c)));
+                header.extend(cols.iter().map(|c| label(c)));
                 let rows: Vec<Vec<String>> = o
                     .iter()
                     .map(|(k, r)| {
@@ -174,7 +231,7 @@ fn section(title: &str, v: &Value) -> Option<String> {
                     o.values().filter_map(Value::as_array).flatten().filter_map(Value::as_object).collect();
                 let cols = columns(recs.iter().copied());
                 let mut header = vec![String::new()];
-                header.extend(cols.iter().map(|c| code(c)));
+                header.extend(cols.iter().map(|c| label(c)));
                 let mut rows = Vec::new();
                 for (k, list) in o {
                     for r in list.as_array().into_iter().flatten().filter_map(Value::as_object) {
@@ -193,15 +250,26 @@ fn section(title: &str, v: &Value) -> Option<String> {
         .enumerate()
         .map(|(i, part)| if i % 2 == 1 { format!("<code>{part}</code>") } else { part.to_string() })
         .collect::<String>();
-    Some(format!("<p class=\"dln-table-title\">{title}</p>\n\n{body}"))
+    // A long table (a per-run grid) is collapsed under its title.
+    let rows = body.lines().count().saturating_sub(2);
+    if rows > LONG_TABLE {
+        Some(format!(
+            "<details>\n<summary class=\"dln-table-title\">{title} ({rows} rows)</summary>\n\n{body}\n</details>\n"
+        ))
+    } else {
+        Some(format!("<p class=\"dln-table-title\">{title}</p>\n\n{body}"))
+    }
 }
 
 /// The Markdown of an experiment's `summary.json`.
 pub fn summary_markdown(name: &str, summary: &Value) -> Result<String> {
-    let Value::Object(_) = summary else { bail!("{name}/summary.json is not a JSON object") };
+    let Value::Object(fields) = summary else { bail!("{name}/summary.json is not a JSON object") };
+    // The claims have their own list beside the figure (`claims.md`, [`super::claims`]).
+    let numbers: Map<String, Value> =
+        fields.iter().filter(|(k, _)| *k != "claims").map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut rows = Vec::new();
     let mut sections = Vec::new();
-    flatten("", summary, &mut rows, &mut sections);
+    flatten("", &Value::Object(numbers), &mut rows, &mut sections);
     let mut out = String::new();
     if !rows.is_empty() {
         out.push_str(&table(&["quantity".into(), "value".into()], &rows));
@@ -282,12 +350,29 @@ mod tests {
             "rows": [{"a": 1, "b": [1, 2]}],
         });
         let md = summary_markdown("x", &s).unwrap();
-        assert!(md.contains("| `error` | 1e-12 |"), "{md}");
-        assert!(md.contains("| `ratio` › `GD` | 2 |"), "{md}");
-        assert!(md.contains("|  | `converged` | `diverged` |\n|---|---|---|\n| **GD** | 3 | 1 |"), "{md}");
+        assert!(md.contains("| error | 1e-12 |"), "{md}");
+        assert!(md.contains("| ratio: GD | 2 |"), "{md}");
+        assert!(md.contains("|  | converged | diverged |\n|---|---|---|\n| **GD** | 3 | 1 |"), "{md}");
         assert!(md.contains("| **SGD** | 0.1 | — |"), "{md}");
-        assert!(md.contains("| `a` | `b` |\n|---|---|\n| 1 | [1, 2] |"), "{md}");
+        assert!(md.contains("| a | b |\n|---|---|\n| 1 | [1, 2] |"), "{md}");
+        assert!(!md.contains('›') && !md.contains("<details>"), "{md}");
+        let long = json!({"runs": (0..20).map(|i| json!({"gamma": i, "test_risk": 0.5})).collect::<Vec<_>>()});
+        let md = summary_markdown("x", &long).unwrap();
+        assert!(md.contains("<details>\n<summary class=\"dln-table-title\">runs (20 rows)</summary>"), "{md}");
+        assert!(md.contains("| γ | test risk R(β) |"), "{md}");
         assert!(summary_markdown("x", &json!([1])).is_err());
+    }
+
+    #[test]
+    fn keys_read_as_the_paper_writes_them() {
+        assert_eq!(label("gamma_max"), "γ_max");
+        assert_eq!(label("median_risk_ratio_largest_gamma"), "median risk ratio largest γ");
+        assert_eq!(label("sgd_over_gd"), "SGD over GD");
+        assert_eq!(label("SGD (b = 1)"), "SGD (b = 1)");
+        assert_eq!(
+            label("theorem2_error_le_1e-8_on_every_converged_run"),
+            "theorem2 error ≤ 1e-8 on every converged run"
+        );
     }
 
     #[test]
