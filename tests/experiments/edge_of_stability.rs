@@ -20,6 +20,44 @@ fn edge_of_stability() {
     // … after a non-monotone (oscillating) training loss; the small stepsize decreases it monotonically.
     assert_eq!(get(s, &["runs", "edge", "loss_increases_between_snapshots"]), true);
     assert_eq!(get(s, &["runs", "small", "loss_increases_between_snapshots"]), false);
+    check_claims(&output);
+}
+
+/// The chapter's claims, recomputed from the frame (one row per run, snapshot, quantity and
+/// coordinate).
+fn check_claims(output: &dln_report::experiments::Product) {
+    let df = &output.data;
+    let (run, quantity, step, value) = (strs(df, "run"), strs(df, "quantity"), u64s(df, "step"), f64s(df, "value"));
+    // (step, value) of a scalar quantity of a run, k ≥ 1, finite values, in step order.
+    let series = |r: &str, q: &str| {
+        let mut v: Vec<(u64, f64)> = (0..df.height())
+            .filter(|&i| run[i] == r && quantity[i] == q && step[i] >= 1)
+            .filter_map(|i| value[i].filter(|v| v.is_finite()).map(|v| (step[i], v)))
+            .collect();
+        v.sort_by_key(|p| p.0);
+        v.into_iter().map(|p| p.1).collect::<Vec<f64>>()
+    };
+    let gain_l1 = |r: &str| {
+        let last = (0..df.height()).filter(|&i| run[i] == r).map(|i| step[i]).max().unwrap();
+        (0..df.height())
+            .filter(|&i| run[i] == r && quantity[i] == "gain" && step[i] == last)
+            .filter_map(|i| value[i].filter(|v| v.is_finite()))
+            .map(f64::abs)
+            .sum::<f64>()
+    };
+    let max = |v: Vec<f64>| v.into_iter().fold(f64::NEG_INFINITY, f64::max);
+    let edge_sharpness = series("edge", "gamma_sharpness");
+    let rises = series("edge", "train_loss").windows(2).filter(|w| w[1] > w[0]).count() as f64;
+    assert_claims(
+        output,
+        &[
+            ("edge_gain_dwarfs_small_stepsize", gain_l1("edge") / gain_l1("small")),
+            ("edge_loss_oscillates", rises),
+            ("sharpness_overshoots_two", max(edge_sharpness.clone())),
+            ("edge_run_settles_at_two", (edge_sharpness.last().unwrap() - 2.0).abs()),
+            ("small_stepsize_far_from_edge", max(series("small", "gamma_sharpness"))),
+        ],
+    );
 }
 
 /// S = λ_max(X diag(w) Xᵀ/n), checked on a 2×2 design whose eigenvalues are known in closed form.

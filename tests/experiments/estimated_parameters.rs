@@ -25,11 +25,38 @@ fn check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(out
     assert_eq!(df.height(), 3 * d);
 }
 
+/// The chapter's claims, recomputed from the frame (one row per estimate and coordinate).
+fn check_claims(out: &Product) {
+    let df = &out.data;
+    let (method, risk, beta, star) =
+        (strs(df, "method"), f64s(df, "test_risk"), f64s(df, "beta"), f64s(df, "beta_star"));
+    let rows = |m: &str| (0..df.height()).filter(|&i| method[i] == m).collect::<Vec<usize>>();
+    let risk_of = |m: &str| risk[rows(m)[0]].unwrap();
+    let l1 = |m: &str, off_only: bool| -> f64 {
+        rows(m)
+            .into_iter()
+            .filter(|&i| !off_only || star[i].unwrap() == 0.0)
+            .map(|i| (beta[i].unwrap() - if off_only { 0.0 } else { star[i].unwrap() }).abs())
+            .sum()
+    };
+    let norm1: f64 = rows("GF").into_iter().map(|i| star[i].unwrap().abs()).sum();
+    assert_claims(
+        out,
+        &[
+            ("sgd_beats_gradient_flow", risk_of("SGD") / risk_of("GF")),
+            ("gd_worse_than_gradient_flow", risk_of("GD") / risk_of("GF")),
+            ("sgd_recovers_beta_star", l1("SGD", false) / norm1),
+            ("gd_spreads_off_support", l1("GD", true) / l1("GF", true)),
+        ],
+    );
+}
+
 #[test]
 fn estimated_parameters() {
     let out = run_named("estimated_parameters", false);
     snapshot_summary!(out);
     check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(&out);
+    check_claims(&out);
 }
 
 /// The frame has one row per (estimate, coordinate), coordinates 1-based, β* and its support on every

@@ -95,4 +95,36 @@ fn explorer() {
     check_explorer_slider_shows_exactly_one_stepsize_at_a_time(&out);
     check_explorer_gd_worsens_and_sgd_improves_with_the_stepsize(&out);
     check_explorer_gain_l1_matches_the_data(&out);
+    check_claims(&out);
+}
+
+/// The section's claims, recomputed from the per-coordinate frame.
+fn check_claims(out: &Product) {
+    let df = &out.data;
+    let (method, fraction, status) = (strs(df, "method"), f64s(df, "fraction"), strs(df, "status"));
+    let (gain, risk) = (f64s(df, "gain"), f64s(df, "test_risk"));
+    let fractions: Vec<f64> = out.config["fractions"].as_array().unwrap().iter().map(|f| f.as_f64().unwrap()).collect();
+    let rows =
+        |m: &str, f: f64| (0..df.height()).filter(|&i| method[i] == m && fraction[i] == Some(f)).collect::<Vec<_>>();
+    let l1 = |m: &str, f: f64| rows(m, f).into_iter().map(|i| gain[i].unwrap().abs()).sum::<f64>();
+    let cv = |m: &str, f: f64| {
+        let g: Vec<f64> = rows(m, f).into_iter().map(|i| gain[i].unwrap()).collect();
+        let mean = g.iter().sum::<f64>() / g.len() as f64;
+        (g.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / g.len() as f64).sqrt() / mean
+    };
+    let change = |m: &str| {
+        let ok: Vec<f64> = fractions.iter().copied().filter(|&f| status[rows(m, f)[0]] == "converged").collect();
+        risk[rows(m, *ok.last().unwrap())[0]].unwrap() / risk[rows(m, ok[0])[0]].unwrap()
+    };
+    let reversals = fractions.windows(2).filter(|w| l1("SGD", w[1]) <= l1("SGD", w[0])).count();
+    let uneven = fractions.iter().map(|&f| cv("GD", f) / cv("SGD", f)).fold(f64::INFINITY, f64::min);
+    assert_claims(
+        out,
+        &[
+            ("sgd_gain_grows_with_gamma", reversals as f64),
+            ("gd_gain_more_uneven", uneven),
+            ("gd_risk_rises", change("GD")),
+            ("sgd_risk_falls", change("SGD")),
+        ],
+    );
 }

@@ -49,6 +49,29 @@ fn theorem1_alpha() {
     snapshot_summary!(out);
     check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(&out);
     check_theorem1_alpha_weighted_l1_shape_effect(&out);
+    check_claims(&out);
+}
+
+/// The chapter's claims, recomputed from the frame.
+fn check_claims(out: &Product) {
+    let df = &out.data;
+    let reference: Vec<bool> = df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect();
+    let (shape, alpha) = (strs(df, "shape"), f64s(df, "alpha"));
+    let (dl1, dl2, risk) = (f64s(df, "dist_min_l1"), f64s(df, "dist_min_l2"), f64s(df, "test_risk"));
+    let mut grid: Vec<usize> = (0..df.height()).filter(|&i| shape[i] == "uniform" && !reference[i]).collect();
+    grid.sort_by(|&a, &b| alpha[a].unwrap().total_cmp(&alpha[b].unwrap()));
+    let reversals = grid.windows(2).filter(|w| dl1[w[1]].unwrap() < dl1[w[0]].unwrap()).count();
+    let at_reference = |s: &str| risk[(0..df.height()).find(|&i| shape[i] == s && reference[i]).unwrap()].unwrap();
+    assert_claims(
+        out,
+        &[
+            ("small_alpha_is_min_l1", dl1[grid[0]].unwrap()),
+            ("large_alpha_is_min_l2", dl2[*grid.last().unwrap()].unwrap()),
+            ("distance_to_min_l1_grows_with_alpha", reversals as f64),
+            ("larger_alpha_on_support_helps", at_reference("support ×ratio") / at_reference("uniform")),
+            ("smaller_alpha_on_support_hurts", at_reference("support ÷ratio") / at_reference("uniform")),
+        ],
+    );
 }
 
 /// Bad values are one-line errors naming the key (nested setting errors prefixed `setting:`); a

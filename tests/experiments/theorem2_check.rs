@@ -42,12 +42,61 @@ fn check_theorem2_check_gradient_flow_drifts_away_as_gamma_grows(out: &Product) 
     }
 }
 
+/// The chapter's claims, recomputed from the frame.
+fn check_theorem2_claims(out: &Product) {
+    let df = &out.data;
+    let (method, batch, status, fraction, gamma) =
+        (strs(df, "method"), u64s(df, "batch"), strs(df, "status"), f64s(df, "fraction"), f64s(df, "gamma"));
+    let (e2, e0, egf) = (f64s(df, "err_theorem2"), f64s(df, "err_without_tilde"), f64s(df, "err_gf"));
+    let rows = 0..df.height();
+    let converged: Vec<usize> = rows.clone().filter(|&i| status[i] == "converged").collect();
+    let max = |v: Vec<f64>| v.into_iter().fold(f64::NEG_INFINITY, f64::max);
+    let min = |v: Vec<f64>| v.into_iter().fold(f64::INFINITY, f64::min);
+    let share = |i: usize| e0[i].zip(egf[i]).map(|(a, b)| a / b);
+    let mut slopes = Vec::new();
+    let mut batches: Vec<u64> = batch.clone();
+    batches.dedup();
+    for b in batches {
+        let mut pts: Vec<(f64, f64)> = converged
+            .iter()
+            .filter(|&&i| batch[i] == b)
+            .map(|&i| (gamma[i].unwrap().ln(), egf[i].unwrap().ln()))
+            .collect();
+        pts.sort_by(|p, q| p.0.total_cmp(&q.0));
+        pts.truncate(3);
+        // Least squares: cov(x, y) / var(x).
+        let m = pts.len() as f64;
+        let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / m, pts.iter().map(|p| p.1).sum::<f64>() / m);
+        let cov: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let var: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        slopes.push(cov / var);
+    }
+    assert_claims(
+        out,
+        &[
+            ("every_run_converges", converged.len() as f64 / df.height() as f64),
+            ("theorem2_is_exact", max(converged.iter().map(|&i| e2[i].unwrap()).collect())),
+            ("tilde_beta0_is_needed", min(converged.iter().map(|&i| e0[i].unwrap() / e2[i].unwrap()).collect())),
+            ("gf_distance_is_first_order", max(slopes.iter().map(|s| (s - 1.0).abs()).collect())),
+            (
+                "tilde_beta0_negligible_at_small_gamma",
+                max(rows.clone().filter(|&i| fraction[i].unwrap() <= 0.1).filter_map(share).collect()),
+            ),
+            (
+                "tilde_beta0_not_negligible_near_gamma_max",
+                max(rows.filter(|&i| method[i] == "GD" && fraction[i].unwrap() >= 0.6).filter_map(share).collect()),
+            ),
+        ],
+    );
+}
+
 #[test]
 fn theorem2_check() {
     let out = run_named("theorem2_check", false);
     snapshot_summary!(out);
     check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(&out);
     check_theorem2_check_gradient_flow_drifts_away_as_gamma_grows(&out);
+    check_theorem2_claims(&out);
 }
 
 /// Bad values are one-line errors naming the key (nested setting errors prefixed `setting:`); the

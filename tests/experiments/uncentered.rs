@@ -63,4 +63,52 @@ fn uncentered() {
     snapshot_summary!(out);
     check_uncentered_data_makes_large_stepsizes_help_gd_too(&out);
     check_uncentered_summary_matches_the_data(&out);
+    check_claims(&out);
+}
+
+/// The section's claims, recomputed from the per-coordinate frame: medians over datasets of GD's
+/// risk ratio (smallest and largest fraction), of its gain's coefficient of variation across
+/// coordinates (largest fraction) and of its γ_max.
+fn check_claims(out: &Product) {
+    let df = &out.data;
+    let (case, method, fraction) = (strs(df, "case"), strs(df, "method"), f64s(df, "fraction"));
+    let (coord, risk, gf, gain) =
+        (u64s(df, "coordinate"), f64s(df, "test_risk"), f64s(df, "gf_test_risk"), f64s(df, "gain"));
+    let (dataset, gamma_max) = (u64s(df, "dataset"), f64s(df, "gamma_max"));
+    let fractions: Vec<f64> = out.config["fractions"].as_array().unwrap().iter().map(|f| f.as_f64().unwrap()).collect();
+    let (first, last) = (fractions[0], *fractions.last().unwrap());
+    let gd = |c: &str, f: f64| -> Vec<usize> {
+        (0..df.height()).filter(|&i| case[i] == c && method[i] == "GD" && fraction[i] == Some(f)).collect()
+    };
+    let ratio = |c: &str, f: f64| {
+        median(
+            gd(c, f).into_iter().filter(|&i| coord[i] == 1).filter_map(|i| Some(risk[i]? / gf[i].unwrap())).collect(),
+        )
+    };
+    let cv = |c: &str| {
+        let rows = gd(c, last);
+        let datasets: std::collections::BTreeSet<u64> = rows.iter().map(|&i| dataset[i]).collect();
+        let cvs = datasets
+            .into_iter()
+            .filter_map(|k| {
+                let g: Option<Vec<f64>> = rows.iter().filter(|&&i| dataset[i] == k).map(|&i| gain[i]).collect();
+                let g = g?;
+                let m = g.iter().sum::<f64>() / g.len() as f64;
+                let sd = (g.iter().map(|v| (v - m).powi(2)).sum::<f64>() / g.len() as f64).sqrt();
+                Some(sd / m)
+            })
+            .collect();
+        median(cvs)
+    };
+    let gmax =
+        |c: &str| median(gd(c, first).into_iter().filter(|&i| coord[i] == 1).map(|i| gamma_max[i].unwrap()).collect());
+    assert_claims(
+        out,
+        &[
+            ("large_gamma_hurts_gd_centered", ratio("centered", last) / ratio("centered", first)),
+            ("large_gamma_helps_gd_uncentered", ratio("uncentered", last) / ratio("uncentered", first)),
+            ("gd_gain_homogeneous_uncentered", cv("uncentered") / cv("centered")),
+            ("gd_gamma_max_drops", gmax("centered") / gmax("uncentered")),
+        ],
+    );
 }

@@ -215,7 +215,7 @@ fn a_non_finite_loss_at_the_budget_is_divergence() {
                     alone.train_loss
                 );
                 diverged += usize::from(alone.status == Status::Diverged);
-                let together = Lockstep::new(vec![sgd.clone(); 3]).run_alphas(&p, &vec![alpha[0].view(); 3]);
+                let together = Lockstep::new(vec![sgd.clone(); 3]).run_alphas(&p, &[alpha[0].view(); 3]);
                 for got in together {
                     assert_same(&got.unwrap(), &alone, &what);
                 }

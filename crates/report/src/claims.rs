@@ -2,8 +2,9 @@
 //!
 //! Each experiment's summary carries a list of named claims `{id, statement, values, threshold,
 //! holds}`: a sentence with its numbers, the measured values it rests on, and the threshold its key
-//! value is compared with. The book renders them beside the figure (✓/✗), a chapter cites one as
-//! `{{#claim <experiment>.<id>}}` (the build fails on an unknown id), the notebooks print them, and
+//! value is compared with. The book renders them beside the figure (✓/✗), a chapter quotes one as
+//! `{{#claim <experiment>.<id>}}` or links to it as `{{#claimref <experiment>.<id>}}` (the build
+//! fails on an unknown id, [`crate::book::claims`]), the notebooks print them, and
 //! `cargo test` recomputes every one from the tidy data independently of the experiment's own
 //! verdict. A claim the data contradict is kept, with `holds: false`: it is a finding.
 
@@ -83,6 +84,20 @@ fn rounded(x: f64) -> Option<f64> {
     x.is_finite().then(|| round_sig(x, CLAIM_DIGITS))
 }
 
+/// The claims of a summary (`summary.json` as JSON), one line each: ✓ or ✗ and the statement.
+/// Empty when it has none. The notebooks print them.
+pub fn lines(summary: &serde_json::Value) -> String {
+    let claims = summary.get("claims").and_then(serde_json::Value::as_array).map_or(&[][..], Vec::as_slice);
+    claims
+        .iter()
+        .map(|c| {
+            let mark = if c.get("holds").and_then(serde_json::Value::as_bool) == Some(true) { "✓" } else { "✗" };
+            let statement = c.get("statement").and_then(serde_json::Value::as_str).unwrap_or("");
+            format!("{mark} {statement}\n")
+        })
+        .collect()
+}
+
 /// `x` to 3 significant digits for a statement (scientific notation outside [1e-3, 1e4)).
 pub fn fmt3(x: f64) -> String {
     if !x.is_finite() {
@@ -111,6 +126,16 @@ mod tests {
         assert_eq!(c.values["r"], Some(1.235));
         assert_eq!(c.values["other"], Some(3.0));
         assert_eq!(c.statement, "r ≥ 1");
+    }
+
+    #[test]
+    fn claims_print_one_line_each() {
+        let summary = serde_json::json!({"claims": [
+            Claim::at_most("a", "r", 0.5, 1.0).says("r is small."),
+            Claim::at_least("b", "r", 0.5, 1.0).says("r is large."),
+        ]});
+        assert_eq!(lines(&summary), "✓ r is small.\n✗ r is large.\n");
+        assert_eq!(lines(&serde_json::json!({"x": 1})), "");
     }
 
     #[test]

@@ -36,6 +36,8 @@ use crate::sweep::par_map;
 /// 3 digits and reports booleans/ratios rather than exact step counts.
 pub const SUMMARY_DIGITS: usize = 3;
 
+pub mod claims;
+
 /// The experiment.
 pub struct EdgeOfStability;
 
@@ -399,6 +401,8 @@ pub struct Summary {
     pub runs: BTreeMap<&'static str, RunSummary>,
     /// ‖Gain‖₁ at the end of the edge run over that of the small-stepsize run.
     pub gain_l1_edge_over_small: Option<f64>,
+    /// The chapter's claims.
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 impl Experiment for EdgeOfStability {
@@ -470,6 +474,6 @@ impl Experiment for EdgeOfStability {
         let runs = out.runs.iter().map(|r| (r.label, RunSummary::new(r, out.gamma_max, &support))).collect();
         let [small, edge] = &out.runs;
         let gain_l1_edge_over_small = r3(edge.final_gain_l1() / small.final_gain_l1());
-        Ok(Summary { gamma_max: r3(out.gamma_max), runs, gain_l1_edge_over_small })
+        Ok(Summary { gamma_max: r3(out.gamma_max), runs, gain_l1_edge_over_small, claims: claims::claims(out) })
     }
 }

@@ -30,6 +30,8 @@ use super::stepsize_sweep::PerMethod;
 use super::{Experiment, Setting, Validate};
 use crate::{style, sweep};
 
+pub mod claims;
+
 /// The experiment.
 pub struct EstimatedParameters;
 
@@ -410,6 +412,8 @@ pub struct Summary {
     pub sgd_risk_below_gf: bool,
     /// risk(GD) > risk(GF).
     pub gd_risk_above_gf: bool,
+    /// The chapter's claims.
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 impl Experiment for EstimatedParameters {
@@ -470,6 +474,7 @@ impl Experiment for EstimatedParameters {
             sgd_risk_below_gd: risk(sgd) < risk(gd),
             sgd_risk_below_gf: risk(sgd) < risk(gf),
             gd_risk_above_gf: risk(gd) > risk(gf),
+            claims: claims::claims(out),
         })
     }
 }

@@ -27,6 +27,8 @@ use super::estimated_parameters::{
 use super::{Experiment, Setting, Validate};
 use crate::sweep;
 
+pub mod claims;
+
 /// The experiment.
 pub struct Explorer;
 
@@ -202,6 +204,8 @@ pub struct Summary {
     pub sgd_risk_falls_with_gamma: bool,
     /// GD's risk at the largest fraction is above that at the smallest.
     pub gd_risk_rises_with_gamma: bool,
+    /// The section's claims.
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 impl Experiment for Explorer {
@@ -289,6 +293,7 @@ impl Experiment for Explorer {
             runs: runs.iter().map(row).collect(),
             sgd_risk_falls_with_gamma: matches!((risk("SGD", true), risk("SGD", false)), (Some(a), Some(b)) if b < a),
             gd_risk_rises_with_gamma: matches!((risk("GD", true), risk("GD", false)), (Some(a), Some(b)) if b > a),
+            claims: claims::claims(&runs),
         })
     }
 }

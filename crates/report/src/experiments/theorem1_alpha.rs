@@ -28,6 +28,8 @@ use super::common::{self, l2_distance, recovers_support};
 use super::{Experiment, Setting, Validate};
 use crate::{style, sweep};
 
+pub mod claims;
+
 /// The experiment.
 pub struct Theorem1Alpha;
 
@@ -322,6 +324,8 @@ pub struct Summary {
     pub support_larger_alpha_helps: bool,
     /// A smaller α on the support raises it.
     pub support_smaller_alpha_hurts: bool,
+    /// The chapter's claims.
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 impl Experiment for Theorem1Alpha {
@@ -423,6 +427,7 @@ impl Experiment for Theorem1Alpha {
             dist_min_l2_decreases_with_alpha: uni.windows(2).all(|w| w[1].dist_min_l2 <= w[0].dist_min_l2),
             support_larger_alpha_helps: risk(Shape::SupportLarger)? < risk(Shape::Uniform)?,
             support_smaller_alpha_hurts: risk(Shape::SupportSmaller)? > risk(Shape::Uniform)?,
+            claims: claims::claims(out),
         })
     }
 }

@@ -25,8 +25,11 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{self, Method, finite, gamma_max_of, l2_distance, run_at, template};
 use super::{Experiment, Setting, Validate};
+use crate::claims::Claim;
 use crate::snap::round_sig;
 use crate::{style, sweep};
+
+pub mod claims;
 
 /// The experiment.
 pub struct Theorem2Check;
@@ -320,6 +323,8 @@ pub struct Summary {
     pub without_tilde_error_larger_on_every_converged_run: bool,
     /// Per series, by label.
     pub series: BTreeMap<String, SeriesSummary>,
+    /// The chapter's claims.
+    pub claims: Vec<Claim>,
 }
 
 impl Experiment for Theorem2Check {
@@ -447,6 +452,7 @@ impl Experiment for Theorem2Check {
             theorem2_error_le_1e_8_on_every_converged_run: all_e2 && max_e2 <= 1e-8,
             without_tilde_error_larger_on_every_converged_run: tilde_matters,
             series: series(&out.rows).into_iter().map(|(label, rows)| (label, SeriesSummary::of(&rows))).collect(),
+            claims: claims::claims(&out.rows, RATE_POINTS),
         })
     }
 }

@@ -29,6 +29,8 @@ use super::{Experiment, Setting, Validate};
 use crate::stability::gamma_max_of;
 use crate::{style, sweep};
 
+pub mod claims;
+
 /// The experiment.
 pub struct Uncentered;
 
@@ -273,6 +275,8 @@ pub struct Summary {
     pub gd_large_gamma_helps_centered: bool,
     pub gd_large_gamma_helps_uncentered: bool,
     pub gd_gain_more_homogeneous_uncentered: bool,
+    /// The section's claims.
+    pub claims: Vec<crate::claims::Claim>,
 }
 
 impl Experiment for Uncentered {
@@ -337,6 +341,7 @@ impl Experiment for Uncentered {
             gd_large_gamma_helps_centered: gd_helps(&c.gd),
             gd_large_gamma_helps_uncentered: gd_helps(&u.gd),
             gd_gain_more_homogeneous_uncentered: u.gd.median_gain_cv_largest_gamma < c.gd.median_gain_cv_largest_gamma,
+            claims: claims::claims(&c, &u, cfg.setting.mean),
             centered: c,
             uncentered: u,
         })
