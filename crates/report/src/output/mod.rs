@@ -7,24 +7,24 @@
 //! | file | content |
 //! |---|---|
 //! | `data.parquet`, `data.csv` | the tidy data (polars) |
-//! | `figure.html` | the interactive figure; loads plotly.js from `../assets/plotly.min.js` (works offline, also from a `file://` URL), or embeds it with `--standalone-html` |
+//! | `figure.html` | the interactive figure; loads plotly.js from `../assets/` (works offline, also from a `file://` URL), or embeds it with `--standalone-html` ([`html`]) |
 //! | `figure.json` | the figure as plotly JSON ([`Plot::to_json`]): what the book draws |
 //! | `config.json` | the configuration used |
 //! | `summary.json` | the headline numbers (full precision; snapshots round them) |
 //! | `figure.png` | the static figure, when Chromium is available ([`static_image`]) |
 //!
-//! plotly.js (4.6 MB) is written once per results directory, to `assets/plotly.min.js` (and MathJax
-//! to `assets/mathjax-tex-svg.js`, only if a figure has LaTeX in it).
+//! The scripts the figures load are written once per results directory, to `assets/` ([`html`]).
 
+pub mod html;
 pub mod static_image;
+
+pub use html::{figure_html, loads_remote_scripts, mathjax_js, needs_mathjax, plotly_js, write_assets};
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use anyhow::{Context, Result, anyhow};
-use plotly::Plot;
+use anyhow::{Context, Result};
 use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
 use crate::experiments::Product;
@@ -47,8 +47,10 @@ pub mod names {
     pub const SUMMARY: &str = "summary.json";
     /// The folder of shared scripts, beside the experiments' folders.
     pub const ASSETS: &str = "assets";
-    /// plotly.js, in [`ASSETS`].
+    /// plotly.js, the full bundle, in [`ASSETS`].
     pub const PLOTLY_JS: &str = "plotly.min.js";
+    /// plotly.js, the basic bundle (scatter, bar and pie traces), in [`ASSETS`].
+    pub const PLOTLY_BASIC_JS: &str = "plotly-basic.min.js";
     /// MathJax (for LaTeX in figures), in [`ASSETS`].
     pub const MATHJAX_JS: &str = "mathjax-tex-svg.js";
 }
@@ -57,7 +59,7 @@ pub mod names {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteOptions {
     /// Each `figure.html` embeds plotly.js (and MathJax) inline: one self-contained file of about
-    /// 7 MB, to share a single figure. By default it loads `../assets/plotly.min.js`.
+    /// 7 MB, to share a single figure. By default it loads plotly.js from `../assets/`.
     pub standalone_html: bool,
 }
 
@@ -73,8 +75,9 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// and naming its process so that [`remove_stale_temps`] can tell a dead run's file from a live one.
 fn temp_file(path: &Path, dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let prefix = format!(".{name}.{}-", std::process::id());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&format!(".{name}.{}-", std::process::id())).suffix(".tmp");
+    builder.prefix(&prefix).suffix(".tmp");
     // Like `File::create`: readable by others (subject to the umask), not tempfile's private 0600.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
@@ -169,95 +172,6 @@ pub fn write_csv(path: &Path, df: &DataFrame) -> Result<()> {
     })
 }
 
-/// The inline scripts of [`Plot::offline_js_sources`] (the plotly crate's embedded plotly.js and
-/// MathJax, feature `plotly_embed_js`), in order.
-fn embedded_scripts() -> &'static [String] {
-    static SCRIPTS: OnceLock<Vec<String>> = OnceLock::new();
-    SCRIPTS.get_or_init(|| {
-        let sources = Plot::offline_js_sources();
-        let open = "<script type=\"text/javascript\">";
-        sources
-            .split(open)
-            .skip(1)
-            .filter_map(|s| s.split_once("</script>").map(|(js, _)| js.to_string()))
-            .collect()
-    })
-}
-
-/// plotly.js as embedded in the plotly crate.
-pub fn plotly_js() -> Result<&'static str> {
-    embedded_scripts()
-        .first()
-        .filter(|js| js.contains("plotly.js"))
-        .map(String::as_str)
-        .ok_or_else(|| anyhow!("the plotly crate's embedded plotly.js was not found (is `plotly_embed_js` on?)"))
-}
-
-/// MathJax (tex-svg) as embedded in the plotly crate.
-pub fn mathjax_js() -> Result<&'static str> {
-    embedded_scripts()
-        .get(1)
-        .filter(|js| js.contains("MathJax"))
-        .map(String::as_str)
-        .ok_or_else(|| anyhow!("the plotly crate's embedded MathJax was not found (is `plotly_embed_js` on?)"))
-}
-
-/// Whether a figure has LaTeX (`$…$`) in it, which plotly.js draws with MathJax.
-pub fn needs_mathjax(plot: &Plot) -> bool {
-    plot.to_json().contains('$')
-}
-
-/// The interactive figure as an HTML page that renders with no network. Standalone: plotly.js (and
-/// MathJax) embedded inline, plotly's own page. Otherwise the page loads them from
-/// `../assets/` ([`write_assets`]) and says so on the page if they are missing.
-pub fn figure_html(plot: &Plot, options: WriteOptions) -> String {
-    if options.standalone_html {
-        return plot.to_html();
-    }
-    let asset = |name: &str| format!("<script src=\"../{}/{name}\"></script>\n", names::ASSETS);
-    let mathjax = if needs_mathjax(plot) { asset(names::MATHJAX_JS) } else { String::new() };
-    format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n{plotly}{mathjax}</head>\n<body>\n\
-         <p id=\"plotly-missing\" hidden>plotly.js did not load: this page reads it from ../{assets}/{js}, \
-         beside the experiment's folder (`reproduce --standalone-html` writes self-contained pages).</p>\n\
-         <script>if (typeof Plotly === \"undefined\") document.getElementById(\"plotly-missing\").hidden = false;</script>\n\
-         {div}\n</body>\n</html>\n",
-        plotly = asset(names::PLOTLY_JS),
-        assets = names::ASSETS,
-        js = names::PLOTLY_JS,
-        div = plot.to_inline_html(Some("plot")),
-    )
-}
-
-/// Whether an HTML page loads any script from the network (`<script src="http…">`).
-pub fn loads_remote_scripts(html: &str) -> bool {
-    let selector = scraper::Selector::parse("script[src]").expect("a valid selector");
-    scraper::Html::parse_document(html)
-        .select(&selector)
-        .any(|s| s.value().attr("src").is_some_and(crate::book::check::is_remote))
-}
-
-/// Writes `bytes` to `path` unless it already holds exactly them.
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
-    let same = fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
-        && fs::read(path).is_ok_and(|old| old == bytes);
-    if same { Ok(()) } else { write_atomic(path, bytes) }
-}
-
-/// Writes the scripts the figures of a results directory load into `assets` (plotly.js; MathJax
-/// when `mathjax`), skipping a file that is already up to date. Returns the paths.
-pub fn write_assets(assets: &Path, mathjax: bool) -> Result<Vec<PathBuf>> {
-    fs::create_dir_all(assets).with_context(|| format!("creating {}", assets.display()))?;
-    remove_stale_temps(assets);
-    let mut written = vec![assets.join(names::PLOTLY_JS)];
-    write_if_changed(&written[0], plotly_js()?.as_bytes())?;
-    if mathjax {
-        written.push(assets.join(names::MATHJAX_JS));
-        write_if_changed(&written[1], mathjax_js()?.as_bytes())?;
-    }
-    Ok(written)
-}
-
 /// Writes an experiment's data, figure, configuration and summary into `dir` (see the module docs)
 /// with the default [`WriteOptions`].
 pub fn write_experiment(dir: &Path, output: &Product) -> Result<Vec<PathBuf>> {
@@ -283,7 +197,7 @@ pub fn write_experiment_with(dir: &Path, output: &Product, options: WriteOptions
     let mut written = Vec::new();
     if !options.standalone_html {
         let results = dir.parent().map_or_else(PathBuf::new, Path::to_path_buf);
-        written = write_assets(&results.join(names::ASSETS), needs_mathjax(&output.figure))?;
+        written = write_assets(&results.join(names::ASSETS), &output.figure)?;
     }
     write_atomic(&path(names::HTML), html.as_bytes())?;
     write_atomic(&path(names::FIGURE_JSON), format!("{}\n", output.figure.to_json()).as_bytes())?;
@@ -381,40 +295,6 @@ mod tests {
         File::create(dir.join("b.txt")).unwrap();
         let mode = |n: &str| fs::metadata(dir.join(n)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode("a.txt"), mode("b.txt"));
-        fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn figure_html_loads_the_shared_plotly_or_embeds_it() {
-        let mut plot = Plot::new();
-        plot.add_trace(plotly::Scatter::new(vec![1.0, 2.0], vec![3.0, 4.0]).name("a</script>b"));
-        let light = figure_html(&plot, WriteOptions::default());
-        assert!(light.contains(r#"<script src="../assets/plotly.min.js"></script>"#), "{light}");
-        assert!(!light.contains("mathjax") && light.len() < 10_000 && !light.contains("a</script>b"));
-        let standalone = figure_html(&plot, WriteOptions { standalone_html: true });
-        assert!(standalone.len() > 1_000_000, "plotly.js (4.6 MB) must be embedded inline");
-        for html in [&light, &standalone] {
-            assert!(!loads_remote_scripts(html));
-            assert!(html.contains("Plotly.newPlot"));
-        }
-        assert!(loads_remote_scripts(r#"<p><script src="https://cdn.plot.ly/plotly.min.js"></script>"#));
-        assert!(loads_remote_scripts(r#"<SCRIPT SRC='//cdn.example/x.js'></SCRIPT>"#));
-        assert!(!loads_remote_scripts(r#"<script>var s = "<script src='https://x'>";</script>"#));
-        plot.set_layout(plotly::Layout::new().title("$\\alpha$"));
-        assert!(figure_html(&plot, WriteOptions::default()).contains("../assets/mathjax-tex-svg.js"));
-    }
-
-    #[test]
-    fn assets_are_the_embedded_scripts_written_once() {
-        let dir = scratch("assets");
-        let written = write_assets(&dir, false).unwrap();
-        assert_eq!(written, [dir.join(names::PLOTLY_JS)]);
-        let js = fs::read_to_string(&written[0]).unwrap();
-        assert!(js.len() > 1_000_000 && js.starts_with("/**\n* plotly.js v3") && !js.contains("</script>"));
-        let before = fs::metadata(&written[0]).unwrap().modified().unwrap();
-        assert_eq!(write_assets(&dir, true).unwrap().len(), 2);
-        assert_eq!(fs::metadata(&written[0]).unwrap().modified().unwrap(), before, "an up-to-date file is kept");
-        assert!(fs::read_to_string(dir.join(names::MATHJAX_JS)).unwrap().contains("MathJax"));
         fs::remove_dir_all(&dir).unwrap();
     }
 }
