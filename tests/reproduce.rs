@@ -171,7 +171,7 @@ fn a_bad_value_anywhere_in_the_config_fails_before_any_work() {
         let config = dir.join("bad.toml");
         fs::write(&config, toml).unwrap();
         let out = dir.join("results");
-        let err = reproduce(&ReproduceArgs { config: Some(config), ..args(&out, 1) }).err().expect("rejected");
+        let err = reproduce(&ReproduceArgs { config: Some(config), ..args(&out, 1) }).expect_err("rejected");
         let msg = format!("{err:#}");
         assert!(!msg.contains('\n'), "case {i}: multi-line error: {msg}");
         for name in names {

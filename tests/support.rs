@@ -82,14 +82,18 @@ pub fn medians_by_ratio(df: &DataFrame, method: &str, column: &str, keep: &dyn F
     out
 }
 
-/// Every row has a known status (where there is a status column) and no float column holds NaN or
-/// ±inf: diverged runs are nulls with their status.
+/// Every row has a known status (where there is a status column; "exact" for a closed-form limit such
+/// as gradient flow's) and no float column holds NaN or ±inf: diverged runs are nulls with their status.
 pub fn assert_tidy(output: &Product) {
     let df = &output.data;
     assert!(df.height() > 0, "{}: empty frame", output.name);
     if df.column("status").is_ok() {
         for s in strs(df, "status") {
-            assert!(["converged", "max_steps", "diverged"].contains(&s.as_str()), "{}: status {s}", output.name);
+            assert!(
+                ["converged", "max_steps", "diverged", "exact"].contains(&s.as_str()),
+                "{}: status {s}",
+                output.name
+            );
         }
     }
     for col in df.columns() {
@@ -124,4 +128,34 @@ pub fn summary_f64(out: &Product, pointer: &str) -> f64 {
         .pointer(pointer)
         .and_then(|v| v.as_f64())
         .unwrap_or_else(|| panic!("{}: no number at {pointer}", out.name))
+}
+
+/// Checks an experiment's claims against values this test recomputed from the data (never the
+/// experiment's own verdict): the summary has at least three claims, its claim ids are exactly the
+/// recomputed ones, each recomputed value equals the claim's key value (to its 4 significant
+/// digits), and each satisfies the claim's threshold.
+pub fn assert_claims(out: &Product, recomputed: &[(&str, f64)]) {
+    let claims = out.summary["claims"].as_array().unwrap_or_else(|| panic!("{}: no claims", out.name));
+    assert!(claims.len() >= 3, "{}: {} claims, expected at least 3", out.name, claims.len());
+    let ids: std::collections::BTreeSet<&str> = claims.iter().map(|c| c["id"].as_str().expect("id")).collect();
+    let mine: std::collections::BTreeSet<&str> = recomputed.iter().map(|r| r.0).collect();
+    assert_eq!(ids, mine, "{}: the claims and the test's recomputations differ", out.name);
+    for claim in claims {
+        let id = claim["id"].as_str().unwrap();
+        let value = recomputed.iter().find(|r| r.0 == id).unwrap().1;
+        let key = claim["key"].as_str().expect("key");
+        let reported = claim["values"][key].as_f64().unwrap_or(f64::NAN);
+        assert!(
+            (value - reported).abs() <= 1e-3 * value.abs().max(1e-300),
+            "{}.{id}: recomputed {value} but the summary says {reported}",
+            out.name
+        );
+        let threshold = claim["threshold"].as_f64().expect("threshold");
+        let holds = match claim["comparison"].as_str() {
+            Some("at_most") => value <= threshold,
+            Some("at_least") => value >= threshold,
+            other => panic!("{}.{id}: unknown comparison {other:?}", out.name),
+        };
+        assert!(holds, "{}.{id}: {value} fails its threshold {threshold}: {}", out.name, claim["statement"]);
+    }
 }

@@ -1,8 +1,5 @@
 //! `edge_of_stability`: its summary snapshot and its claims, recomputed from the data.
 
-use std::collections::BTreeMap;
-
-use dln_report::experiments::{Options, Product, find};
 use dln_tests::*;
 
 #[test]
@@ -23,4 +20,47 @@ fn edge_of_stability() {
     // … after a non-monotone (oscillating) training loss; the small stepsize decreases it monotonically.
     assert_eq!(get(s, &["runs", "edge", "loss_increases_between_snapshots"]), true);
     assert_eq!(get(s, &["runs", "small", "loss_increases_between_snapshots"]), false);
+}
+
+/// S = λ_max(X diag(w) Xᵀ/n), checked on a 2×2 design whose eigenvalues are known in closed form.
+#[test]
+fn sharpness_is_the_top_eigenvalue_of_the_weighted_gram_matrix() {
+    use dln_report::experiments::edge_of_stability::sharpness;
+    // X = [[1, 1], [1, −1]], w = (2, 1): X diag(w) Xᵀ = [[3, 1], [1, 3]], so X diag(w) Xᵀ/2 has
+    // eigenvalues (3 ± 1)/2 = 2 and 1.
+    let x = ndarray::array![[1.0, 1.0], [1.0, -1.0]];
+    assert!((sharpness(x.view(), &[2.0, 1.0]).unwrap() - 2.0).abs() < 1e-12);
+    // X = I₃: X diag(w) Xᵀ/3 = diag(w)/3, whose top eigenvalue is max(w)/3.
+    let s = sharpness(ndarray::Array2::eye(3).view(), &[0.5, 2.0, 1.0]).unwrap();
+    assert!((s - 2.0 / 3.0).abs() < 1e-10, "{s}");
+}
+
+/// u² + v² read off (β, Gain) equals u² + v² of the weights that produced them.
+#[test]
+fn weight_norms_recover_u_squared_plus_v_squared() {
+    use dln_report::experiments::edge_of_stability::weight_norms;
+    let (alpha, u, v) = (0.5_f64, 2.0_f64, -0.25_f64);
+    // β = uv; with w± = (u ± v)/√2, α_k² = |w₊w₋| = |u² − v²|/2 and Gain = ln(α²/α_k²).
+    let alpha_k2 = (u * u - v * v).abs() / 2.0;
+    let snapshot = dln::Snapshot {
+        step: 1,
+        train_loss: 0.0,
+        beta: ndarray::array![u * v],
+        gain: ndarray::array![(alpha * alpha / alpha_k2).ln()],
+    };
+    let w = weight_norms(&snapshot, alpha);
+    assert!((w[0] - (u * u + v * v)).abs() < 1e-12, "{w:?}");
+}
+
+/// A bad value in the nested setting is a one-line error naming it; so is a bad fraction.
+#[test]
+fn invalid_configurations_name_the_key() {
+    use dln_report::experiments::edge_of_stability::Config;
+    use dln_report::experiments::{Setting, Validate};
+    let bad_setting = Config { setting: Setting { alpha: -1.0, ..Setting::default() }, ..Config::default() };
+    let err = format!("{:#}", bad_setting.validate().unwrap_err());
+    assert!(err.starts_with("setting: ") && err.contains("alpha") && !err.contains('\n'), "{err}");
+    let err = format!("{:#}", Config { small_fraction: 0.0, ..Config::default() }.validate().unwrap_err());
+    assert!(err.contains("small_fraction"), "{err}");
+    assert!(Config::default().validate().is_ok());
 }

@@ -1,8 +1,6 @@
 //! `estimated_parameters`: its summary snapshot and its claims, recomputed from the data.
 
-use std::collections::BTreeMap;
-
-use dln_report::experiments::{Options, Product, find};
+use dln_report::experiments::Product;
 use dln_tests::*;
 
 fn check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(out: &Product) {
@@ -32,4 +30,56 @@ fn estimated_parameters() {
     let out = run_named("estimated_parameters", false);
     snapshot_summary!(out);
     check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(&out);
+}
+
+/// The frame has one row per (estimate, coordinate), coordinates 1-based, β* and its support on every
+/// estimate's rows, and a diverged run's β as nulls.
+#[test]
+fn frame_has_one_row_per_estimate_and_coordinate() {
+    use dln_report::experiments::estimated_parameters::{Estimate, frame, truth};
+    let beta_star = [1.5, 0.0, -0.5];
+    let gf = Estimate {
+        method: "GF",
+        batch: None,
+        fraction: None,
+        gamma_max: None,
+        gamma: None,
+        status: "exact".into(),
+        steps: None,
+        test_risk: Some(0.25),
+        beta: vec![Some(1.0), Some(0.1), Some(-0.4)],
+        gain: vec![None; 3],
+    };
+    let sgd = Estimate {
+        method: "SGD",
+        batch: Some(1),
+        fraction: Some(0.9),
+        gamma_max: Some(0.7),
+        gamma: Some(0.63),
+        status: "diverged".into(),
+        steps: Some(17),
+        test_risk: None,
+        beta: vec![None; 3],
+        gain: vec![None; 3],
+    };
+    let df = frame(&beta_star, &[gf, sgd]).unwrap();
+    assert_eq!(strs(&df, "method"), ["GF", "GF", "GF", "SGD", "SGD", "SGD"]);
+    assert_eq!(u64s(&df, "coordinate"), [1, 2, 3, 1, 2, 3]);
+    assert_eq!(f64s(&df, "beta_star"), [1.5, 0.0, -0.5, 1.5, 0.0, -0.5].map(Some));
+    assert_eq!(f64s(&df, "beta"), [Some(1.0), Some(0.1), Some(-0.4), None, None, None]);
+    assert_eq!(f64s(&df, "gamma"), [None, None, None, Some(0.63), Some(0.63), Some(0.63)]);
+    assert_eq!(truth(&beta_star), (vec![1, 2, 3], beta_star.to_vec(), vec![true, false, true]));
+}
+
+/// A bad value in the nested setting is a one-line error naming it; so is a batch not below n.
+#[test]
+fn invalid_configurations_name_the_key() {
+    use dln_report::experiments::estimated_parameters::Config;
+    use dln_report::experiments::{Setting, Validate};
+    let bad_setting = Config { setting: Setting { s: 0, ..Setting::default() }, ..Config::default() };
+    let err = format!("{:#}", bad_setting.validate().unwrap_err());
+    assert!(err.starts_with("setting: ") && !err.contains('\n'), "{err}");
+    let err = format!("{:#}", Config { batch: 20, ..Config::default() }.validate().unwrap_err());
+    assert!(err.contains("batch"), "{err}");
+    assert!(Config::default().validate().is_ok());
 }

@@ -1,8 +1,7 @@
 //! `explorer`: its summary snapshot and its claims, recomputed from the data.
 
-use std::collections::BTreeMap;
-
-use dln_report::experiments::{Options, Product, find};
+use dln_report::experiments::explorer::Config;
+use dln_report::experiments::{Product, Setting, Validate};
 use dln_tests::*;
 
 fn check_explorer_slider_shows_exactly_one_stepsize_at_a_time(out: &Product) {
@@ -56,10 +55,44 @@ fn check_explorer_gd_worsens_and_sgd_improves_with_the_stepsize(out: &Product) {
     }
 }
 
+/// Each run's ‖Gain‖₁ in the summary, recomputed from the per-coordinate frame.
+fn check_explorer_gain_l1_matches_the_data(out: &Product) {
+    let df = &out.data;
+    let (method, fraction, gain) = (strs(df, "method"), f64s(df, "fraction"), f64s(df, "gain"));
+    let runs = out.summary["runs"].as_array().expect("runs");
+    for r in runs {
+        let (m, f) = (r["method"].as_str().unwrap(), r["fraction"].as_f64());
+        let rows: Vec<usize> = (0..df.height()).filter(|&i| method[i] == m && fraction[i] == f).collect();
+        assert_eq!(
+            rows.len() as u64,
+            out.config["setting"]["d"].as_u64().unwrap(),
+            "{m} at {f:?}: a row per coordinate"
+        );
+        let here: f64 = rows.iter().map(|&i| gain[i].unwrap().abs()).sum();
+        let there = r["gain_l1"].as_f64().unwrap();
+        assert!((here - there).abs() <= 1e-12 * here, "{m} at {f:?}: recomputed {here} vs summary {there}");
+    }
+}
+
+#[test]
+fn explorer_configuration_errors_name_the_key() {
+    let err = |cfg: Config| format!("{:#}", cfg.validate().unwrap_err());
+    let uncentered = Config { setting: Setting { mean: 1.0, ..Setting::default() }, ..Config::default() };
+    assert!(err(uncentered).starts_with("setting: mean"));
+    let noisy = Config { setting: Setting { noise: 0.1, ..Setting::default() }, ..Config::default() };
+    assert!(err(noisy).starts_with("setting: noise"));
+    assert!(err(Config { fractions: vec![], ..Config::default() }).starts_with("fractions"));
+    assert!(err(Config { fractions: vec![0.5, 0.2], ..Config::default() }).starts_with("fractions"));
+    assert!(err(Config { batch: 20, ..Config::default() }).starts_with("batch"));
+    assert!(err(Config { max_epochs: 0, ..Config::default() }).starts_with("max_epochs"));
+    assert!(Config::default().validate().is_ok());
+}
+
 #[test]
 fn explorer() {
     let out = run_named("explorer", false);
     snapshot_summary!(out);
     check_explorer_slider_shows_exactly_one_stepsize_at_a_time(&out);
     check_explorer_gd_worsens_and_sgd_improves_with_the_stepsize(&out);
+    check_explorer_gain_l1_matches_the_data(&out);
 }

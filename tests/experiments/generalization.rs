@@ -28,6 +28,21 @@ fn generalization() {
     assert!(bulk(&gd).windows(2).all(|w| w[1].1 > w[0].1), "GD's median risk is not increasing: {gd:?}");
     // Macroscopic stepsizes separate the methods: at γ = γ_max SGD beats GD by orders of magnitude.
     assert!(sgd_large < 1e-2 * gd_large);
+    // The chapter's claims, recomputed from the data.
+    let sgd_rows: Vec<usize> = (0..df.height()).filter(|&i| strs(df, "method")[i] == "SGD").collect();
+    let below: Vec<usize> = sgd_rows.iter().copied().filter(|&i| r[i].unwrap() < 1.0).collect();
+    let failed = below.iter().filter(|&&i| st[i] != "converged").count() as f64;
+    let gd_bulk = gd.iter().rev().find(|p| p.0 <= 0.75).unwrap().1;
+    assert_claims(
+        &output,
+        &[
+            ("sgd_risk_falls", sgd_large / sgd_small),
+            ("gd_risk_rises", gd_large / gd_small),
+            ("gd_jump_is_near_gamma_max", gd_bulk / gd_small),
+            ("sgd_beats_gd_at_gamma_max", sgd_large / gd_large),
+            ("few_runs_contradict_monotonicity", failed / below.len() as f64),
+        ],
+    );
     // The summary agrees with the data.
     let summary = &output.summary;
     assert!(num(summary, &["risk_largest_over_smallest_stepsize", "SGD"]) < 1.0);

@@ -1,8 +1,6 @@
 //! `theorem1_alpha`: its summary snapshot and its claims, recomputed from the data.
 
-use std::collections::BTreeMap;
-
-use dln_report::experiments::{Options, Product, find};
+use dln_report::experiments::Product;
 use dln_tests::*;
 
 fn check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(out: &Product) {
@@ -51,4 +49,31 @@ fn theorem1_alpha() {
     snapshot_summary!(out);
     check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(&out);
     check_theorem1_alpha_weighted_l1_shape_effect(&out);
+}
+
+/// Bad values are one-line errors naming the key (nested setting errors prefixed `setting:`); a
+/// partial configuration keeps the defaults around what it sets, the shared setting included.
+#[test]
+fn theorem1_alpha_configuration() {
+    use dln_report::experiments::theorem1_alpha::Config;
+    use dln_report::experiments::{Setting, Validate};
+    let base = Config::default();
+    let cases = [
+        (Config { alpha_min: 0.0, ..base.clone() }, "alpha_min"),
+        (Config { alpha_max: 1e-5, ..base.clone() }, "alpha_max"),
+        (Config { points_per_decade: 0, ..base.clone() }, "points_per_decade"),
+        (Config { shape_ratio: 1.0, ..base.clone() }, "shape_ratio"),
+        (Config { setting: Setting { alpha: -1.0, ..Setting::default() }, ..base.clone() }, "setting: "),
+        (Config { setting: Setting { s: 31, ..Setting::default() }, ..base.clone() }, "setting: "),
+    ];
+    for (cfg, key) in cases {
+        let err = format!("{:#}", cfg.validate().expect_err(key));
+        assert!(err.contains(key) && !err.contains('\n'), "{key}: {err}");
+    }
+    assert!(base.validate().is_ok());
+    let cfg: Config =
+        serde_json::from_value(serde_json::json!({ "setting": { "alpha": 0.5 }, "shape_ratio": 4.0 })).unwrap();
+    assert_eq!(cfg.setting, Setting { alpha: 0.5, ..Setting::default() });
+    assert_eq!((cfg.shape_ratio, cfg.points_per_decade), (4.0, base.points_per_decade));
+    assert!(serde_json::from_value::<Config>(serde_json::json!({ "n": 20 })).is_err(), "n now lives in `setting`");
 }

@@ -1,8 +1,6 @@
 //! `theorem2_check`: its summary snapshot and its claims, recomputed from the data.
 
-use std::collections::BTreeMap;
-
-use dln_report::experiments::{Options, Product, find};
+use dln_report::experiments::Product;
 use dln_tests::*;
 
 fn check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(out: &Product) {
@@ -50,4 +48,34 @@ fn theorem2_check() {
     snapshot_summary!(out);
     check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(&out);
     check_theorem2_check_gradient_flow_drifts_away_as_gamma_grows(&out);
+}
+
+/// Bad values are one-line errors naming the key (nested setting errors prefixed `setting:`); the
+/// batch sizes are checked against the setting's n.
+#[test]
+fn theorem2_check_configuration() {
+    use dln_report::experiments::theorem2_check::Config;
+    use dln_report::experiments::{Setting, Validate};
+    let base = Config::default();
+    let cases = [
+        (Config { batches: vec![], ..base.clone() }, "batches"),
+        (Config { batches: vec![0, 5], ..base.clone() }, "batches"),
+        (Config { setting: Setting { n: 10, d: 30, ..Setting::default() }, ..base.clone() }, "batches"),
+        (Config { fractions: vec![0.5], ..base.clone() }, "fractions"),
+        (Config { fractions: vec![0.3, 0.1], ..base.clone() }, "fractions"),
+        (Config { fractions: vec![0.1, 1.5], ..base.clone() }, "fractions"),
+        (Config { tol: 0.0, ..base.clone() }, "tol"),
+        (Config { rel_tol: f64::NAN, ..base.clone() }, "rel_tol"),
+        (Config { max_epochs: 0, ..base.clone() }, "max_epochs"),
+        (Config { bisection_epochs: 0, ..base.clone() }, "bisection_epochs"),
+        (Config { setting: Setting { alpha: 0.0, ..Setting::default() }, ..base.clone() }, "setting: "),
+    ];
+    for (cfg, key) in cases {
+        let err = format!("{:#}", cfg.validate().expect_err(key));
+        assert!(err.contains(key) && !err.contains('\n'), "{key}: {err}");
+    }
+    assert!(base.validate().is_ok());
+    let cfg: Config = serde_json::from_value(serde_json::json!({ "setting": { "seed": 4 }, "tol": 1e-20 })).unwrap();
+    assert_eq!(cfg.setting, Setting { seed: 4, ..Setting::default() });
+    assert_eq!((cfg.tol, &cfg.batches), (1e-20, &base.batches));
 }

@@ -1,8 +1,7 @@
 //! `uncentered`: its summary snapshot and its claims, recomputed from the data.
 
-use std::collections::BTreeMap;
-
-use dln_report::experiments::{Options, Product, find};
+use dln_report::experiments::uncentered::Config;
+use dln_report::experiments::{Product, Setting, Validate};
 use dln_tests::*;
 
 fn check_uncentered_data_makes_large_stepsizes_help_gd_too(out: &Product) {
@@ -25,9 +24,43 @@ fn check_uncentered_data_makes_large_stepsizes_help_gd_too(out: &Product) {
     assert!(case.iter().zip(&mean).all(|(c, m)| (c == "centered") == (m.unwrap() == 0.0)));
 }
 
+/// The median risk ratio of GD at the largest stepsize, recomputed from the per-coordinate frame
+/// (one run per dataset: its rows at coordinate 1), equals the summary's.
+fn check_uncentered_summary_matches_the_data(out: &Product) {
+    let df = &out.data;
+    let (case, method, fraction) = (strs(df, "case"), strs(df, "method"), f64s(df, "fraction"));
+    let (coord, risk, gf) = (u64s(df, "coordinate"), f64s(df, "test_risk"), f64s(df, "gf_test_risk"));
+    let last = out.config["fractions"].as_array().unwrap().last().unwrap().as_f64().unwrap();
+    for c in ["centered", "uncentered"] {
+        let ratios: Vec<f64> = (0..df.height())
+            .filter(|&i| case[i] == c && method[i] == "GD" && coord[i] == 1 && fraction[i] == Some(last))
+            .map(|i| risk[i].unwrap() / gf[i].unwrap())
+            .collect();
+        assert_eq!(ratios.len() as u64, out.config["datasets"].as_u64().unwrap());
+        let here = median(ratios);
+        let there = summary_f64(out, &format!("/{c}/GD/median_risk_ratio_largest_gamma"));
+        assert!((here - there).abs() <= 1e-12 * here, "{c}: recomputed {here} vs summary {there}");
+    }
+}
+
+#[test]
+fn uncentered_configuration_errors_name_the_key() {
+    let err = |cfg: Config| format!("{:#}", cfg.validate().unwrap_err());
+    let centered = Config { setting: Setting { mean: 0.0, ..Config::default().setting }, ..Config::default() };
+    assert!(err(centered).starts_with("setting: mean"));
+    assert!(err(Config { batch: 20, ..Config::default() }).starts_with("batch"));
+    assert!(err(Config { fractions: vec![0.5], ..Config::default() }).starts_with("fractions"));
+    assert!(err(Config { datasets: 0, ..Config::default() }).starts_with("datasets"));
+    assert!(err(Config { rel_tol: 0.0, ..Config::default() }).starts_with("rel_tol"));
+    let bad_alpha = Config { setting: Setting { alpha: -1.0, ..Config::default().setting }, ..Config::default() };
+    assert!(err(bad_alpha).starts_with("setting:"));
+    assert!(Config::default().validate().is_ok());
+}
+
 #[test]
 fn uncentered() {
     let out = run_named("uncentered", false);
     snapshot_summary!(out);
     check_uncentered_data_makes_large_stepsizes_help_gd_too(&out);
+    check_uncentered_summary_matches_the_data(&out);
 }

@@ -32,10 +32,13 @@
 //! ```
 
 pub mod data;
+mod engine;
 pub mod error;
 pub mod gain;
 pub mod interpolator;
+mod kernels;
 pub mod linalg;
+pub mod lockstep;
 pub mod metrics;
 pub mod model;
 pub mod optimizer;
@@ -47,6 +50,7 @@ pub use data::{DataConfig, Design, Problem};
 pub use error::{DlnError, Result};
 pub use gain::{EffectiveInit, QSums, gain_from_weights, q, q_minus, q_plus};
 pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
+pub use lockstep::Lockstep;
 pub use metrics::{
     Quartiles, coefficient_of_variation, l1_distance, l2_distance, log_log_slope, quantile, quartiles, recovers_support,
 };

@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, s};
 
-/// 0: not yet detected, 1: portable kernels only, 2: AVX copies allowed.
+/// 0: not yet detected, 1: portable kernels only, 2: AVX kernels allowed.
 static WIDE: AtomicU8 = AtomicU8::new(0);
 
-/// Whether the engine may use its AVX-compiled kernel copies: true when the CPU has AVX (detected
-/// at run time, no build flags) unless switched off by [`set_wide_kernels`]. The copies perform
-/// the same IEEE operations in the same order (no FMA), so every result is bitwise the same on
-/// every x86-64 machine either way.
+/// Whether the engine (single runs and lockstep runs) may use its AVX kernels: true when the CPU has
+/// AVX (detected at run time, no build flags) unless switched off by [`set_wide_kernels`]. The AVX
+/// kernels perform the same IEEE operations in the same order as the portable ones (no FMA), so
+/// every result is bitwise the same on every x86-64 machine either way.
 pub fn wide_kernels() -> bool {
     match WIDE.load(Ordering::Relaxed) {
         0 => {
@@ -29,7 +29,7 @@ pub fn wide_kernels() -> bool {
     }
 }
 
-/// Allows (`true`, the default where the CPU supports it) or forbids the AVX kernel copies —
+/// Allows (`true`, the default where the CPU supports it) or forbids the AVX kernels —
 /// for tests that check the bitwise equality of both paths, and for benchmarks.
 #[doc(hidden)]
 pub fn set_wide_kernels(enabled: bool) {

@@ -13,18 +13,20 @@
 //! with [`Sampling::Shuffle`] each epoch is a fresh random permutation cut into ⌊n/b⌋ consecutive
 //! batches (the n mod b left-over samples sit that epoch out). GD (b = n) uses no randomness.
 //! The inner loop allocates nothing.
+//!
+//! The loop itself lives in `engine` (with the kernels of `kernels`): on x86-64 CPUs with AVX it runs
+//! copies of the kernels written with AVX intrinsics that perform the same IEEE operations in the same
+//! order as the portable ones (no fused multiply-add), so every result is the same bit for bit on
+//! every x86-64 machine. [`crate::Lockstep`] runs many of these runs together.
 
 use std::sync::Arc;
 
 use ndarray::{Array1, ArrayView1};
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
 
 use crate::data::Problem;
+use crate::engine::{Data, Engine};
 use crate::error::{Result, invalid};
-use crate::gain::{EffectiveInit, QSums, gain_from_weights};
-use crate::linalg::{axpy, dot, dot4};
+use crate::gain::{EffectiveInit, QSums};
 use crate::model::validate_alpha;
 use crate::run::{Observer, Run, Snapshot, Status};
 
@@ -67,6 +69,18 @@ pub enum Schedule {
         /// Warm-up length (≥ 1).
         steps: u64,
     },
+    /// Cosine annealing from γ down to γ_final over `steps` steps, then constant:
+    /// γ_k = γ_final + (γ − γ_final) · (1 + cos(π k / steps)) / 2 for k < steps, γ_k = γ_final after.
+    /// So γ_0 = γ, γ_{steps/2} = (γ + γ_final)/2, and Σ_{k<steps} γ_k = steps (γ + γ_final)/2 + (γ − γ_final)/2
+    /// (the cosine terms cancel in pairs k, steps − k, leaving the k = 0 term).
+    Cosine {
+        /// Initial stepsize γ (finite, > 0).
+        gamma: f64,
+        /// Final stepsize γ_final, 0 < γ_final ≤ γ.
+        gamma_final: f64,
+        /// Annealing length (≥ 1).
+        steps: u64,
+    },
     /// Any closure k ↦ γ_k (must return finite positive values).
     #[cfg_attr(feature = "serde", serde(skip))]
     Custom(CustomSchedule),
@@ -91,6 +105,14 @@ impl Schedule {
                     *gamma
                 }
             }
+            Schedule::Cosine { gamma, gamma_final, steps } => {
+                if k < *steps {
+                    let c = (std::f64::consts::PI * k as f64 / *steps as f64).cos();
+                    gamma_final + (gamma - gamma_final) * (0.5 * (1.0 + c))
+                } else {
+                    *gamma_final
+                }
+            }
             Schedule::Custom(f) => (f.0)(k),
         }
     }
@@ -99,12 +121,14 @@ impl Schedule {
     pub fn base(&self) -> f64 {
         match self {
             Schedule::Constant(g) => *g,
-            Schedule::StepDecay { gamma, .. } | Schedule::WarmUp { gamma, .. } => *gamma,
+            Schedule::StepDecay { gamma, .. } | Schedule::WarmUp { gamma, .. } | Schedule::Cosine { gamma, .. } => {
+                *gamma
+            }
             Schedule::Custom(f) => (f.0)(0),
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         let check_gamma = |g: f64| {
             if g.is_finite() && g > 0.0 {
                 Ok(())
@@ -128,6 +152,21 @@ impl Schedule {
                 check_gamma(*gamma)?;
                 if *steps == 0 {
                     return Err(invalid("steps", "warm-up length must be at least 1"));
+                }
+                Ok(())
+            }
+            Schedule::Cosine { gamma, gamma_final, steps } => {
+                check_gamma(*gamma)?;
+                if !(gamma_final.is_finite() && *gamma_final > 0.0 && gamma_final <= gamma) {
+                    return Err(invalid(
+                        "gamma_final",
+                        format!(
+                            "final stepsize must be finite with 0 < gamma_final ≤ gamma = {gamma}, got {gamma_final}"
+                        ),
+                    ));
+                }
+                if *steps == 0 {
+                    return Err(invalid("steps", "annealing length must be at least 1"));
                 }
                 Ok(())
             }
@@ -160,27 +199,6 @@ pub enum Record {
     Every(u64),
     /// At k = 0 and k ≈ 10^{i/p} for i = 0, 1, … (p points per decade) and at the last step.
     LogSpaced(u32),
-}
-
-impl Record {
-    fn first(self) -> Option<u64> {
-        match self {
-            Record::Never => None,
-            _ => Some(0),
-        }
-    }
-
-    /// The recording step after `k`, given it is the `i`-th (i ≥ 1).
-    fn next(self, k: u64, i: u32) -> Option<u64> {
-        match self {
-            Record::Never => None,
-            Record::Every(m) => Some(k + m.max(1)),
-            Record::LogSpaced(p) => {
-                let t = 10f64.powf(f64::from(i - 1) / f64::from(p.max(1))).floor() as u64;
-                Some(t.max(k + 1))
-            }
-        }
-    }
 }
 
 /// Mini-batch SGD on the diagonal network (linfa-style parameters: set fields, then [`Sgd::run`]
@@ -241,184 +259,30 @@ impl Default for Sgd {
     }
 }
 
-/// Residuals r_t = ⟨x_{i_t}, β⟩ − y_{i_t} for the rows `idx` (four rows per sweep of β).
-/// Returns Σ r_t² (summed in order t = 0, 1, …) and whether every r_t is finite.
-#[inline]
-fn residuals(xs: &[f64], d: usize, idx: &[usize], beta: &[f64], y: &[f64], r: &mut [f64]) -> (f64, bool) {
-    let row = |i: usize| &xs[i * d..(i + 1) * d];
-    let mut acc = 0.0;
-    let mut finite = true;
-    let mut quads = idx.chunks_exact(4);
-    let mut t = 0;
-    for q in &mut quads {
-        let dots = dot4([row(q[0]), row(q[1]), row(q[2]), row(q[3])], beta);
-        for (l, &i) in q.iter().enumerate() {
-            let ri = dots[l] - y[i];
-            r[t + l] = ri;
-            acc += ri * ri;
-            finite &= ri.is_finite();
-        }
-        t += 4;
-    }
-    for &i in quads.remainder() {
-        let ri = dot(row(i), beta) - y[i];
-        r[t] = ri;
-        acc += ri * ri;
-        finite &= ri.is_finite();
-        t += 1;
-    }
-    (acc, finite)
-}
-
-/// g = Σ_t (r_t / b) x_{i_t}, accumulated in the order t = 0, 1, … exactly as repeated [`axpy`] from
-/// g = 0 would, but four rows per sweep of g (one read-modify-write of g per four rows of X).
-#[inline]
-fn gradient(xs: &[f64], d: usize, idx: &[usize], r: &[f64], inv_b: f64, g: &mut [f64]) {
-    let row = |i: usize| &xs[i * d..(i + 1) * d];
-    g.fill(0.0);
-    let mut quads = idx.chunks_exact(4);
-    let mut t = 0;
-    for q in &mut quads {
-        let c = [r[t] * inv_b, r[t + 1] * inv_b, r[t + 2] * inv_b, r[t + 3] * inv_b];
-        let (x0, x1, x2, x3) = (row(q[0]), row(q[1]), row(q[2]), row(q[3]));
-        let rows = x0.iter().zip(x1).zip(x2.iter().zip(x3));
-        for (gj, ((a0, a1), (a2, a3))) in g.iter_mut().zip(rows) {
-            // Left to right: (((g + c₀x₀) + c₁x₁) + c₂x₂) + c₃x₃, the sequential order.
-            *gj = *gj + c[0] * a0 + c[1] * a1 + c[2] * a2 + c[3] * a3;
-        }
-        t += 4;
-    }
-    for &i in quads.remainder() {
-        axpy(r[t] * inv_b, row(i), g);
-        t += 1;
-    }
-}
-
 // ANCHOR: multiplicative_step
 /// One multiplicative step from the unscaled gradient `g`: γg, w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋
-/// and β = (w₊² − w₋²)/2, in one sweep. With `keep` the scaled γg is stored back into `g`.
-#[inline]
-fn multiplicative_step(g: &mut [f64], gamma: f64, wp: &mut [f64], wm: &mut [f64], beta: &mut [f64], keep: bool) {
+/// and β = (w₊² − w₋²)/2, in one sweep. With `KEEP` the scaled γg is stored back into `g`.
+#[inline(always)]
+pub(crate) fn multiplicative_step<const KEEP: bool>(
+    g: &mut [f64],
+    gamma: f64,
+    wp: &mut [f64],
+    wm: &mut [f64],
+    beta: &mut [f64],
+) {
     let d = g.len();
     let (wp, wm, beta) = (&mut wp[..d], &mut wm[..d], &mut beta[..d]);
-    if keep {
-        for j in 0..d {
-            let gg = g[j] * gamma;
+    for j in 0..d {
+        let gg = g[j] * gamma;
+        if KEEP {
             g[j] = gg;
-            wp[j] *= 1.0 - gg;
-            wm[j] *= 1.0 + gg;
-            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
         }
-    } else {
-        for j in 0..d {
-            let gg = g[j] * gamma;
-            wp[j] *= 1.0 - gg;
-            wm[j] *= 1.0 + gg;
-            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
-        }
+        wp[j] *= 1.0 - gg;
+        wm[j] *= 1.0 + gg;
+        beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
     }
 }
 // ANCHOR_END: multiplicative_step
-
-/// One whole b = 1 step: r = ⟨x_i, β⟩ − y_i and, if r is finite, the fused rank-one update
-/// with c = r/b. Returns r.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn single_sample_step(
-    x: &[f64],
-    y_i: f64,
-    inv_b: f64,
-    gamma: f64,
-    wp: &mut [f64],
-    wm: &mut [f64],
-    beta: &mut [f64],
-    g: Option<&mut [f64]>,
-) -> f64 {
-    let r = dot(x, beta) - y_i;
-    if r.is_finite() {
-        rank_one_step(x, r * inv_b, gamma, wp, wm, beta, g);
-    }
-    r
-}
-
-/// [`single_sample_step`] compiled for AVX: the same operations in the same order on 4-wide
-/// vectors (no FMA is enabled, so nothing is contracted), hence bitwise the same results.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-#[allow(clippy::too_many_arguments)]
-fn single_sample_step_avx(
-    x: &[f64],
-    y_i: f64,
-    inv_b: f64,
-    gamma: f64,
-    wp: &mut [f64],
-    wm: &mut [f64],
-    beta: &mut [f64],
-    g: Option<&mut [f64]>,
-) -> f64 {
-    single_sample_step(x, y_i, inv_b, gamma, wp, wm, beta, g)
-}
-
-/// Dispatches [`single_sample_step`] to the AVX copy when `wide` (see [`crate::linalg::wide_kernels`]).
-#[inline]
-#[allow(clippy::too_many_arguments)]
-fn single_sample_step_dispatch(
-    wide: bool,
-    x: &[f64],
-    y_i: f64,
-    inv_b: f64,
-    gamma: f64,
-    wp: &mut [f64],
-    wm: &mut [f64],
-    beta: &mut [f64],
-    g: Option<&mut [f64]>,
-) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if wide {
-        // SAFETY: `wide` is true only when the CPU reports AVX (`linalg::wide_kernels`).
-        return unsafe { single_sample_step_avx(x, y_i, inv_b, gamma, wp, wm, beta, g) };
-    }
-    let _ = wide;
-    single_sample_step(x, y_i, inv_b, gamma, wp, wm, beta, g)
-}
-
-/// The b = 1 step: γg = (c x_i) γ with c = r/b formed on the fly (no gradient buffer), fused with
-/// the multiplicative update and β. Bitwise the same as [`gradient`] followed by
-/// [`multiplicative_step`] (up to the sign of zero entries of γg, which cannot change 1 ∓ γg).
-/// With `keep`, γg is written to `g` (for the Σq oracle).
-#[inline(always)]
-fn rank_one_step(
-    x: &[f64],
-    c: f64,
-    gamma: f64,
-    wp: &mut [f64],
-    wm: &mut [f64],
-    beta: &mut [f64],
-    g: Option<&mut [f64]>,
-) {
-    let d = x.len();
-    let (wp, wm, beta) = (&mut wp[..d], &mut wm[..d], &mut beta[..d]);
-    match g {
-        Some(g) => {
-            let g = &mut g[..d];
-            for j in 0..d {
-                let gg = (c * x[j]) * gamma;
-                g[j] = gg;
-                wp[j] *= 1.0 - gg;
-                wm[j] *= 1.0 + gg;
-                beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
-            }
-        }
-        None => {
-            for j in 0..d {
-                let gg = (c * x[j]) * gamma;
-                wp[j] *= 1.0 - gg;
-                wm[j] *= 1.0 + gg;
-                beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
-            }
-        }
-    }
-}
 
 impl Sgd {
     /// Full-batch GD with constant stepsize γ on a problem with n samples.
@@ -488,168 +352,102 @@ impl Sgd {
         let (n, d) = problem.x.dim();
         self.validate(n)?;
         validate_alpha(alpha, d)?;
-        let x_std = problem.x.as_standard_layout();
-        let xs: &[f64] = x_std.as_slice().expect("standard layout is contiguous");
-        let y: Vec<f64> = problem.y.to_vec();
-        let b = self.batch;
-        let full = b == n;
-        let inv_b = 1.0 / b as f64;
-        let inv_2n = 0.5 / n as f64;
-        let row = |i: usize| &xs[i * d..(i + 1) * d];
+        let data = Data::new(problem)?;
+        let mut engine = Engine::new(self, &data, alpha);
+        let status = engine.run(observer)?;
+        let Engine { wp, wm, beta, lambda, q_sums, k, loss, .. } = engine;
+        Ok(finish_run(problem, alpha, Weights { wp, wm, beta, lambda }, status, k, loss, q_sums))
+    }
+}
 
-        // State and scratch: every buffer is allocated here, none in the loop.
-        let mut wp: Vec<f64> = alpha.to_vec();
-        let mut wm: Vec<f64> = alpha.to_vec();
-        let mut beta = vec![0.0; d];
-        let mut g = vec![0.0; d];
-        let mut r = vec![0.0; n];
-        let mut lambda = vec![0.0; n];
-        let mut perm: Vec<usize> = (0..n).collect();
-        let mut epoch_pos = n;
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut q_sums = self.track_q_sums.then(|| QSums::zeros(d));
-        let check_every = self.check_every.unwrap_or_else(|| n.div_ceil(b) as u64);
-        let wide = crate::linalg::wide_kernels();
+/// A run's final state in the engine's padded layout (entries past d are ignored).
+pub(crate) struct Weights {
+    pub wp: Vec<f64>,
+    pub wm: Vec<f64>,
+    pub beta: Vec<f64>,
+    pub lambda: Vec<f64>,
+}
 
-        let loss0 = y.iter().map(|v| v * v).sum::<f64>() * inv_2n;
-        let threshold = self.divergence_factor * loss0.max(1.0);
-        // L(β) = 1/(2n) Σ_i (⟨x_i, β⟩ − y_i)², four rows per sweep of β; `scratch` receives the residuals.
-        let all_rows: Vec<usize> = (0..n).collect();
-        let full_loss =
-            |beta: &[f64], scratch: &mut [f64]| -> f64 { residuals(xs, d, &all_rows, beta, &y, scratch).0 * inv_2n };
+/// The [`Run`] from the final state: u, v from w±, s = Xᵀλ and the effective initialisation.
+pub(crate) fn finish_run(
+    problem: &Problem,
+    alpha: ArrayView1<f64>,
+    w: Weights,
+    status: Status,
+    steps: u64,
+    train_loss: f64,
+    q_sums: Option<QSums>,
+) -> Run {
+    let d = alpha.len();
+    let wp = Array1::from_iter(w.wp.into_iter().take(d));
+    let wm = Array1::from_iter(w.wm.into_iter().take(d));
+    let lambda = Array1::from(w.lambda);
+    let s = problem.x.t().dot(&lambda);
+    let effective = EffectiveInit::from_weights(alpha, wp.view(), wm.view(), s.view());
+    let sqrt_half = std::f64::consts::FRAC_1_SQRT_2;
+    Run {
+        status,
+        steps,
+        train_loss,
+        beta: Array1::from_iter(w.beta.into_iter().take(d)),
+        u: (&wp + &wm) * sqrt_half,
+        v: (&wp - &wm) * sqrt_half,
+        alpha: alpha.to_owned(),
+        s,
+        lambda,
+        effective,
+        q_sums,
+        history: Vec::new(),
+    }
+}
 
-        let mut next_record = self.record.first();
-        let mut n_records: u32 = 0;
-        let mut last_recorded: Option<u64> = None;
-        let mut k: u64 = 0;
-        // The next k with k % check_every == 0 (a counter instead of a division per step).
-        let mut next_check: u64 = 0;
-        let mut loss;
-        // β_k = (w₊² − w₋²)/2 is kept up to date by the fused update below.
-        for j in 0..d {
-            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
-        }
-        let status = loop {
-            let record_now = next_record == Some(k);
-            loss = f64::NAN;
-            if full {
-                // GD: the residuals of every row give the loss for free.
-                let (acc, _) = residuals(xs, d, &perm, &beta, &y, &mut r);
-                loss = acc * inv_2n;
-            } else {
-                let check = k == next_check;
-                if check {
-                    next_check = next_check.saturating_add(check_every);
-                }
-                if record_now || check || k == self.max_steps {
-                    loss = full_loss(&beta, &mut r);
-                }
-            }
-            if !loss.is_nan() || full {
-                if !loss.is_finite() || loss > threshold {
-                    break Status::Diverged;
-                }
-                if record_now {
-                    observer.observe(&self.snapshot(k, loss, &beta, alpha, &wp, &wm));
-                    n_records += 1;
-                    last_recorded = Some(k);
-                    next_record = self.record.next(k, n_records);
-                }
-                if loss <= self.tol {
-                    break Status::Converged;
-                }
-            }
-            if k >= self.max_steps {
-                break Status::MaxSteps;
-            }
-            let gamma = self.stepsize.at(k);
-            if !(gamma.is_finite() && gamma > 0.0) {
-                return Err(invalid(
-                    "gamma",
-                    format!("schedule gave γ_{k} = {gamma}; stepsizes must be finite and > 0"),
-                ));
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-            // The batch B_k and its residuals r_B = X_B β_k − y_B (already there for GD).
-            let batch: &[usize] = if full {
-                &perm
-            } else {
-                match self.sampling {
-                    Sampling::Iid => perm.partial_shuffle(&mut rng, b).0,
-                    Sampling::Shuffle => {
-                        if epoch_pos + b > n {
-                            perm.shuffle(&mut rng);
-                            epoch_pos = 0;
-                        }
-                        epoch_pos += b;
-                        &perm[epoch_pos - b..epoch_pos]
-                    }
-                }
-            };
-            if b == 1 && !full {
-                // SGD with b = 1: one dot product and one fused sweep, no gradient buffer.
-                let i = batch[0];
-                let tracked = q_sums.is_some().then_some(&mut g[..]);
-                let ri =
-                    single_sample_step_dispatch(wide, row(i), y[i], inv_b, gamma, &mut wp, &mut wm, &mut beta, tracked);
-                if !ri.is_finite() {
-                    break Status::Diverged;
-                }
-                r[0] = ri;
-                if let Some(q) = q_sums.as_mut() {
-                    q.add(&g);
-                }
-            } else {
-                if !full {
-                    let (_, finite) = residuals(xs, d, batch, &beta, &y, &mut r);
-                    if !finite {
-                        break Status::Diverged;
-                    }
-                }
-                // g = (1/b) X_Bᵀ r_B; then γg, w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋ and β in one sweep.
-                gradient(xs, d, batch, &r, inv_b, &mut g);
-                multiplicative_step(&mut g, gamma, &mut wp, &mut wm, &mut beta, q_sums.is_some());
-                if let Some(q) = q_sums.as_mut() {
-                    q.add(&g);
-                }
-            }
-            // s = −2Σγg = Xᵀλ: λ_B ← λ_B − 2γ r_B / b.
-            for (t, &i) in batch.iter().enumerate() {
-                lambda[i] -= 2.0 * gamma * inv_b * r[t];
-            }
-            k += 1;
-        };
-
-        if loss.is_nan() {
-            loss = full_loss(&beta, &mut r);
-        }
-        if status != Status::Diverged && next_record.is_some() && last_recorded != Some(k) {
-            observer.observe(&self.snapshot(k, loss, &beta, alpha, &wp, &wm));
-        }
-        let wp = Array1::from(wp);
-        let wm = Array1::from(wm);
-        let lambda = Array1::from(lambda);
-        let s = problem.x.t().dot(&lambda);
-        let effective = EffectiveInit::from_weights(alpha, wp.view(), wm.view(), s.view());
-        let sqrt_half = std::f64::consts::FRAC_1_SQRT_2;
-        Ok(Run {
-            status,
-            steps: k,
-            train_loss: loss,
-            beta: Array1::from(beta),
-            u: (&wp + &wm) * sqrt_half,
-            v: (&wp - &wm) * sqrt_half,
-            alpha: alpha.to_owned(),
-            s,
-            lambda,
-            effective,
-            q_sums,
-            history: Vec::new(),
-        })
+    fn rel(a: f64, b: f64) -> f64 {
+        (a - b).abs() / b.abs()
     }
 
-    fn snapshot(&self, k: u64, loss: f64, beta: &[f64], alpha: ArrayView1<f64>, wp: &[f64], wm: &[f64]) -> Snapshot {
-        let gain = alpha.iter().zip(wp.iter().zip(wm)).map(|(&a, (&p, &m))| gain_from_weights(a, p, m)).collect();
-        Snapshot { step: k, train_loss: loss, beta: Array1::from(beta.to_vec()), gain }
+    #[test]
+    fn cosine_schedule_matches_the_half_angle_form() {
+        // (1 + cos θ)/2 = cos²(θ/2): an independent way to write the same schedule.
+        let (gamma, gamma_final, steps) = (0.3, 0.01, 1000u64);
+        let s = Schedule::Cosine { gamma, gamma_final, steps };
+        for k in [0u64, 1, 7, 250, 333, 500, 999] {
+            let half = std::f64::consts::PI * k as f64 / (2.0 * steps as f64);
+            let expected = gamma_final + (gamma - gamma_final) * half.cos().powi(2);
+            assert!(rel(s.at(k), expected) <= 1e-15, "k = {k}: {} vs {expected}", s.at(k));
+        }
+        // Landmarks: γ at k = 0, the mean at k = steps/2, the final value from k = steps on.
+        assert_eq!(s.at(0), gamma);
+        assert!(rel(s.at(500), 0.5 * (gamma + gamma_final)) <= 1e-15);
+        assert!(rel(s.at(250), gamma_final + (gamma - gamma_final) * (2.0 + 2f64.sqrt()) / 4.0) <= 1e-15);
+        for k in [1000u64, 1001, 10_000_000] {
+            assert_eq!(s.at(k), gamma_final);
+        }
+        // Monotone non-increasing, and Σ_{k<steps} γ_k = steps (γ + γ_final)/2 + (γ − γ_final)/2.
+        assert!((1..=steps).all(|k| s.at(k) <= s.at(k - 1)));
+        let sum: f64 = (0..steps).map(|k| s.at(k)).sum();
+        let expected = steps as f64 * 0.5 * (gamma + gamma_final) + 0.5 * (gamma - gamma_final);
+        assert!(rel(sum, expected) <= 1e-12, "{sum} vs {expected}");
+        assert_eq!(s.base(), gamma);
+    }
+
+    #[test]
+    fn cosine_schedule_validation() {
+        let ok = |g: f64, gf: f64, t: u64| Schedule::Cosine { gamma: g, gamma_final: gf, steps: t }.validate();
+        let name = |r: Result<()>| match r {
+            Err(crate::DlnError::InvalidParameter { name, .. }) => name,
+            other => panic!("expected an invalid parameter, got {other:?}"),
+        };
+        assert!(ok(0.1, 0.1, 1).is_ok());
+        assert!(ok(0.1, 1e-6, 100).is_ok());
+        assert_eq!(name(ok(0.0, 0.01, 10)), "gamma");
+        assert_eq!(name(ok(f64::INFINITY, 0.01, 10)), "gamma");
+        assert_eq!(name(ok(0.1, 0.0, 10)), "gamma_final");
+        assert_eq!(name(ok(0.1, f64::NAN, 10)), "gamma_final");
+        assert_eq!(name(ok(0.1, 0.2, 10)), "gamma_final");
+        assert_eq!(name(ok(0.1, 0.01, 0)), "steps");
     }
 }

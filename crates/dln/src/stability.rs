@@ -316,12 +316,14 @@ fn tridiagonal_max_eigenvalue(alpha: &[f64], beta: &[f64]) -> f64 {
 
 /// The classical stepsize scale b / mean_i ‖x_i‖² = (b · n) / Σ_ij x_ij² of mini-batch SGD with batch
 /// size b, the one starting point of every γ_max bisection. The sum runs over X in row-major order
-/// and b · n is exact, so the result is one correctly rounded division of that sum.
+/// (the same on every machine), and the start is b · (n / Σ_ij x_ij²): for b = 1 exactly the
+/// single-sample scale n / Σ_ij x_ij².
 /// For GD (b = n) it is n / tr(XᵀX/n) ∈ [1/λ_max, n/λ_max] (λ_max ≤ tr ≤ n·λ_max): near GD's own
 /// scale rather than at a stepsize far too small to converge within a tight budget.
 pub fn bisection_start(problem: &Problem, batch: usize) -> f64 {
     let sq: f64 = problem.x.iter().map(|v| v * v).sum();
-    batch as f64 * problem.n() as f64 / sq
+    // b · (n / Σ‖x_i‖²): for b = 1 exactly n / Σ‖x_i‖², the scale of single-sample SGD.
+    batch as f64 * (problem.n() as f64 / sq)
 }
 
 /// Runs `template` at the constant stepsize γ (its schedule replaced by `Schedule::Constant(γ)`).

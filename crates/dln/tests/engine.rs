@@ -287,4 +287,181 @@ fn avx_and_portable_kernels_give_bitwise_identical_runs() {
     assert_eq!(a, b);
     assert_eq!(a_plain, b_plain);
     assert_eq!(a.beta, a_plain.beta, "tracking the Σq oracle does not change the iterates");
+    // GD, mini-batches and a schedule, through the same kernels.
+    let gamma = 0.8 / problem.lambda_max();
+    for sgd in [
+        Sgd::gd(gamma, 20).with_budget(20_000, 1e-22),
+        Sgd { track_q_sums: true, ..Sgd::gd(gamma, 20).with_budget(5_000, 0.0) },
+        Sgd::sgd(0.02, 5).with_budget(20_000, 1e-22).with_seed(3),
+        Sgd { stepsize: Schedule::Cosine { gamma: 0.05, gamma_final: 0.005, steps: 4_000 }, ..Sgd::sgd(0.05, 1) },
+    ] {
+        dln::linalg::set_wide_kernels(false);
+        let portable = sgd.run(&problem, alpha.view()).unwrap();
+        dln::linalg::set_wide_kernels(true);
+        let wide = sgd.run(&problem, alpha.view()).unwrap();
+        assert_eq!(portable, wide, "{sgd:?}");
+    }
+}
+
+/// The engine's arithmetic written out plainly, one scalar operation at a time in the documented
+/// order, with the documented sampling (rand's `partial_shuffle` / `shuffle` on a persistent
+/// permutation): ⟨x, β⟩ with four accumulators over j mod 4 and the tail sequentially,
+/// ((a₀ + a₂) + (a₁ + a₃)) + tail; g = Σ_t (r_t / b) x_{i_t} sequentially; γg, w± ← (1 ∓ γg) w±,
+/// β = (w₊² − w₋²)/2; λ_i ← λ_i − (2γ/b) r_t; the full loss every `check_every` steps (every step for
+/// GD) and at the end. Returns (status, steps, loss, w₊, w₋, λ). Index loops on purpose: the order
+/// of every operation is explicit.
+#[allow(clippy::needless_range_loop)]
+fn reference_run(
+    problem: &Problem,
+    alpha: &Array1<f64>,
+    sgd: &Sgd,
+) -> (Status, u64, f64, Vec<f64>, Vec<f64>, Vec<f64>) {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let (n, d) = problem.x.dim();
+    let x = |i: usize, j: usize| problem.x[[i, j]];
+    let dot = |i: usize, beta: &[f64]| {
+        let full = d - d % 4;
+        let mut acc = [0.0f64; 4];
+        for j in 0..full {
+            acc[j % 4] += x(i, j) * beta[j];
+        }
+        let mut tail = 0.0;
+        for j in full..d {
+            tail += x(i, j) * beta[j];
+        }
+        (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+    };
+    let loss = |beta: &[f64]| {
+        let mut s = 0.0;
+        for i in 0..n {
+            let r = dot(i, beta) - problem.y[i];
+            s += r * r;
+        }
+        s * (0.5 / n as f64)
+    };
+    let (b, inv_b) = (sgd.batch, 1.0 / sgd.batch as f64);
+    let (mut wp, mut wm) = (alpha.to_vec(), alpha.to_vec());
+    let mut beta: Vec<f64> = wp.iter().zip(&wm).map(|(p, m)| 0.5 * (p * p - m * m)).collect();
+    let mut lambda = vec![0.0; n];
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(sgd.seed);
+    let mut epoch_pos = n;
+    let threshold = sgd.divergence_factor * (problem.y.iter().map(|v| v * v).sum::<f64>() * (0.5 / n as f64)).max(1.0);
+    let check_every = if b == n { 1 } else { sgd.check_every.unwrap_or(n.div_ceil(b) as u64) };
+    let mut k = 0u64;
+    loop {
+        let mut l = f64::NAN;
+        if k.is_multiple_of(check_every) || k == sgd.max_steps {
+            l = loss(&beta);
+            if !l.is_nan() {
+                if !l.is_finite() || l > threshold {
+                    return (Status::Diverged, k, l, wp, wm, lambda);
+                }
+                if l <= sgd.tol {
+                    return (Status::Converged, k, l, wp, wm, lambda);
+                }
+            }
+        }
+        if k >= sgd.max_steps {
+            return (Status::MaxSteps, k, l, wp, wm, lambda);
+        }
+        let gamma = sgd.stepsize.at(k);
+        let batch: Vec<usize> = if b == n {
+            perm.clone()
+        } else if sgd.sampling == Sampling::Iid {
+            perm.partial_shuffle(&mut rng, b).0.to_vec()
+        } else {
+            if epoch_pos + b > n {
+                perm.shuffle(&mut rng);
+                epoch_pos = 0;
+            }
+            epoch_pos += b;
+            perm[epoch_pos - b..epoch_pos].to_vec()
+        };
+        let r: Vec<f64> = batch.iter().map(|&i| dot(i, &beta) - problem.y[i]).collect();
+        if r.iter().any(|v| !v.is_finite()) {
+            return (Status::Diverged, k, loss(&beta), wp, wm, lambda);
+        }
+        let mut g = vec![0.0; d];
+        for (&i, &rt) in batch.iter().zip(&r) {
+            let c = rt * inv_b;
+            for j in 0..d {
+                g[j] += c * x(i, j);
+            }
+        }
+        for j in 0..d {
+            let gg = g[j] * gamma;
+            wp[j] *= 1.0 - gg;
+            wm[j] *= 1.0 + gg;
+            beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+        }
+        for (&i, &rt) in batch.iter().zip(&r) {
+            lambda[i] -= 2.0 * gamma * inv_b * rt;
+        }
+        k += 1;
+    }
+}
+
+#[test]
+fn the_engine_is_the_plain_reference_bit_for_bit() {
+    // Portable and AVX kernels, fused b = 1 steps, column-major residuals, skipped loss checks:
+    // all must leave every bit of the plain computation unchanged.
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    for (n, d) in [(20usize, 30usize), (13, 29), (7, 3), (9, 16)] {
+        let problem = problem(n, d, 2.min(d), 3);
+        let alpha: Array1<f64> = (0..d).map(|j| 0.02 + 0.01 * (j % 5) as f64).collect();
+        let g0 = 1.0 / problem.lambda_max();
+        let mut cases = Vec::new();
+        for b in [1, 3, n] {
+            for sampling in [Sampling::Iid, Sampling::Shuffle] {
+                for gamma in [0.3 * g0, 3.0 * g0, 2.0] {
+                    let base = Sgd { sampling, ..Sgd::sgd(gamma, b).with_budget(3_000, 1e-14).with_seed(7) };
+                    cases.push(base.clone());
+                    cases.push(Sgd { check_every: Some(3), ..base.clone() });
+                    cases.push(base.clone().with_budget(2_000, 0.0));
+                    cases.push(Sgd {
+                        stepsize: Schedule::Cosine { gamma, gamma_final: 0.1 * gamma, steps: 500 },
+                        ..base
+                    });
+                }
+            }
+        }
+        for wide in [false, true] {
+            dln::linalg::set_wide_kernels(wide);
+            for sgd in &cases {
+                let run = sgd.run(&problem, alpha.view()).unwrap();
+                let (status, steps, loss, wp, wm, lambda) = reference_run(&problem, &alpha, sgd);
+                let what =
+                    format!("({n}, {d}) b = {} {:?} γ = {:?}, AVX {wide}", sgd.batch, sgd.sampling, sgd.stepsize);
+                assert_eq!((run.status, run.steps), (status, steps), "{what}");
+                assert_eq!(run.train_loss.to_bits(), loss.to_bits(), "{what}: {} vs {loss}", run.train_loss);
+                let sqrt_half = std::f64::consts::FRAC_1_SQRT_2;
+                let u: Vec<f64> = wp.iter().zip(&wm).map(|(p, m)| (p + m) * sqrt_half).collect();
+                let v: Vec<f64> = wp.iter().zip(&wm).map(|(p, m)| (p - m) * sqrt_half).collect();
+                assert_eq!(bits(run.u.as_slice().unwrap()), bits(&u), "{what}: u");
+                assert_eq!(bits(run.v.as_slice().unwrap()), bits(&v), "{what}: v");
+                assert_eq!(bits(run.lambda.as_slice().unwrap()), bits(&lambda), "{what}: λ");
+            }
+        }
+        dln::linalg::set_wide_kernels(true);
+    }
+    // Wide rows (the gradient then streams X row by row) and a large X (no column-major copy).
+    for (n, d) in [(9usize, 700usize), (70, 1000)] {
+        let problem = problem(n, d, 3, 5);
+        let alpha = Array1::from_elem(d, 0.05);
+        let sgd = Sgd::gd(0.5 / problem.lambda_max(), n).with_budget(150, 0.0);
+        for wide in [false, true] {
+            dln::linalg::set_wide_kernels(wide);
+            let run = sgd.run(&problem, alpha.view()).unwrap();
+            let (status, steps, loss, _, _, lambda) = reference_run(&problem, &alpha, &sgd);
+            assert_eq!(
+                (run.status, run.steps, run.train_loss.to_bits()),
+                (status, steps, loss.to_bits()),
+                "({n}, {d})"
+            );
+            assert_eq!(bits(run.lambda.as_slice().unwrap()), bits(&lambda), "({n}, {d}), AVX {wide}");
+        }
+        dln::linalg::set_wide_kernels(true);
+    }
 }

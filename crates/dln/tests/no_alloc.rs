@@ -1,11 +1,12 @@
 //! "No allocation in the step loop": a counting global allocator shows that a run's number of heap
 //! allocations does not depend on its number of steps (GD, SGD with both sampling schemes, with the
-//! periodic full-loss check). Its own test binary, so the allocator sees nothing else.
+//! periodic full-loss check; lockstep grids too). Its own test binary, so the allocator sees nothing
+//! else.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use dln::{DataConfig, Sampling, Schedule, Sgd, Status, uniform_alpha};
+use dln::{DataConfig, Lockstep, Sampling, Schedule, Sgd, Status, uniform_alpha};
 
 struct Counting;
 
@@ -66,6 +67,32 @@ fn the_step_loop_does_not_allocate() {
             allocations(|| {
                 let run = sgd.clone().with_budget(steps, 0.0).run(&problem, alpha.view()).unwrap();
                 assert_eq!((run.status, run.steps), (Status::MaxSteps, steps));
+            })
+        };
+        let (short, long) = (count(10), count(20_000));
+        assert_eq!(short, long, "{what}: {short} allocations for 10 steps, {long} for 20 000");
+    }
+}
+
+#[test]
+fn the_lockstep_loop_does_not_allocate() {
+    let problem = DataConfig { n: 20, d: 30, s: 3, seed: 0, ..DataConfig::default() }.generate().unwrap();
+    let alpha = uniform_alpha(0.1, 30);
+    let gamma = 0.3 / problem.lambda_max();
+    let gammas: Vec<f64> = (1..=9).map(|i| 0.1 * i as f64 * gamma).collect();
+    let grids = [
+        ("GD stepsizes", Lockstep::stepsizes(&Sgd::gd(gamma, 20), &gammas)),
+        ("SGD b=1 stepsizes", Lockstep::stepsizes(&Sgd::sgd(0.01, 1), &gammas)),
+        ("SGD b=1 repeated seeds", Lockstep::seeds(&Sgd::sgd(0.01, 1), &[1, 2, 1, 2, 3, 3])),
+    ];
+    for (what, grid) in grids {
+        let count = |steps: u64| {
+            let runs: Vec<Sgd> = grid.runs().iter().map(|s| s.clone().with_budget(steps, 0.0)).collect();
+            let grid = Lockstep::new(runs);
+            allocations(|| {
+                for run in grid.run(&problem, alpha.view()) {
+                    assert_eq!(run.unwrap().steps, steps);
+                }
             })
         };
         let (short, long) = (count(10), count(20_000));

@@ -7,6 +7,8 @@
 //! everything.
 
 pub mod book;
+pub mod budget;
+pub mod claims;
 pub mod cli;
 pub mod experiments;
 pub mod output;

@@ -55,17 +55,7 @@ pub fn log_grid(lo: f64, hi: f64, count: usize) -> Vec<f64> {
     (0..count).map(|i| (a + (b - a) * i as f64 / (count - 1) as f64).exp()).collect()
 }
 
-/// The q-quantile (linear interpolation, like NumPy's default) of the finite values; NaN if none.
-pub fn quantile(values: &[f64], q: f64) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-}
+pub use dln::metrics::quantile;
 
 #[cfg(test)]
 mod tests {

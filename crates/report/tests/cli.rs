@@ -292,3 +292,102 @@ fn book_without_results_is_one_line_error() {
     let msg = assert_one_line_error(&out, "book without results");
     assert!(msg.contains("summary.json") || msg.contains("results"), "{msg}");
 }
+
+/// MemAvailable in bytes (Linux), read independently of the binary.
+fn mem_available() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+}
+
+#[test]
+fn runs_beyond_the_memory_fail_at_once_in_one_line() {
+    // More entries of X than any allocation can hold: fails at once, whatever the memory.
+    let line = assert_one_line_error(&run(&["run", "--n", "1000000000", "--d", "2000000000"]), "n·d = 2e18");
+    assert!(line.contains("beyond any memory"), "{line}");
+    // Beyond an explicit limit: the need, X's share and the limit are named.
+    let out = run(&["run", "--n", "100000", "--d", "100000", "--steps", "1", "--max-memory", "8GiB"]);
+    let line = assert_one_line_error(&out, "beyond --max-memory");
+    assert!(line.contains("needs about") && line.contains("X 74.5 GiB") && line.contains("8.0 GiB"), "{line}");
+    // The issue's example, beyond the available memory: X alone is 8·10¹⁰ B and the n×n solver
+    // buffers 4·8·10¹⁰ B more (unless this machine has that much free).
+    if mem_available().is_some_and(|a| a < 400_000_000_000) {
+        let line = assert_one_line_error(&run(&["run", "--n", "100000", "--d", "100000", "--steps", "1"]), "available");
+        assert!(line.contains("available") && line.contains("--max-memory"), "{line}");
+    }
+    // A --data file beyond the limit is refused before it is read.
+    let dir = scratch("budget");
+    let file = dir.join("data.json");
+    std::fs::write(&file, r#"{"x": [[1, 2, 3], [4, 5, 7]], "y": [1, 2]}"#).unwrap();
+    let line = assert_one_line_error(
+        &run(&["run", "--data", file.to_str().unwrap(), "--max-memory", "16"]),
+        "--data beyond --max-memory",
+    );
+    assert!(line.contains("needs about") && line.contains("16 B"), "{line}");
+    // A limit the run fits in lets it run; a malformed limit is a usage error.
+    let v = json_of(&run(&["run", "--steps", "100", "--max-memory", "64MiB", "--json"]));
+    assert_eq!(v["steps"], 100);
+    assert_one_line_error(&run(&["run", "--max-memory", "lots"]), "bad --max-memory");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The vector-valued keys of `run --json`.
+const VECTORS: &[&str] = &["beta", "gain", "alpha_inf", "beta_tilde0"];
+
+#[test]
+fn non_finite_results_say_diverged_in_json_and_in_text() {
+    // γ = 1e300: β overflows in the first step, after which SGD's budget of one step ends
+    // before its next loss check; GD checks every step.
+    for batch in ["1", "2", "20"] {
+        let args = ["run", "--batch", batch, "--steps", "1", "--stepsize", "1e300"];
+        let v = json_of(&run(&[&args[..], &["--json"]].concat()));
+        assert_eq!(v["status"], "diverged", "batch {batch}");
+        assert!(v["notes"][0].as_str().unwrap().starts_with("the run diverged"), "batch {batch}: {}", v["notes"]);
+        let out = run(&args);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let first = text.lines().next().unwrap();
+        assert!(first.ends_with("diverged after 1 steps"), "batch {batch}: {text}");
+        assert!(text.contains("note: the run diverged") && text.contains("‖Gain‖₁           n/a"), "{text}");
+    }
+    // Whatever the outcome, a null in a vector or a loss comes with the status `diverged`.
+    for args in
+        [&["--stepsize", "0.3", "--batch", "1", "--seed", "3"][..], &["--stepsize", "0.05"], &["--stepsize", "1e-3"]]
+    {
+        let v = json_of(&run(&[&["run", "--steps", "3000", "--json"][..], args].concat()));
+        let has_null = |key: &str| v[key].is_null() || v[key].as_array().is_some_and(|a| a.iter().any(|x| x.is_null()));
+        let nulls: Vec<&&str> = VECTORS.iter().chain(&["train_loss", "test_risk"]).filter(|k| has_null(k)).collect();
+        assert!(nulls.is_empty() || v["status"] == "diverged", "{args:?}: nulls in {nulls:?}, status {}", v["status"]);
+    }
+}
+
+#[test]
+fn data_whose_products_overflow_is_an_input_error() {
+    let dir = scratch("overflow");
+    let file = dir.join("data.json");
+    let cases = [
+        (
+            "entries of 1e308, y = 0 (converged with λ_max null)",
+            r#"{"x": [[1e308, 1e308, 2], [1, 1e308, 3]], "y": [0, 0]}"#,
+        ),
+        ("entries of 1e200", r#"{"x": [[1e200, 1e200, 2], [1, 1e200, 3]], "y": [1, 2]}"#),
+        ("‖x‖² finite, its square not", r#"{"x": [[1e153, 1, 1], [1, 1e153, 1]], "y": [1e50, 1e50]}"#),
+        ("y of 1e200", r#"{"x": [[1, 2, 3], [4, 5, 7]], "y": [1e200, 1]}"#),
+    ];
+    for (what, text) in cases {
+        std::fs::write(&file, text).unwrap();
+        for json in [false, true] {
+            let mut args = vec!["run", "--data", file.to_str().unwrap()];
+            if json {
+                args.push("--json");
+            }
+            let line = assert_one_line_error(&run(&args), what);
+            assert!(line.contains("too large"), "{what}: {line}");
+        }
+    }
+    // Large but usable entries are accepted.
+    std::fs::write(&file, r#"{"x": [[1e70, 2, 3], [4, 1e70, 7]], "y": [1, 2]}"#).unwrap();
+    let v = json_of(&run(&["run", "--data", file.to_str().unwrap(), "--steps", "10", "--json"]));
+    assert!(v["lambda_max"].as_f64().is_some_and(|l| l > 1e139), "{}", v["lambda_max"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

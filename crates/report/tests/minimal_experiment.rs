@@ -131,7 +131,7 @@ fn a_new_experiment_runs_end_to_end() {
     // Smaller α is closer to the sparse (min-ℓ1) regime: on this sparse β* the risk falls with α.
     assert!(risks.windows(2).all(|w| w[1] < w[0]), "risk vs α: {risks:?}");
     // A bad configuration is rejected before any work, in one line.
-    let err = execute_config::<AlphaScan>(&Config { fraction: 3.0, ..cfg }).err().expect("rejected");
+    let Err(err) = execute_config::<AlphaScan>(&Config { fraction: 3.0, ..cfg }) else { panic!("accepted") };
     assert!(!format!("{err:#}").contains('\n'));
     // The files.
     let dir = std::env::temp_dir().join(format!("dln-minimal-experiment-{}", std::process::id()));

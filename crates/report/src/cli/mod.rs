@@ -76,7 +76,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         }
         Some(Command::Run(args)) => {
             let report = run::execute(&args)?;
-            if args.json { stdout(&format!("{}\n", report.to_json(&args))) } else { stdout(&report.human(&args)) }
+            stdout(&report.render(&args))
         }
     }
 }

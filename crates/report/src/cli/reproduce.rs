@@ -276,6 +276,7 @@ pub fn reproduce(args: &ReproduceArgs) -> Result<ReproduceReport> {
         None => None,
     };
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    output::remove_stale_temps(&args.out); // e.g. of timings.json, from a killed earlier run
     let progress = Progress::new(Mode::detect(args.quiet), chosen.len());
 
     let work = || run_all(&chosen, args, &overrides, &progress, browser.as_deref());

@@ -5,7 +5,13 @@
 //! `--json` prints one JSON object (keys below); its `x`, `y`, `beta_star` are exactly what
 //! `--data` reads, so `run … --json > out.json; run … --data out.json` replays the run bit for bit
 //! (numbers are printed with the shortest round-trip representation and parsed exactly).
-//! Non-finite numbers (a diverged run) are printed as `null`.
+//! Non-finite numbers are printed as `null`, and only ever in a run whose status is `diverged`
+//! (a run whose β or loss is non-finite at the end is reported as diverged, whatever the engine's
+//! last check said); the human summary then says so in its first note.
+//!
+//! Before anything large is allocated, the run's peak memory ([`crate::budget::run_need`]) must
+//! fit in `--max-memory` or the memory available now, and `--data` must be small enough that
+//! the products of its products stay finite; otherwise one line says why.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +20,8 @@ use clap::{Args, ValueEnum};
 use dln::{BregmanSolver, DataConfig, Problem, Run, Sampling, Schedule, Sgd, Status, uniform_alpha};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde_json::{Value, json};
+
+use crate::budget::{self, Limit, RunWork};
 
 /// Batch sampling scheme (see `dln::Sampling`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -85,6 +93,9 @@ pub struct RunArgs {
     /// Print one JSON object instead of a human summary.
     #[arg(long)]
     pub json: bool,
+    /// Memory the run may use (e.g. 512MiB, 8GiB, or bytes) [default: the memory available now].
+    #[arg(long, value_name = "SIZE", value_parser = crate::budget::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 impl Default for RunArgs {
@@ -104,6 +115,7 @@ impl Default for RunArgs {
             seed: 0,
             data: None,
             json: false,
+            max_memory: None,
         }
     }
 }
@@ -125,16 +137,42 @@ pub struct RunReport {
     pub notes: Vec<String>,
 }
 
-/// Reads `--data`: a JSON object with `x` (rows), `y` and optional `beta_star` (null or absent = unknown).
-pub fn read_data(path: &Path, mean: f64) -> Result<Problem> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading --data {}", path.display()))?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| anyhow!("--data {}: invalid JSON: {e}", path.display()))?;
-    let ctx = |what: &str| format!("--data {}: {what}", path.display());
+/// Reads `--data`: a JSON object with `x` (rows), `y` and optional `beta_star` (null or absent =
+/// unknown). The file must fit in `limit` (its text, then every JSON value and X) before it is read.
+pub fn read_data(path: &Path, mean: f64, limit: Option<Limit>) -> Result<Problem> {
+    let source = format!("--data {}", path.display());
+    let len = std::fs::metadata(path).with_context(|| format!("reading {source}"))?.len();
+    budget::check(&format!("reading {source}"), &budget::Need { total: len, x: 0, solver: 0 }, limit)?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {source}"))?;
+    let parse = budget::json_parse_need(len, budget::json_values_bound(&text))
+        .ok_or_else(|| anyhow!("{source}: too large to parse"))?;
+    budget::check(&format!("parsing {source}"), &budget::Need { total: parse, x: 0, solver: 0 }, limit)?;
+    parse_data(&text, &source, mean)
+}
+
+/// At most this many characters of an offending JSON value go into an error message.
+const SHOWN: usize = 40;
+
+/// A JSON value for an error message: compact, cut to [`SHOWN`] characters.
+fn shown(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(SHOWN) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
+}
+
+/// Parses the text of a `--data` file (see [`read_data`]); `source` names it in errors, which are
+/// one line each.
+pub fn parse_data(text: &str, source: &str, mean: f64) -> Result<Problem> {
+    let value: Value = serde_json::from_str(text).map_err(|e| anyhow!("{source}: invalid JSON: {e}"))?;
+    let ctx = |what: &str| format!("{source}: {what}");
     let numbers = |v: &Value, what: &str| -> Result<Vec<f64>> {
         let arr = v.as_array().ok_or_else(|| anyhow!(ctx(&format!("`{what}` must be an array of numbers"))))?;
         arr.iter()
-            .map(|x| x.as_f64().ok_or_else(|| anyhow!(ctx(&format!("`{what}` has a non-numeric entry ({x})")))))
+            .map(|x| {
+                x.as_f64().ok_or_else(|| anyhow!(ctx(&format!("`{what}` has a non-numeric entry ({})", shown(x)))))
+            })
             .collect()
     };
     let x_rows =
@@ -152,6 +190,7 @@ pub fn read_data(path: &Path, mean: f64) -> Result<Problem> {
         Some(v) => Some(Array1::from(numbers(v, "beta_star")?)),
     };
     let mut problem = Problem::new(x, y, beta_star).map_err(|e| anyhow!(ctx(&e.to_string())))?;
+    check_scale(&problem, source)?;
     if !mean.is_finite() {
         bail!("invalid parameter `mean`: must be finite, got {mean}");
     }
@@ -159,21 +198,56 @@ pub fn read_data(path: &Path, mean: f64) -> Result<Problem> {
     Ok(problem)
 }
 
+/// What a diverged run's report says first.
+const DIVERGED: &str = "the run diverged: the training loss grew beyond bounds or became non-finite, so β, α∞, β̃₀ and \
+                        the gain describe no limit (non-finite values are null in --json)";
+
+/// Refuses data whose products of products overflow f64: ‖x‖_F² and ‖y‖² must be finite and so
+/// must their squares (λ_max's power iteration forms ‖X Xᵀ v‖² ≤ ‖x‖_F⁴; the loss, gradients and
+/// dual Hessians multiply entries of X by residuals and by each other).
+fn check_scale(problem: &Problem, source: &str) -> Result<()> {
+    let sum_sq = |v: &mut dyn Iterator<Item = &f64>| v.map(|a| a * a).sum::<f64>();
+    for (name, ssq) in [("x", sum_sq(&mut problem.x.iter())), ("y", sum_sq(&mut problem.y.iter()))] {
+        let norm = if name == "x" { "‖x‖_F²" } else { "‖y‖²" };
+        if !(ssq * ssq).is_finite() {
+            let what = if ssq.is_finite() { format!("{norm} = {ssq:.3e}, whose square") } else { norm.to_string() };
+            bail!(
+                "{source}: `{name}` is too large to compute with: {what} overflows f64; divide x and y by a common \
+                 factor (entries up to about 1e75 work)"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The problem `args` name (generated, or `--data`), once the run's memory need is known to fit
+/// in `--max-memory` or the available memory (before anything large is allocated).
+fn problem(args: &RunArgs) -> Result<Problem> {
+    let limit = budget::limit(args.max_memory);
+    let work = RunWork { solve: true, json: args.json };
+    if let Some(path) = &args.data {
+        let problem = read_data(path, args.mean, limit)?;
+        let need = budget::run_need(problem.n(), problem.d(), work)?;
+        budget::check(&format!("run on n = {}, d = {}", problem.n(), problem.d()), &need, limit)?;
+        return Ok(problem);
+    }
+    let need = budget::run_need(args.n, args.d, work)?;
+    budget::check(&format!("run --n {} --d {}", args.n, args.d), &need, limit)?;
+    let data = DataConfig {
+        n: args.n,
+        d: args.d,
+        s: args.s,
+        mean: args.mean,
+        noise: args.noise,
+        seed: args.seed,
+        ..DataConfig::default()
+    };
+    Ok(data.generate()?)
+}
+
 /// Runs (S)GD as `args` say and solves for both predictions.
 pub fn execute(args: &RunArgs) -> Result<RunReport> {
-    let problem = match &args.data {
-        Some(path) => read_data(path, args.mean)?,
-        None => DataConfig {
-            n: args.n,
-            d: args.d,
-            s: args.s,
-            mean: args.mean,
-            noise: args.noise,
-            seed: args.seed,
-            ..DataConfig::default()
-        }
-        .generate()?,
-    };
+    let problem = problem(args)?;
     let batch = args.batch.unwrap_or(problem.n());
     let sgd = Sgd {
         stepsize: Schedule::Constant(args.stepsize),
@@ -185,9 +259,22 @@ pub fn execute(args: &RunArgs) -> Result<RunReport> {
         ..Sgd::default()
     };
     let alpha = uniform_alpha(args.alpha, problem.d());
-    let run = sgd.run(&problem, alpha.view())?;
+    let mut run = sgd.run(&problem, alpha.view())?;
     let solver = BregmanSolver::default();
     let mut notes = Vec::new();
+    // The engine checks the loss of SGD only every ⌈n/b⌉ steps: a blow-up after the last check
+    // ends at the step budget with β non-finite. That is a divergence.
+    let late =
+        run.status != Status::Diverged && !(run.train_loss.is_finite() && run.beta.iter().all(|b| b.is_finite()));
+    if late {
+        run.status = Status::Diverged;
+    }
+    if run.status == Status::Diverged {
+        notes.push(DIVERGED.to_string());
+    }
+    if late {
+        notes.push(format!("β became non-finite by step {}, after the engine's last loss check", run.steps));
+    }
     let (x, y) = (problem.x.view(), problem.y.view());
     let beta_pred = match run.status {
         Status::Diverged => {
@@ -259,6 +346,11 @@ impl RunReport {
         self.beta_gf.as_ref().map(|p| distance(self.run.beta.view(), p.view()))
     }
 
+    /// What `run` prints: the JSON object on one line with `--json`, else the human summary.
+    pub fn render(&self, args: &RunArgs) -> String {
+        if args.json { format!("{}\n", self.to_json(args)) } else { self.human(args) }
+    }
+
     /// The JSON object `run --json` prints.
     pub fn to_json(&self, args: &RunArgs) -> Value {
         let p = &self.problem;
@@ -312,7 +404,7 @@ impl RunReport {
         };
         let fmt = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3e}"));
         let mut out = format!(
-            "{method}, γ = {}, α = {} on n = {}, d = {} ({source}): {} after {} steps\n",
+            "{method}, γ = {:?}, α = {:?} on n = {}, d = {} ({source}): {} after {} steps\n",
             args.stepsize,
             args.alpha,
             p.n(),
@@ -322,7 +414,11 @@ impl RunReport {
         );
         out += &format!("  train loss        {:.3e}\n", r.train_loss);
         out += &format!("  test risk         {:.3e}\n", p.test_risk(r.beta.view()));
-        out += &format!("  ‖Gain‖₁           {:.4}\n", r.effective.gain_l1());
+        if r.status == Status::Diverged {
+            out += "  ‖Gain‖₁           n/a (the run diverged)\n";
+        } else {
+            out += &format!("  ‖Gain‖₁           {:.4}\n", r.effective.gain_l1());
+        }
         out += &format!("  ‖β∞ − β_pred‖₂    {}   (Theorem 2)\n", fmt(self.pred_error()));
         out += &format!("  ‖β∞ − β_GF‖₂      {}   (Theorem 1, gradient flow)\n", fmt(self.gf_error()));
         for note in &self.notes {

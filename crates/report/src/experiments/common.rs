@@ -1,21 +1,18 @@
-//! Helpers shared by the experiments: the two methods (GD / SGD), reading tidy frames back,
+//! Helpers shared by the experiments: the two methods (GD / SGD),
 //! robust statistics (median and interquartile range over datasets) and the plotly building
 //! blocks of the stepsize figures (median line + IQR band, vertical markers).
 //!
-//! Only additions here: several experiment modules rely on every function as it is.
+//! Nothing here reads a DataFrame back: plots and summaries work on typed rows.
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
-use dln::Status;
+use anyhow::Result;
 use plotly::common::{DashType, Fill, HoverInfo, Line, Mode};
 use plotly::layout::{Annotation, Shape, ShapeLine, ShapeType};
 use plotly::{Scatter, Trace};
-use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use crate::style;
-use crate::sweep::quantile;
 
 /// Full-batch GD (b = n) or mini-batch SGD (b < n).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -60,74 +57,7 @@ pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// The inverse of [`Status::as_str`] (the value of the `status` column).
-pub fn parse_status(s: &str) -> Result<Status> {
-    match s {
-        "converged" => Ok(Status::Converged),
-        "max_steps" => Ok(Status::MaxSteps),
-        "diverged" => Ok(Status::Diverged),
-        other => anyhow::bail!("unknown status `{other}`"),
-    }
-}
-
-/// A float column of `df` (nulls as `None`).
-pub fn f64_col(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    Ok(col.f64().with_context(|| format!("column `{name}` as f64"))?.iter().collect())
-}
-
-/// An unsigned integer column of `df` (no nulls allowed).
-pub fn u64_col(df: &DataFrame, name: &str) -> Result<Vec<u64>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    col.u64()
-        .with_context(|| format!("column `{name}` as u64"))?
-        .iter()
-        .map(|v| v.with_context(|| format!("null in column `{name}`")))
-        .collect()
-}
-
-/// A string column of `df` (no nulls allowed).
-pub fn str_col(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    col.str()
-        .with_context(|| format!("column `{name}` as str"))?
-        .iter()
-        .map(|v| v.map(str::to_owned).with_context(|| format!("null in column `{name}`")))
-        .collect()
-}
-
-/// A boolean column of `df` (no nulls allowed).
-pub fn bool_col(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    let col = df.column(name).with_context(|| format!("column `{name}`"))?;
-    col.bool()
-        .with_context(|| format!("column `{name}` as bool"))?
-        .iter()
-        .map(|v| v.with_context(|| format!("null in column `{name}`")))
-        .collect()
-}
-
-/// Median and interquartile range of a group of values (over datasets), with its size.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Quartiles {
-    /// First quartile.
-    pub q25: f64,
-    /// Median.
-    pub median: f64,
-    /// Third quartile.
-    pub q75: f64,
-    /// Number of (finite) values summarised.
-    pub count: usize,
-}
-
-/// Quartiles of the finite values (linear interpolation, NumPy's default); NaN when there is none.
-pub fn quartiles(values: &[f64]) -> Quartiles {
-    Quartiles {
-        q25: quantile(values, 0.25),
-        median: quantile(values, 0.5),
-        q75: quantile(values, 0.75),
-        count: values.iter().filter(|v| v.is_finite()).count(),
-    }
-}
+pub use dln::metrics::{Quartiles, quartiles};
 
 /// Groups `values` by `key` (sorted by key), dropping `None`s.
 pub fn group_by<K: Ord + Clone>(keys: &[K], values: &[Option<f64>]) -> BTreeMap<K, Vec<f64>> {
@@ -141,14 +71,7 @@ pub fn group_by<K: Ord + Clone>(keys: &[K], values: &[Option<f64>]) -> BTreeMap<
     groups
 }
 
-/// Coefficient of variation std/mean (population std) of a vector — the heterogeneity index of
-/// a gain profile across coordinates: 0 for a flat (homogeneous) profile. NaN if the mean is 0.
-pub fn coefficient_of_variation(values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
-    var.sqrt() / mean
-}
+pub use dln::metrics::coefficient_of_variation;
 
 /// The three traces of a median line with its interquartile band, on axes (`xaxis`, `yaxis`)
 /// ("x", "y", "x2", …): the lower quartile (invisible), the upper quartile filled down to it
@@ -286,22 +209,20 @@ pub fn template(n: usize, batch: usize, max_epochs: u64, tol: f64, seed: u64) ->
 
 pub use crate::stability::{gamma_max_of, run_at};
 
-/// ‖a − b‖₁.
+/// ‖a − b‖₁ ([`dln::metrics::l1_distance`]; NaN if the lengths differ).
 pub fn l1_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum()
+    dln::metrics::l1_distance(a, b).unwrap_or(f64::NAN)
 }
 
-/// ‖a − b‖₂.
+/// ‖a − b‖₂ ([`dln::metrics::l2_distance`]; NaN if the lengths differ).
 pub fn l2_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    dln::metrics::l2_distance(a, b).unwrap_or(f64::NAN)
 }
 
-/// Support recovery: the s = |supp β*| largest |β_i| sit exactly on the support of β*.
+/// Support recovery ([`dln::metrics::recovers_support`]): the s = |supp β*| largest |β_i| sit
+/// exactly on the support of β* (false if the lengths differ).
 pub fn recovers_support(beta: ndarray::ArrayView1<f64>, beta_star: ndarray::ArrayView1<f64>) -> bool {
-    let s = beta_star.iter().filter(|v| **v != 0.0).count();
-    let mut order: Vec<usize> = (0..beta.len()).collect();
-    order.sort_by(|&i, &j| beta[j].abs().total_cmp(&beta[i].abs()).then(i.cmp(&j)));
-    order[..s].iter().all(|&i| beta_star[i] != 0.0)
+    dln::metrics::recovers_support(beta, beta_star).unwrap_or(false)
 }
 
 /// [`panel_title`] anchored at its centre (plotly's default `xanchor: auto` left-aligns text placed
@@ -310,20 +231,34 @@ pub fn centered_panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation
     panel_title(text, x_center, y_top).x_anchor(plotly::common::Anchor::Center)
 }
 
+/// Checks stepsizes given as fractions γ/γ_max (the key `fractions`): at least `min_len` of them,
+/// each finite and in (0, 1], strictly increasing.
+pub fn validate_fractions(fractions: &[f64], min_len: usize) -> Result<()> {
+    anyhow::ensure!(fractions.len() >= min_len, "fractions needs at least {min_len} values, got {}", fractions.len());
+    if let Some(f) = fractions.iter().find(|f| !(f.is_finite() && **f > 0.0 && **f <= 1.0)) {
+        anyhow::bail!("fractions must lie in (0, 1], got {f}");
+    }
+    anyhow::ensure!(fractions.windows(2).all(|w| w[0] < w[1]), "fractions must be strictly increasing");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn coefficient_of_variation_of_flat_and_spiky_profiles() {
-        assert_eq!(coefficient_of_variation(&[2.0, 2.0, 2.0]), 0.0);
-        // mean 1, population std √3 for (4, 0, 0, 0).
-        assert!((coefficient_of_variation(&[4.0, 0.0, 0.0, 0.0]) - 3f64.sqrt()).abs() < 1e-15);
-    }
-
-    #[test]
-    fn quartiles_ignore_non_finite_values() {
-        let q = quartiles(&[1.0, 2.0, 3.0, f64::NAN, 5.0]);
-        assert_eq!((q.q25, q.median, q.q75, q.count), (1.75, 2.5, 3.5, 4));
+    fn validate_fractions_names_the_key_and_the_rule() {
+        assert!(validate_fractions(&[0.1, 0.5, 1.0], 2).is_ok());
+        let err = |f: &[f64], min: usize| validate_fractions(f, min).unwrap_err().to_string();
+        assert!(err(&[0.5], 2).contains("at least 2"));
+        assert!(err(&[], 1).contains("at least 1"));
+        assert!(err(&[0.1, 1.5], 1).contains("(0, 1]"));
+        assert!(err(&[0.0, 0.5], 1).contains("(0, 1]"));
+        assert!(err(&[f64::NAN], 1).contains("(0, 1]"));
+        assert!(err(&[0.5, 0.5], 1).contains("strictly increasing"));
+        assert!(err(&[0.5, 0.1], 1).contains("strictly increasing"));
+        for bad in [&[][..], &[2.0], &[0.5, 0.1]] {
+            assert!(err(bad, 1).starts_with("fractions"), "{}", err(bad, 1));
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! One dataset in the paper's setting: (n, d, s, α) = (20, 30, 3, 0.1), x ~ N(0, I), β* supported on
 //! the first s coordinates with N(0, 1) values, y = Xβ*. Each method gets its own γ_max — the largest
 //! constant stepsize whose run reaches the loss tolerance within the budget, found by bisection
-//! ([`crate::stability::gamma_max`]) — and is run at the macroscopic stepsize γ = `fraction`·γ_max
+//! ([`crate::stability::gamma_max_of`]) — and is run at the macroscopic stepsize γ = `fraction`·γ_max
 //! (default 0.9, just below divergence): GD with b = n, SGD with b = `batch`. Gradient flow is
 //! Theorem 1's exact limit β*_α = argmin_{Xβ=y} ψ_α(β), the γ → 0 limit of both methods.
 //!
@@ -11,25 +11,23 @@
 //! GD's gain is heterogeneous — largest on the coordinates the early gradients ≈ −Xᵀy/n hit hardest,
 //! chiefly the support of β* — so ψ_{α∞} penalises coordinates that should be non-zero; SGD's gain
 //! is spread evenly (a smaller, uniform α∞: closer to ℓ1, sparser). The second panel shows
-//! Gain_γ(i) per coordinate. Book: chapter "Estimated parameters".
+//! Gain_γ(i) per coordinate. Book: chapter "Estimated parameters" (`book/src/08-estimated-parameters.md`).
 //!
 //! The helpers here (one dataset, γ_max per method, fits at a fraction of γ_max, the frame and the
 //! per-coordinate traces) are reused by [`super::explorer`], which slides over the fraction.
 
 use anyhow::{Context, Result, ensure};
-use dln::{BregmanSolver, DataConfig, Problem, Sgd, Status, uniform_alpha};
+use dln::{BregmanSolver, Problem, Sgd, Status};
 use ndarray::Array1;
 use plotly::common::{Marker, MarkerSymbol, Mode, Visible};
 use plotly::layout::{Axis, AxisType, BarMode, GridPattern, LayoutGrid, Shape, ShapeLayer, ShapeLine, ShapeType};
 use plotly::{Bar, Plot, Scatter, Trace};
 use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::Experiment;
-use super::common::{
-    self, Method, bool_col, f64_col, finite, gamma_max_of, l1_distance, recovers_support, run_at, str_col, template,
-};
+use super::common::{self, Method, finite, gamma_max_of, l1_distance, recovers_support, run_at, template};
+use super::stepsize_sweep::PerMethod;
+use super::{Experiment, Setting, Validate};
 use crate::{style, sweep};
 
 /// The experiment.
@@ -37,27 +35,19 @@ pub struct EstimatedParameters;
 
 /// Parameters; `Default` is the paper's setting.
 ///
-/// | Name | Default | Purpose |
-/// |---|---|---|
-/// | `n`, `d`, `s` | 20, 30, 3 | samples, dimension, sparsity of β* |
-/// | `alpha` | 0.1 | uniform initialisation scale α |
-/// | `batch` | 1 | SGD's batch size b (GD uses b = n) |
-/// | `fraction` | 0.9 | γ = fraction · γ_max, for each method its own γ_max |
-/// | `max_epochs` | 100 000 | budget of every run (bisection included), in passes over the data |
-/// | `tol` | 1e-12 | training-loss tolerance ("converged") |
-/// | `rel_tol` | 0.01 | relative precision of the γ_max bisection |
-/// | `seed` | 0 | data seed (the SGD sampler uses a seed derived from it) |
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `setting` | (20, 30, 3), α = 0.1, seed 0 | data design and initialisation ([`Setting`]; dataset 0, the SGD sampler's seed derived from `seed`) | |
+/// | `batch` | 1 | SGD's batch size b (GD uses b = n) | 1 ≤ b < n |
+/// | `fraction` | 0.9 | γ = fraction · γ_max, for each method its own γ_max | (0, 1] |
+/// | `max_epochs` | 100 000 | budget of every run (bisection included), in passes over the data | ≥ 1 |
+/// | `tol` | 1e-12 | training-loss tolerance ("converged") | > 0 |
+/// | `rel_tol` | 0.01 | relative precision of the γ_max bisection | > 0 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Number of samples n.
-    pub n: usize,
-    /// Dimension d.
-    pub d: usize,
-    /// Sparsity s of β*.
-    pub s: usize,
-    /// Uniform initialisation scale α.
-    pub alpha: f64,
+    /// Data design and initialisation (dataset 0: data seed `setting.seed`).
+    pub setting: Setting,
     /// SGD's batch size b.
     pub batch: usize,
     /// γ = fraction · γ_max.
@@ -68,42 +58,20 @@ pub struct Config {
     pub tol: f64,
     /// Relative precision of the γ_max bisection.
     pub rel_tol: f64,
-    /// Data seed.
-    pub seed: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            n: 20,
-            d: 30,
-            s: 3,
-            alpha: 0.1,
-            batch: 1,
-            fraction: 0.9,
-            max_epochs: 100_000,
-            tol: 1e-12,
-            rel_tol: 0.01,
-            seed: 0,
-        }
+        Self { setting: Setting::default(), batch: 1, fraction: 0.9, max_epochs: 100_000, tol: 1e-12, rel_tol: 0.01 }
     }
 }
 
-impl Config {
-    /// One-line errors for values the engine would not catch (or would catch too late).
-    pub fn validate(&self) -> Result<()> {
-        ensure!(self.alpha.is_finite() && self.alpha > 0.0, "alpha must be finite and > 0, got {}", self.alpha);
-        ensure!(
-            self.fraction.is_finite() && self.fraction > 0.0 && self.fraction <= 1.0,
-            "fraction must be in (0, 1], got {}",
-            self.fraction
-        );
-        ensure!(
-            self.batch >= 1 && self.batch < self.n,
-            "batch must satisfy 1 ≤ b < n = {} for SGD, got {}",
-            self.n,
-            self.batch
-        );
+impl Validate for Config {
+    fn validate(&self) -> Result<()> {
+        self.setting.validate()?;
+        let (n, f) = (self.setting.n, self.fraction);
+        ensure!(f.is_finite() && f > 0.0 && f <= 1.0, "fraction must be in (0, 1], got {f}");
+        ensure!(self.batch >= 1 && self.batch < n, "batch must satisfy 1 ≤ b < n = {n} for SGD, got {}", self.batch);
         ensure!(self.max_epochs >= 1, "max_epochs must be at least 1");
         ensure!(self.tol.is_finite() && self.tol > 0.0, "tol must be finite and > 0, got {}", self.tol);
         ensure!(self.rel_tol.is_finite() && self.rel_tol > 0.0, "rel_tol must be finite and > 0, got {}", self.rel_tol);
@@ -124,23 +92,19 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// Draws the data and bisects each method's γ_max (the two bisections run in parallel).
+    /// Draws dataset 0 of the setting and bisects each method's γ_max (the two bisections run in
+    /// parallel). The SGD sampler's seed is derived from the data seed.
     pub fn new(cfg: &Config) -> Result<Self> {
-        cfg.validate()?;
-        let problem =
-            DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
-        let alpha = uniform_alpha(cfg.alpha, cfg.d);
-        let sampler = common::derived_seed(cfg.seed, 1);
+        let problem = cfg.setting.problem(0)?;
+        let alpha = cfg.setting.alpha_vec();
+        let (n, sampler) = (cfg.setting.n, common::derived_seed(cfg.setting.seed, 1));
         let templates = [
-            template(cfg.n, cfg.n, cfg.max_epochs, cfg.tol, sampler),
-            template(cfg.n, cfg.batch, cfg.max_epochs, cfg.tol, sampler),
+            template(n, n, cfg.max_epochs, cfg.tol, sampler),
+            template(n, cfg.batch, cfg.max_epochs, cfg.tol, sampler),
         ];
         let gm = sweep::par_map(&templates, |t| gamma_max_of(&problem, alpha.view(), t, cfg.rel_tol));
-        let gamma_max = [
-            gm[0].as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?,
-            gm[1].as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?,
-        ];
-        Ok(Self { problem, alpha, templates, gamma_max: [*gamma_max[0], *gamma_max[1]] })
+        let gm: Vec<f64> = gm.into_iter().collect::<Result<_>>()?;
+        Ok(Self { problem, alpha, templates, gamma_max: [gm[0], gm[1]] })
     }
 
     /// Gradient flow's limit (Theorem 1): argmin_{Xβ=y} ψ_α(β).
@@ -192,7 +156,7 @@ impl Setup {
 }
 
 /// One estimate of β (a run, or gradient flow's exact limit), per coordinate.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
     /// "GF" | "GD" | "SGD".
     pub method: &'static str,
@@ -216,111 +180,48 @@ pub struct Estimate {
     pub gain: Vec<Option<f64>>,
 }
 
+/// β* and the estimates of the figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    /// β* of the dataset.
+    pub beta_star: Vec<f64>,
+    /// Gradient flow's limit, then GD and SGD at γ = fraction · γ_max.
+    pub estimates: Vec<Estimate>,
+}
+
+/// Coordinates 1, …, d (the frame's and the figure's coordinates are 1-based).
+fn coordinates(d: usize) -> Vec<u64> {
+    (1..=d as u64).collect()
+}
+
+/// `f(estimate, coordinate)` for every row of [`frame`].
+fn per_row<T>(estimates: &[Estimate], d: usize, f: impl Fn(&Estimate, usize) -> T) -> Vec<T> {
+    estimates.iter().flat_map(|e| (0..d).map(|i| f(e, i)).collect::<Vec<_>>()).collect()
+}
+
 /// The tidy frame: one row per (estimate, coordinate); coordinates are 1-based.
-pub fn frame(problem: &Problem, estimates: &[Estimate]) -> Result<DataFrame> {
-    let d = problem.d();
-    let rows = estimates.len() * d;
-    let mut method = Vec::with_capacity(rows);
-    let (mut batch, mut fraction, mut gamma_max, mut gamma) = (vec![], vec![], vec![], vec![]);
-    let (mut status, mut steps, mut risk) = (vec![], vec![], vec![]);
-    let (mut coordinate, mut on_support, mut beta_star, mut beta, mut gain) = (vec![], vec![], vec![], vec![], vec![]);
-    for e in estimates {
-        for i in 0..d {
-            method.push(e.method);
-            batch.push(e.batch);
-            fraction.push(e.fraction);
-            gamma_max.push(e.gamma_max);
-            gamma.push(e.gamma);
-            status.push(e.status.clone());
-            steps.push(e.steps);
-            risk.push(e.test_risk);
-            coordinate.push(i as u64 + 1);
-            on_support.push(problem.beta_star[i] != 0.0);
-            beta_star.push(problem.beta_star[i]);
-            beta.push(e.beta[i]);
-            gain.push(e.gain[i]);
-        }
-    }
+pub fn frame(beta_star: &[f64], estimates: &[Estimate]) -> Result<DataFrame> {
+    let (d, e) = (beta_star.len(), estimates);
     Ok(df!(
-        "method" => method,
-        "batch" => batch,
-        "fraction" => fraction,
-        "gamma_max" => gamma_max,
-        "gamma" => gamma,
-        "status" => status,
-        "steps" => steps,
-        "test_risk" => risk,
-        "coordinate" => coordinate,
-        "on_support" => on_support,
-        "beta_star" => beta_star,
-        "beta" => beta,
-        "gain" => gain,
+        "method" => per_row(e, d, |e, _| e.method),
+        "batch" => per_row(e, d, |e, _| e.batch),
+        "fraction" => per_row(e, d, |e, _| e.fraction),
+        "gamma_max" => per_row(e, d, |e, _| e.gamma_max),
+        "gamma" => per_row(e, d, |e, _| e.gamma),
+        "status" => per_row(e, d, |e, _| e.status.clone()),
+        "steps" => per_row(e, d, |e, _| e.steps),
+        "test_risk" => per_row(e, d, |e, _| e.test_risk),
+        "coordinate" => per_row(e, d, |_, i| i as u64 + 1),
+        "on_support" => per_row(e, d, |_, i| beta_star[i] != 0.0),
+        "beta_star" => per_row(e, d, |_, i| beta_star[i]),
+        "beta" => per_row(e, d, |e, i| e.beta[i]),
+        "gain" => per_row(e, d, |e, i| e.gain[i]),
     )?)
 }
 
-/// One estimate read back from a frame.
-#[derive(Debug, Clone)]
-pub struct View {
-    /// "GF" | "GD" | "SGD".
-    pub method: String,
-    /// γ / γ_max (None for GF).
-    pub fraction: Option<f64>,
-    /// γ (None for GF).
-    pub gamma: Option<f64>,
-    /// Run status.
-    pub status: String,
-    /// Population risk.
-    pub test_risk: Option<f64>,
-    /// Coordinates (1-based).
-    pub coordinate: Vec<u64>,
-    /// β per coordinate.
-    pub beta: Vec<Option<f64>>,
-    /// Gain per coordinate.
-    pub gain: Vec<Option<f64>>,
-}
-
-/// The truth read back from a frame (the rows of its first estimate): coordinates, β*, support mask.
-pub fn truth(df: &DataFrame) -> Result<(Vec<u64>, Vec<f64>, Vec<bool>)> {
-    let d = views(df)?.first().context("empty frame")?.coordinate.len();
-    let coord = common::u64_col(df, "coordinate")?;
-    let star: Option<Vec<f64>> = f64_col(df, "beta_star")?.into_iter().take(d).collect();
-    let support = bool_col(df, "on_support")?;
-    Ok((coord[..d].to_vec(), star.context("null β*")?, support[..d].to_vec()))
-}
-
-/// Every estimate of a frame, in row order (consecutive rows with the same method and fraction).
-pub fn views(df: &DataFrame) -> Result<Vec<View>> {
-    let method = str_col(df, "method")?;
-    let fraction = f64_col(df, "fraction")?;
-    let gamma = f64_col(df, "gamma")?;
-    let status = str_col(df, "status")?;
-    let risk = f64_col(df, "test_risk")?;
-    let coord = common::u64_col(df, "coordinate")?;
-    let beta = f64_col(df, "beta")?;
-    let gain = f64_col(df, "gain")?;
-    let mut out: Vec<View> = Vec::new();
-    for i in 0..method.len() {
-        let same = out.last().is_some_and(|v| {
-            v.method == method[i] && v.fraction == fraction[i] && coord[i] > *v.coordinate.last().unwrap_or(&0)
-        });
-        if !same {
-            out.push(View {
-                method: method[i].clone(),
-                fraction: fraction[i],
-                gamma: gamma[i],
-                status: status[i].clone(),
-                test_risk: risk[i],
-                coordinate: vec![],
-                beta: vec![],
-                gain: vec![],
-            });
-        }
-        let v = out.last_mut().context("no estimate")?;
-        v.coordinate.push(coord[i]);
-        v.beta.push(beta[i]);
-        v.gain.push(gain[i]);
-    }
-    Ok(out)
+/// The truth as the figures draw it: coordinates (1-based, as in the frame), β*, support mask.
+pub fn truth(beta_star: &[f64]) -> (Vec<u64>, Vec<f64>, Vec<bool>) {
+    (coordinates(beta_star.len()), beta_star.to_vec(), beta_star.iter().map(|b| *b != 0.0).collect())
 }
 
 /// The colour and marker of an estimate.
@@ -333,8 +234,8 @@ fn look(method: &str) -> (&'static str, MarkerSymbol, f64) {
 }
 
 /// The legend label of an estimate.
-pub fn label(v: &View) -> String {
-    match (v.method.as_str(), v.gamma, v.test_risk) {
+pub fn label(v: &Estimate) -> String {
+    match (v.method, v.gamma, v.test_risk) {
         ("GF", _, Some(r)) => format!("gradient flow (Thm 1), risk {r:.2e}"),
         (m, Some(g), Some(r)) => format!("{m} (γ = {g:.3}), risk {r:.2e}"),
         (m, Some(g), None) => format!("{m} (γ = {g:.3}): {}", v.status),
@@ -357,9 +258,9 @@ pub fn truth_trace(coord: &[u64], star: &[f64], xaxis: &str, yaxis: &str) -> Box
 }
 
 /// β of one estimate as markers on (`xaxis`, `yaxis`); `legend_group` ties it to its gain trace.
-pub fn beta_trace(v: &View, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn Trace> {
-    let (color, symbol, size) = look(&v.method);
-    Scatter::new(v.coordinate.clone(), v.beta.clone())
+pub fn beta_trace(v: &Estimate, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn Trace> {
+    let (color, symbol, size) = look(v.method);
+    Scatter::new(coordinates(v.beta.len()), v.beta.clone())
         .name(label(v))
         .mode(Mode::Markers)
         .marker(
@@ -370,20 +271,20 @@ pub fn beta_trace(v: &View, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn 
                 .line(plotly::common::Line::new().color("white").width(0.5)),
         )
         .hover_template(format!("{}<br>β<sub>%{{x}}</sub> = %{{y:.4f}}<extra></extra>", v.method))
-        .legend_group(v.method.clone())
+        .legend_group(v.method)
         .visible(if visible { Visible::True } else { Visible::False })
         .x_axis(xaxis)
         .y_axis(yaxis)
 }
 
 /// Gain_γ(i) of one run as bars on (`xaxis`, `yaxis`) (no legend entry: it shares the β marker's group).
-pub fn gain_trace(v: &View, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn Trace> {
-    let (color, _, _) = look(&v.method);
-    Bar::new(v.coordinate.clone(), v.gain.clone())
+pub fn gain_trace(v: &Estimate, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn Trace> {
+    let (color, _, _) = look(v.method);
+    Bar::new(coordinates(v.gain.len()), v.gain.clone())
         .name(format!("Gain {}", v.method))
         .marker(Marker::new().color(color))
         .hover_template(format!("{}<br>Gain<sub>γ</sub>(%{{x}}) = %{{y:.3g}}<extra></extra>", v.method))
-        .legend_group(v.method.clone())
+        .legend_group(v.method)
         .show_legend(false)
         .visible(if visible { Visible::True } else { Visible::False })
         .x_axis(xaxis)
@@ -446,62 +347,107 @@ pub fn two_row_layout(title: &str, d: usize) -> plotly::Layout {
         )
 }
 
-/// Headline numbers of one run (or GF) view.
-fn numbers(v: &View, star: &[f64]) -> serde_json::Value {
-    let beta: Option<Vec<f64>> = v.beta.iter().copied().collect();
-    match beta {
-        Some(b) => {
-            let b = Array1::from(b);
-            let s = Array1::from(star.to_vec());
-            let off: f64 = b.iter().zip(star).filter(|(_, t)| **t == 0.0).map(|(x, _)| x.abs()).sum();
-            json!({
-                "status": v.status,
-                "test_risk": v.test_risk,
-                "l1_error": l1_distance(b.view(), s.view()),
-                "off_support_l1": off,
-                "support_recovered": recovers_support(b.view(), s.view()),
-            })
-        }
-        None => json!({ "status": v.status }),
+/// How close an estimate is to β*.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    /// Population risk ½‖β − β*‖².
+    pub test_risk: Option<f64>,
+    /// ‖β − β*‖₁.
+    pub l1_error: f64,
+    /// ‖β_{Sᶜ}‖₁: the mass off the support S of β*.
+    pub off_support_l1: f64,
+    /// Whether the s largest |β_i| sit on the support of β*.
+    pub support_recovered: bool,
+}
+
+/// Headline numbers of one estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Numbers {
+    /// Run status ("exact" for gradient flow).
+    pub status: String,
+    /// Its distance to β* (absent if the run diverged).
+    #[serde(flatten)]
+    pub fit: Option<Fit>,
+}
+
+impl Numbers {
+    fn new(v: &Estimate, star: &[f64]) -> Self {
+        let beta: Option<Vec<f64>> = v.beta.iter().copied().collect();
+        let fit = beta.map(|b| {
+            let (b, s) = (Array1::from(b), Array1::from(star.to_vec()));
+            Fit {
+                test_risk: v.test_risk,
+                l1_error: l1_distance(b.view(), s.view()),
+                off_support_l1: b.iter().zip(star).filter(|(_, t)| **t == 0.0).map(|(x, _)| x.abs()).sum(),
+                support_recovered: recovers_support(b.view(), s.view()),
+            }
+        });
+        Numbers { status: v.status.clone(), fit }
     }
+}
+
+/// Headline numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// γ / γ_max of both runs.
+    pub fraction: f64,
+    /// Each method's γ_max.
+    pub gamma_max: PerMethod<Option<f64>>,
+    /// Each method's stepsize γ.
+    pub gamma: PerMethod<Option<f64>>,
+    /// Gradient flow.
+    #[serde(rename = "GF")]
+    pub gf: Numbers,
+    /// GD.
+    #[serde(rename = "GD")]
+    pub gd: Numbers,
+    /// SGD.
+    #[serde(rename = "SGD")]
+    pub sgd: Numbers,
+    /// risk(SGD) < risk(GD).
+    pub sgd_risk_below_gd: bool,
+    /// risk(SGD) < risk(GF).
+    pub sgd_risk_below_gf: bool,
+    /// risk(GD) > risk(GF).
+    pub gd_risk_above_gf: bool,
 }
 
 impl Experiment for EstimatedParameters {
     const NAME: &'static str = "estimated_parameters";
     const ABOUT: &'static str = "β*, β_GD and β_SGD per coordinate at a macroscopic stepsize (slides Fig. 3)";
     type Config = Config;
-    type Output = DataFrame;
-    type Summary = serde_json::Value;
-
-    fn frame(out: &DataFrame) -> Result<DataFrame> {
-        Ok(out.clone())
-    }
+    type Output = Output;
+    type Summary = Summary;
 
     fn quick() -> Config {
         Config { max_epochs: 50_000, rel_tol: 0.03, ..Config::default() }
     }
 
-    fn run(cfg: &Config) -> Result<DataFrame> {
+    fn run(cfg: &Config) -> Result<Output> {
         let setup = Setup::new(cfg)?;
         let mut estimates = vec![setup.gradient_flow()?];
         estimates.extend(setup.fit(cfg.fraction)?);
-        frame(&setup.problem, &estimates)
+        Ok(Output { beta_star: setup.problem.beta_star.to_vec(), estimates })
     }
 
-    fn plot(df: &DataFrame, cfg: &Config) -> Result<Plot> {
-        let (coord, star, support) = truth(df)?;
-        let views = views(df)?;
+    fn frame(out: &Output) -> Result<DataFrame> {
+        frame(&out.beta_star, &out.estimates)
+    }
+
+    fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
+        let (coord, star, support) = truth(&out.beta_star);
         let mut plot = Plot::new();
         plot.add_trace(truth_trace(&coord, &star, "x", "y"));
-        for v in &views {
+        for v in &out.estimates {
             plot.add_trace(beta_trace(v, "x", "y", true));
         }
-        for v in views.iter().filter(|v| v.method != "GF") {
+        for v in out.estimates.iter().filter(|v| v.method != "GF") {
             plot.add_trace(gain_trace(v, "x2", "y2", true));
         }
+        let s = &cfg.setting;
         let title = format!(
             "Estimated parameters at γ = {}·γ<sub>max</sub> — GD is pulled off β*, SGD recovers it<br><sup>(n, d, s, α) = ({}, {}, {}, {}); SGD batch b = {}; gradient flow = Theorem 1's limit argmin ψ<sub>α</sub></sup>",
-            cfg.fraction, cfg.n, cfg.d, cfg.s, cfg.alpha, cfg.batch
+            cfg.fraction, s.n, s.d, s.s, s.alpha, cfg.batch
         );
         let mut shapes = support_shapes(&coord, &support, "x", "y");
         shapes.extend(support_shapes(&coord, &support, "x2", "y2"));
@@ -509,31 +455,21 @@ impl Experiment for EstimatedParameters {
         Ok(plot)
     }
 
-    fn summary(df: &DataFrame, cfg: &Config) -> Result<serde_json::Value> {
-        let (_, star, _) = truth(df)?;
-        let views = views(df)?;
-        let get = |m: &str| views.iter().find(|v| v.method == m).with_context(|| format!("no {m} rows"));
+    fn summary(out: &Output, cfg: &Config) -> Result<Summary> {
+        let get = |m: &str| out.estimates.iter().find(|v| v.method == m).with_context(|| format!("no {m} estimate"));
         let (gf, gd, sgd) = (get("GF")?, get("GD")?, get("SGD")?);
-        let gamma_max = f64_col(df, "gamma_max")?;
-        let methods = str_col(df, "method")?;
-        let gm = |m: &str| methods.iter().zip(&gamma_max).find(|(k, _)| k.as_str() == m).and_then(|(_, g)| *g);
-        let risk = |v: &View| v.test_risk.unwrap_or(f64::INFINITY);
-        Ok(json!({
-            "fraction": cfg.fraction,
-            "gamma_max": { "GD": gm("GD"), "SGD": gm("SGD") },
-            "gamma": { "GD": gd.gamma, "SGD": sgd.gamma },
-            "GF": numbers(gf, &star),
-            "GD": numbers(gd, &star),
-            "SGD": numbers(sgd, &star),
-            "sgd_risk_below_gd": risk(sgd) < risk(gd),
-            "sgd_risk_below_gf": risk(sgd) < risk(gf),
-            "gd_risk_above_gf": risk(gd) > risk(gf),
-        }))
-    }
-}
-
-impl super::Validate for Config {
-    fn validate(&self) -> Result<()> {
-        Config::validate(self)
+        let of = |m: Method| if m == Method::Gd { gd } else { sgd };
+        let risk = |v: &Estimate| v.test_risk.unwrap_or(f64::INFINITY);
+        Ok(Summary {
+            fraction: cfg.fraction,
+            gamma_max: PerMethod::new(|m| of(m).gamma_max),
+            gamma: PerMethod::new(|m| of(m).gamma),
+            gf: Numbers::new(gf, &out.beta_star),
+            gd: Numbers::new(gd, &out.beta_star),
+            sgd: Numbers::new(sgd, &out.beta_star),
+            sgd_risk_below_gd: risk(sgd) < risk(gd),
+            sgd_risk_below_gf: risk(sgd) < risk(gf),
+            gd_risk_above_gf: risk(gd) > risk(gf),
+        })
     }
 }

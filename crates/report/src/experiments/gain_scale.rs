@@ -6,7 +6,11 @@
 //! panel: ‖Gain_γ‖₁ against the batch size b ∈ `batches` at one stepsize per dataset,
 //! γ = `batch_gamma_fraction` · γ_max(SGD, b = `sweep.batch`) of that dataset (b = n is GD). Expected
 //! (slides, "Scale"): the larger the stepsize, the larger the gain; the larger the batch, the smaller
-//! the gain (≈ linear in γ, ≈ 1/b). Book: chapter "The gain's scale" (`book/src/05-gain-scale.md`).
+//! the gain. The claims ([`Summary::claims`]) quantify both: the log–log slope of ‖Gain‖₁ in γ (1 as
+//! γ → 0, where Gain ≈ γ²Σ_k g_k² over ∝ 1/γ steps; above 1 at macroscopic stepsizes), and the batch
+//! law ‖Gain‖₁(b) ≈ ‖Gain‖₁(GD) + c·(n − b)/(b(n − 1)) — the variance factor of a mini-batch drawn
+//! without replacement — fitted to b ≥ 2 and tested at b = 1. Book: chapter "The gain's scale"
+//! (`book/src/05-gain-scale.md`).
 
 use anyhow::{Result, bail};
 use plotly::Plot;
@@ -19,6 +23,7 @@ use super::stepsize_sweep::{
     self, GridStat, PerMethod, RunAt, RunCounts, SweepConfig, SweepRun, grid_stats, method_bands, r4,
 };
 use super::{Experiment, Validate};
+use crate::claims::{Claim, fmt3};
 use crate::style;
 use crate::sweep::par_map;
 
@@ -154,7 +159,198 @@ pub struct Summary {
     pub gain_l1_vs_batch: BatchSummary,
     /// Runs of the stepsize sweep per status.
     pub runs: PerMethod<RunCounts>,
+    /// The chapter's claims.
+    pub claims: Vec<Claim>,
 }
+
+/// Upper end of the macroscopic range of γ/γ_max over which the slope of ‖Gain‖₁ is fitted: below
+/// the edge-of-stability jump, which comes at ≥ 0.8 γ_max (chapter 1).
+pub const MACROSCOPIC_UP_TO: f64 = 0.75;
+
+/// Up to this γ/γ_max every run converges, and ‖Gain‖₁ is claimed to rise at each grid step.
+pub const MONOTONE_UP_TO: f64 = 0.8;
+
+/// Relative tolerance of the batch law ‖Gain‖₁(b) ≈ ‖Gain‖₁(GD) + c·(n − b)/(b(n − 1)).
+pub const BATCH_LAW_TOLERANCE: f64 = 0.15;
+
+/// Median ‖Gain‖₁ of `method`'s converged runs per γ/γ_max (grid points with a converged run).
+fn gain_curve(runs: &[SweepRun], method: Method) -> Vec<(f64, f64)> {
+    let stats = stepsize_sweep::stats(runs, method, SweepRun::gain_l1);
+    stats.into_iter().filter(|(_, q)| q.count > 0).map(|(r, q)| (r, q.median)).collect()
+}
+
+/// Log–log slope of the points (x, y) ([`dln::metrics::log_log_slope`]; NaN if undefined).
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let (x, y): (Vec<f64>, Vec<f64>) = points.iter().copied().unzip();
+    dln::metrics::log_log_slope(&x, &y).unwrap_or(f64::NAN)
+}
+
+/// The largest of `values` (NaN if there is none or one is NaN: a claim on it then fails).
+fn largest(values: impl IntoIterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() || v.iter().any(|x| x.is_nan()) {
+        f64::NAN
+    } else {
+        v.into_iter().fold(f64::NEG_INFINITY, f64::max)
+    }
+}
+
+/// The smallest of `values` (NaN if there is none or one is NaN).
+fn smallest(values: impl IntoIterator<Item = f64>) -> f64 {
+    -largest(values.into_iter().map(|v| -v))
+}
+
+/// Points of `curve` with γ/γ_max ≤ `up_to`.
+fn up_to(curve: &[(f64, f64)], up_to: f64) -> Vec<(f64, f64)> {
+    curve.iter().copied().filter(|p| p.0 <= up_to + 1e-12).collect()
+}
+
+/// The claims on the growth of ‖Gain‖₁ with γ (chapter 5), from the median curves over datasets.
+fn growth_claims(runs: &[SweepRun]) -> Vec<Claim> {
+    let curve = PerMethod::new(|m| gain_curve(runs, m));
+    let rise = PerMethod::new(|m| smallest(up_to(curve.get(m), MONOTONE_UP_TO).windows(2).map(|w| w[1].1 / w[0].1)));
+    let edge = PerMethod::new(|m| {
+        let c = curve.get(m);
+        c.last().zip(c.first()).map_or(f64::NAN, |(last, first)| last.1 / first.1)
+    });
+    let steps = PerMethod::new(|m| {
+        let s: Vec<(f64, f64)> = stepsize_sweep::stats(runs, m, |r| r.steps as f64 * r.gamma)
+            .into_iter()
+            .map(|p| (p.0, p.1.median))
+            .collect();
+        let first = s.first().map_or(f64::NAN, |p| p.1);
+        up_to(&s, MACROSCOPIC_UP_TO).into_iter().map(|p| p.1 / first).collect::<Vec<f64>>()
+    });
+    let gd_steps = largest(steps.gd.iter().map(|v| (v - 1.0).abs()));
+    let sgd_steps = steps.sgd.last().copied().unwrap_or(f64::NAN);
+    vec![
+        Claim::at_least("gain_grows_with_stepsize", "smallest_rise", smallest([rise.gd, rise.sgd]), 1.0)
+            .with("gd_smallest_rise", rise.gd)
+            .with("sgd_smallest_rise", rise.sgd)
+            .says(format!(
+                "Up to {MONOTONE_UP_TO} γ_max every step of the grid multiplies the median ‖Gain‖₁ by at least {} (GD) \
+                 and {} (SGD) (≥ 1): the gain grows with the stepsize.",
+                fmt3(rise.gd),
+                fmt3(rise.sgd)
+            )),
+        Claim::at_least("edge_gain_dwarfs_small_stepsizes", "largest_over_smallest", smallest([edge.gd, edge.sgd]), 100.0)
+            .with("gd", edge.gd)
+            .with("sgd", edge.sgd)
+            .says(format!(
+                "The median ‖Gain‖₁ at γ_max is {} (GD) and {} (SGD) times that at the smallest stepsize (≥ 100).",
+                fmt3(edge.gd),
+                fmt3(edge.sgd)
+            )),
+        Claim::at_most("gd_steps_scale_as_inverse_gamma", "largest_deviation", gd_steps, 0.05)
+            .with("sgd_steps_times_gamma_ratio", sgd_steps)
+            .says(format!(
+                "Up to {MACROSCOPIC_UP_TO} γ_max, GD's median γ·(steps to converge) stays within {} of its value at the \
+                 smallest stepsize (≤ 0.05): GD takes ∝ 1/γ steps. SGD's grows {} times: its noise slows convergence.",
+                fmt3(gd_steps),
+                fmt3(sgd_steps)
+            )),
+    ]
+}
+
+/// The claims on the log–log slope of ‖Gain‖₁ in γ (chapter 5), fitted to the median curves.
+fn slope_claims(runs: &[SweepRun]) -> Vec<Claim> {
+    let curve = PerMethod::new(|m| gain_curve(runs, m));
+    let small = PerMethod::new(|m| slope(curve.get(m).get(..2).unwrap_or(&[])));
+    let fitted = PerMethod::new(|m| slope(&up_to(curve.get(m), MACROSCOPIC_UP_TO)));
+    let off_linear = largest([small.gd, small.sgd].map(|s| (s - 1.0).abs()));
+    vec![
+        Claim::at_most("gain_linear_as_gamma_vanishes", "slope_minus_one", off_linear, 0.1)
+            .with("gd_slope", small.gd)
+            .with("sgd_slope", small.sgd)
+            .says(format!(
+                "Between the two smallest stepsizes the log–log slope of the median ‖Gain‖₁ in γ is {} (GD) and {} \
+                 (SGD), within 0.1 of 1 (≤ 0.1): linear, as Gain ≈ γ² Σ_k g_k² over ∝ 1/γ steps predicts.",
+                fmt3(small.gd),
+                fmt3(small.sgd)
+            )),
+        Claim::at_least(
+            "gain_superlinear_at_macroscopic_stepsizes",
+            "smallest_slope",
+            smallest([fitted.gd, fitted.sgd]),
+            1.0,
+        )
+        .with("gd_slope", fitted.gd)
+        .with("sgd_slope", fitted.sgd)
+        .says(format!(
+            "Fitted from the smallest stepsize up to {MACROSCOPIC_UP_TO} γ_max, the log–log slope of the median \
+                 ‖Gain‖₁ in γ is {} (GD) and {} (SGD): at least 1 (≥ 1), faster than linear.",
+            fmt3(fitted.gd),
+            fmt3(fitted.sgd)
+        )),
+        Claim::at_most("gain_slope_below_three_halves", "largest_slope", largest([fitted.gd, fitted.sgd]), 1.5)
+            .with("gd_slope", fitted.gd)
+            .with("sgd_slope", fitted.sgd)
+            .says(format!(
+                "The same slopes, {} (GD) and {} (SGD), are at most 1.5 (≤ 1.5): nearer linear than quadratic in γ.",
+                fmt3(fitted.gd),
+                fmt3(fitted.sgd)
+            )),
+    ]
+}
+
+/// The variance factor (n − b)/(b(n − 1)) of a mini-batch of b of n samples drawn without
+/// replacement: Var of its mean gradient = factor × Var of one sample's (0 for GD, b = n).
+pub fn batch_noise_factor(n: usize, b: usize) -> f64 {
+    (n as f64 - b as f64) / (b as f64 * (n as f64 - 1.0))
+}
+
+// ANCHOR: batch_claims
+/// The claims on ‖Gain‖₁ against the batch size (chapter 5), from the medians over datasets: it
+/// falls with b, and the law ‖Gain‖₁(b) = ‖Gain‖₁(GD) + c·(n − b)/(b(n − 1)), with c fitted (least
+/// squares in log) to 2 ≤ b < n, reproduces those sizes but not b = 1.
+fn batch_claims(batch: &[SweepRun], n: usize) -> Vec<Claim> {
+    let stats = batch_stats(batch);
+    let median = |b: usize| stats.iter().find(|s| s.0 == b).map_or(f64::NAN, |s| s.1.median);
+    let falls = largest(stats.windows(2).map(|w| w[1].1.median / w[0].1.median));
+    let gd = median(n);
+    let fitted: Vec<(usize, f64)> = stats.iter().filter(|s| s.0 >= 2 && s.0 < n).map(|s| (s.0, s.1.median)).collect();
+    let log_c: Vec<f64> = fitted.iter().map(|(b, g)| ((g - gd) / batch_noise_factor(n, *b)).ln()).collect();
+    let c = (log_c.iter().sum::<f64>() / log_c.len() as f64).exp();
+    let law = |b: usize| gd + c * batch_noise_factor(n, b);
+    let deviation = largest(fitted.iter().map(|(b, g)| (law(*b) / g - 1.0).abs()));
+    let b1 = median(1) / law(1);
+    let steps = |b: usize| {
+        let v: Vec<f64> = batch.iter().filter(|r| r.batch == b && r.converged()).map(|r| r.steps as f64).collect();
+        quartiles(&v).median
+    };
+    let sizes = fitted.iter().map(|f| f.0.to_string()).collect::<Vec<_>>().join(", ");
+    vec![
+        Claim::at_most("gain_falls_with_batch", "largest_ratio", falls, 1.0).with("b1_over_gd", median(1) / gd).says(
+            format!(
+                "Each larger batch size lowers the median ‖Gain‖₁: the largest ratio of consecutive sizes' gains is {} \
+             (≤ 1); from b = 1 to GD it falls {} times.",
+                fmt3(falls),
+                fmt3(median(1) / gd)
+            ),
+        ),
+        Claim::at_most("batch_noise_law_fits_b2_to_n", "largest_relative_deviation", deviation, BATCH_LAW_TOLERANCE)
+            .with("c", c)
+            .with("gd_gain", gd)
+            .says(format!(
+                "‖Gain‖₁(b) = ‖Gain‖₁(GD) + c·(n − b)/(b(n − 1)), with GD's {} and c = {} fitted to b = {sizes}, \
+                 reproduces the medians at those sizes within {} (≤ {BATCH_LAW_TOLERANCE}).",
+                fmt3(gd),
+                fmt3(c),
+                fmt3(deviation)
+            )),
+        Claim::at_least("batch_noise_law_misses_b1", "measured_over_law", b1, 1.0 + BATCH_LAW_TOLERANCE)
+            .with("steps_b1_over_gd", steps(1) / steps(n))
+            .says(format!(
+                "At b = 1 the measured median ‖Gain‖₁ is {} times the law's prediction (≥ {}: outside its tolerance). \
+                 The law holds the trajectory fixed, but single-sample SGD also takes {} times GD's steps at this \
+                 stepsize.",
+                fmt3(b1),
+                1.0 + BATCH_LAW_TOLERANCE,
+                fmt3(steps(1) / steps(n))
+            )),
+    ]
+}
+// ANCHOR_END: batch_claims
 
 impl Experiment for GainScale {
     const NAME: &'static str = "gain_scale";
@@ -239,6 +435,50 @@ impl Experiment for GainScale {
             }),
             gain_l1_vs_batch: BatchSummary { gamma_over_sgd_gamma_max: cfg.batch_gamma_fraction, table },
             runs: PerMethod::new(|m| RunCounts::of(&out.stepsize, m)),
+            claims: [
+                growth_claims(&out.stepsize),
+                slope_claims(&out.stepsize),
+                batch_claims(&out.batch, cfg.sweep.setting.n),
+            ]
+            .concat(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Variance of the mean of every b-subset of `values` (enumerated), over the population
+    /// variance (1/n normalisation) of one value.
+    fn enumerated_factor(values: &[f64], b: usize) -> f64 {
+        let n = values.len();
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+        let subsets: Vec<u32> = (0u32..1 << n).filter(|m| m.count_ones() as usize == b).collect();
+        let means: Vec<f64> = subsets
+            .iter()
+            .map(|m| (0..n).filter(|i| m & (1 << i) != 0).map(|i| values[i]).sum::<f64>() / b as f64)
+            .collect();
+        means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / means.len() as f64 / var
+    }
+
+    #[test]
+    fn the_batch_noise_factor_is_the_variance_of_a_batch_mean_without_replacement() {
+        let values = [0.3, -1.2, 2.5, 0.0, 4.1, -0.7, 1.9];
+        for b in 1..=values.len() {
+            let exact = enumerated_factor(&values, b);
+            assert!((batch_noise_factor(values.len(), b) - exact).abs() < 1e-12, "b = {b}: {exact}");
+        }
+        assert_eq!(batch_noise_factor(20, 1), 1.0);
+        assert_eq!(batch_noise_factor(20, 20), 0.0);
+    }
+
+    #[test]
+    fn extremes_propagate_nan() {
+        assert_eq!(largest([1.0, 3.0, 2.0]), 3.0);
+        assert_eq!(smallest([1.0, 3.0, 2.0]), 1.0);
+        assert!(largest([1.0, f64::NAN]).is_nan());
+        assert!(smallest(std::iter::empty()).is_nan());
     }
 }

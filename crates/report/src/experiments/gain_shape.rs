@@ -4,8 +4,10 @@
 //! Gain_γ(i) = ln(α_i²/α∞,i²) = Σ_k q(γ g_k,i) (Theorem 2) shapes the effective potential
 //! ψ_{α∞}(β) ≈ ln(1/α)‖β‖₁ + Σ_i Gain_γ(i)|β_i| (slides, "Shape"). With x ~ N(0, I) the early GD
 //! gradients ≈ −Xᵀy/n point at the support of β*, so GD's gain piles up there (the support is then
-//! penalised more: worse sparse recovery); SGD's single-sample gradients hit every coordinate alike,
-//! so its gain is flat. Top: the per-coordinate gain (median over datasets, IQR error bars; the
+//! penalised more: worse sparse recovery); SGD's single-sample gradients spread over every coordinate,
+//! so its gain is far more even — but not flat: for x ~ N(0, I), E[x_j²⟨x, Δ⟩²] = ‖Δ‖² + 2Δ_j², so at
+//! the start (Δ = β₀ − β* = −β*) the squared gradients are larger on the support by the factor
+//! 1 + 2/s on average ([`second_order_ratio`]; the claims compare it with the measured ratio). Top: the per-coordinate gain (median over datasets, IQR error bars; the
 //! support of β* — the first s coordinates — shaded) of GD and SGD at γ ≈ `profile_at`·γ_max and of
 //! GD at γ = γ_max (edge of stability). Bottom: the heterogeneity index — the coefficient of
 //! variation std/mean of Gain_γ across coordinates — against γ/γ_max. All runs are those of
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::common::{Method, Quartiles, band_traces, coefficient_of_variation, finite, panel_title, quartiles};
 use super::stepsize_sweep::{self, GridStat, PerMethod, SweepConfig, SweepRun, grid_stats, r4};
 use super::{Experiment, Validate};
+use crate::claims::{Claim, fmt3};
 use crate::style;
 
 /// The experiment.
@@ -75,12 +78,56 @@ impl Config {
     }
 }
 
-/// The runs of the stepsize sweep (each with its per-coordinate gain).
+/// One dataset's starting point (β₀ = 0, so Δ₀ = β₀ − β* = −β* and ⟨x_i, Δ₀⟩ = −y_i).
+#[derive(Debug, Clone, Serialize)]
+pub struct DatasetStart {
+    /// β*.
+    pub beta_star: Vec<f64>,
+    /// Per coordinate j, the mean squared single-sample gradient at β₀ = 0 over the dataset's samples:
+    /// (1/n) Σ_i x_ij² y_i², whose expectation for x ~ N(0, I) is ‖β*‖² + 2β*_j².
+    pub sq_grad_at_init: Vec<f64>,
+}
+
+impl DatasetStart {
+    /// The starting point of a problem.
+    pub fn of(problem: &dln::Problem) -> Self {
+        let n = problem.n() as f64;
+        let sq_grad_at_init = (0..problem.d())
+            .map(|j| problem.x.column(j).iter().zip(&problem.y).map(|(x, y)| (x * y).powi(2)).sum::<f64>() / n)
+            .collect();
+        Self { beta_star: problem.beta_star.to_vec(), sq_grad_at_init }
+    }
+}
+
+/// The runs of the stepsize sweep (each with its per-coordinate gain) and the datasets' starts.
 #[derive(Debug, Clone, Serialize)]
 pub struct Output {
     /// Every run of the sweep.
     pub runs: Vec<SweepRun>,
+    /// Per dataset (in order), its starting point.
+    pub datasets: Vec<DatasetStart>,
 }
+
+/// Mean of `values` over the coordinates where `support` holds, over the mean where it does not.
+fn on_off_ratio(values: &[f64], support: &[bool]) -> f64 {
+    let mean = |on: bool| {
+        let v: Vec<f64> = values.iter().zip(support).filter(|(_, s)| **s == on).map(|(v, _)| *v).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    mean(true) / mean(false)
+}
+
+// ANCHOR: second_order
+/// The second-order prediction of SGD's on/off-support gain ratio: for x ~ N(0, I),
+/// E[x_j²⟨x, Δ⟩²] = ‖Δ‖² + 2Δ_j² (Isserlis), so at Δ = −β* the mean squared single-sample gradient
+/// on the support S over that off it is 1 + 2·mean_{j∈S} β*_j² / ‖β*‖² (= 1 + 2/s). For x ~ N(0, Σ)
+/// it is Σ_jj⟨Δ, ΣΔ⟩ + 2(ΣΔ)_j²: an even gain also needs equal diag(Σ).
+pub fn second_order_ratio(beta_star: &[f64]) -> f64 {
+    let support: Vec<f64> = beta_star.iter().filter(|b| **b != 0.0).map(|b| b * b).collect();
+    let norm_sq: f64 = support.iter().sum();
+    1.0 + 2.0 * support.iter().sum::<f64>() / support.len() as f64 / norm_sq
+}
+// ANCHOR_END: second_order
 
 /// Converged runs of `method` at grid point `j`.
 fn selected(runs: &[SweepRun], method: Method, j: usize) -> impl Iterator<Item = &SweepRun> {
@@ -156,7 +203,81 @@ pub struct Summary {
     pub profiles: std::collections::BTreeMap<&'static str, ProfileSummary>,
     /// Heterogeneity index vs γ/γ_max.
     pub heterogeneity_cv_vs_stepsize: PerMethod<Vec<GridStat>>,
+    /// The chapter's claims.
+    pub claims: Vec<Claim>,
 }
+
+/// The smallest, over the grid points where both methods have converged runs, of GD's median
+/// coefficient of variation over SGD's (NaN if there is no such point).
+fn smallest_cv_ratio(runs: &[SweepRun]) -> f64 {
+    let sgd = heterogeneity(runs, Method::Sgd);
+    let ratios: Vec<f64> = heterogeneity(runs, Method::Gd)
+        .into_iter()
+        .filter_map(|(r, gd)| sgd.iter().find(|p| p.0 == r).map(|p| gd.median / p.1.median))
+        .collect();
+    if ratios.is_empty() || ratios.iter().any(|r| r.is_nan()) {
+        f64::NAN
+    } else {
+        ratios.into_iter().fold(f64::INFINITY, f64::min)
+    }
+}
+
+// ANCHOR: claims
+/// The claims of chapter 6 ("The gain's shape"), from the runs and the datasets' starts.
+fn claims(out: &Output, cfg: &Config) -> Vec<Claim> {
+    let [(_, _, j), _, (_, _, top)] = cfg.profiles();
+    let ratio = |method, j| {
+        let prof = profile(&out.runs, method, j);
+        let (median, support): (Vec<f64>, Vec<bool>) = prof.iter().map(|p| (p.gain.median, p.on_support)).unzip();
+        on_off_ratio(&median, &support)
+    };
+    let on_support = |j| support_means(&profile(&out.runs, Method::Gd, j)).0;
+    let cv = smallest_cv_ratio(&out.runs);
+    let (gd, sgd, eos) = (ratio(Method::Gd, j), ratio(Method::Sgd, j), on_support(top) / on_support(j));
+    let of_datasets =
+        |f: &dyn Fn(&DatasetStart) -> f64| quartiles(&out.datasets.iter().map(f).collect::<Vec<_>>()).median;
+    let predicted = of_datasets(&|d| second_order_ratio(&d.beta_star));
+    let empirical =
+        of_datasets(&|d| on_off_ratio(&d.sq_grad_at_init, &d.beta_star.iter().map(|b| *b != 0.0).collect::<Vec<_>>()));
+    let per_dataset =
+        quartiles(&selected(&out.runs, Method::Sgd, j).map(|r| on_off_ratio(&r.gain, &r.support)).collect::<Vec<_>>());
+    let at = fmt3(ratio_at(&out.runs, j));
+    vec![
+        Claim::at_least("gd_gain_more_uneven_than_sgd", "smallest_cv_ratio", cv, 2.0).says(format!(
+            "At every stepsize of the grid GD's median coefficient of variation of the gain across coordinates is at \
+             least {} times SGD's (≥ 2).",
+            fmt3(cv)
+        )),
+        Claim::at_least("gd_gain_piles_on_support", "on_off_ratio", gd, 5.0).says(format!(
+            "At {at} γ_max GD's median gain is {} times larger on the support of β* than off it (≥ 5).",
+            fmt3(gd)
+        )),
+        Claim::at_most("sgd_on_off_ratio_is_second_order", "relative_deviation", (sgd / predicted - 1.0).abs(), 0.25)
+            .with("measured", sgd)
+            .with("predicted", predicted)
+            .with("per_dataset_q25", per_dataset.q25)
+            .with("per_dataset_q75", per_dataset.q75)
+            .with("empirical_design", empirical)
+            .says(format!(
+                "At {at} γ_max SGD's median gain is {} times larger on the support than off it: not flat (1). For \
+                 Gaussian x, E[x_j²⟨x, Δ⟩²] = ‖Δ‖² + 2Δ_j², which at the start (Δ = −β*) predicts \
+                 1 + 2·mean_(j∈S) β*_j²/‖β*‖² = {} (median over datasets; = 1 + 2/s). The measured ratio deviates from \
+                 it by a relative {} (≤ 0.25: single datasets' ratios spread from {} to {}, quartiles). Over each \
+                 dataset's own samples the same expectation is {} (median).",
+                fmt3(sgd),
+                fmt3(predicted),
+                fmt3((sgd / predicted - 1.0).abs()),
+                fmt3(per_dataset.q25),
+                fmt3(per_dataset.q75),
+                fmt3(empirical)
+            )),
+        Claim::at_least("eos_gain_dwarfs_gd", "on_support_ratio", eos, 10.0).says(format!(
+            "At γ_max (edge of stability) GD's mean median gain on the support is {} times that at {at} γ_max (≥ 10).",
+            fmt3(eos)
+        )),
+    ]
+}
+// ANCHOR_END: claims
 
 /// The bar chart of one profile (panel `k` of 3) with its support shading, title and axes.
 fn profile_panel(
@@ -227,12 +348,15 @@ impl Experiment for GainShape {
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        Ok(Output { runs: stepsize_sweep::sweep(&cfg.sweep)?.to_vec() })
+        let runs = stepsize_sweep::sweep(&cfg.sweep)?.to_vec();
+        let problems = cfg.sweep.setting.problems(cfg.sweep.datasets)?;
+        Ok(Output { runs, datasets: problems.iter().map(DatasetStart::of).collect() })
     }
 
     /// Tidy frame, one row per (run, coordinate): `method, batch, dataset, data_seed, grid_index,
-    /// gamma_over_gamma_max, gamma, gamma_max, status, coordinate, on_support, gain` (gain null for
-    /// diverged runs).
+    /// gamma_over_gamma_max, gamma, gamma_max, status, coordinate, on_support, gain, beta_star,
+    /// sq_grad_at_init` (gain null for diverged runs; the last two are the dataset's β*_j and
+    /// (1/n) Σ_i x_ij² y_i², see [`DatasetStart`]).
     fn frame(out: &Output) -> Result<DataFrame> {
         let runs = &out.runs;
         let each = |f: &dyn Fn(&SweepRun) -> u64| {
@@ -240,6 +364,11 @@ impl Experiment for GainShape {
         };
         let each_f = |f: &dyn Fn(&SweepRun) -> f64| {
             runs.iter().flat_map(|r| std::iter::repeat_n(f(r), r.gain.len())).collect::<Vec<f64>>()
+        };
+        let start = |f: &dyn Fn(&DatasetStart, usize) -> f64| {
+            runs.iter()
+                .flat_map(|r| (0..r.gain.len()).map(move |c| f(&out.datasets[r.dataset], c)))
+                .collect::<Vec<f64>>()
         };
         let each_s = |f: &dyn Fn(&SweepRun) -> &'static str| {
             runs.iter().flat_map(|r| std::iter::repeat_n(f(r), r.gain.len())).collect::<Vec<&str>>()
@@ -260,6 +389,8 @@ impl Experiment for GainShape {
                 .iter()
                 .flat_map(|r| r.gain.iter().map(move |g| r.unless_diverged(*g)))
                 .collect::<Vec<Option<f64>>>(),
+            "beta_star" => start(&|d, c| d.beta_star[c]),
+            "sq_grad_at_init" => start(&|d, c| d.sq_grad_at_init[c]),
         )?)
     }
 
@@ -315,6 +446,36 @@ impl Experiment for GainShape {
             profiles.insert(label, summary);
         }
         let cv = PerMethod::new(|m| grid_stats(&heterogeneity(runs, m)));
-        Ok(Summary { profiles, heterogeneity_cv_vs_stepsize: cv })
+        Ok(Summary { profiles, heterogeneity_cv_vs_stepsize: cv, claims: claims(out, cfg) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_start_of_a_small_problem_is_computed_by_hand() {
+        let x = ndarray::array![[1.0, 2.0], [3.0, 4.0]];
+        let problem = dln::Problem::new(x, ndarray::array![1.0, 2.0], Some(ndarray::array![0.5, 0.0])).unwrap();
+        let start = DatasetStart::of(&problem);
+        // (1/n) Σ_i x_ij² y_i²: (1·1 + 9·4)/2 and (4·1 + 16·4)/2.
+        assert_eq!(start.sq_grad_at_init, vec![18.5, 34.0]);
+        assert_eq!(start.beta_star, vec![0.5, 0.0]);
+    }
+
+    #[test]
+    fn the_second_order_ratio_is_the_gaussian_fourth_moment_ratio() {
+        // 1 + 2/s whatever the values of β* on its support.
+        assert!((second_order_ratio(&[3.0, -0.1, 0.0, 0.0]) - 2.0).abs() < 1e-12);
+        assert!((second_order_ratio(&[1.0, 2.0, 3.0, 0.0, 0.0]) - 5.0 / 3.0).abs() < 1e-12);
+        // Monte Carlo: the on/off ratio of (1/n) Σ_i x_ij² ⟨x_i, β*⟩² over many Gaussian samples.
+        let data = dln::DataConfig { n: 200_000, d: 6, s: 2, seed: 7, ..dln::DataConfig::default() };
+        let problem = data.generate().unwrap();
+        let start = DatasetStart::of(&problem);
+        let support: Vec<bool> = start.beta_star.iter().map(|b| *b != 0.0).collect();
+        let measured = on_off_ratio(&start.sq_grad_at_init, &support);
+        let predicted = second_order_ratio(&start.beta_star);
+        assert!((measured / predicted - 1.0).abs() < 0.03, "Monte Carlo {measured} vs {predicted}");
     }
 }

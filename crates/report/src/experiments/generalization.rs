@@ -31,6 +31,7 @@ use super::common::{Method, quartiles, vline, vline_label};
 use super::stepsize_sweep::{
     self, GammaMaxStats, GridStat, PerMethod, RunCounts, SweepConfig, SweepRun, grid_stats, method_bands, r4,
 };
+use crate::claims::{Claim, fmt3};
 use crate::style;
 
 /// The experiment.
@@ -57,7 +58,60 @@ pub struct Summary {
     pub risk_largest_over_smallest_stepsize: PerMethod<Option<f64>>,
     /// Runs per status.
     pub runs: PerMethod<RunCounts>,
+    /// The chapter's claims.
+    pub claims: Vec<Claim>,
 }
+
+/// Median test risk of `method`'s converged runs at the grid point nearest below or at `ratio`,
+/// over that at the smallest stepsize.
+fn risk_ratio(runs: &[SweepRun], method: Method, ratio: f64) -> f64 {
+    let stats = stepsize_sweep::stats(runs, method, |r| r.test_risk);
+    let first = stats.first().map_or(f64::NAN, |s| s.1.median);
+    let at = stats.iter().rev().find(|s| s.0 <= ratio + 1e-12).map_or(f64::NAN, |s| s.1.median);
+    at / first
+}
+
+// ANCHOR: claims
+/// The claims of chapter 1 ("Why macroscopic stepsizes?"), from the runs.
+fn claims(runs: &[SweepRun]) -> Vec<Claim> {
+    let sgd = risk_ratio(runs, Method::Sgd, 1.0);
+    let gd = risk_ratio(runs, Method::Gd, 1.0);
+    let gd_bulk = risk_ratio(runs, Method::Gd, 0.75);
+    let gd_at_08 = risk_ratio(runs, Method::Gd, 0.8);
+    let at_max = |m| stepsize_sweep::stats(runs, m, |r| r.test_risk).last().map_or(f64::NAN, |s| s.1.median);
+    let sgd_over_gd = at_max(Method::Sgd) / at_max(Method::Gd);
+    let below = |m| runs.iter().filter(|r| r.method == m && r.ratio < 1.0).count() as f64;
+    let failed = RunCounts::of(runs, Method::Sgd).below_gamma_max_not_converged as f64;
+    vec![
+        Claim::at_most("sgd_risk_falls", "risk_ratio", sgd, 0.1).says(format!(
+            "SGD's median test risk at γ = γ_max is {} times its risk at the smallest stepsize (≤ 0.1).",
+            fmt3(sgd)
+        )),
+        Claim::at_least("gd_risk_rises", "risk_ratio", gd, 10.0).says(format!(
+            "GD's median test risk at γ = γ_max is {} times its risk at the smallest stepsize (≥ 10).",
+            fmt3(gd)
+        )),
+        Claim::at_most("gd_jump_is_near_gamma_max", "risk_ratio_below_0.75", gd_bulk, 1.5)
+            .with("risk_ratio_at_0.8", gd_at_08)
+            .says(format!(
+                "Up to 0.75 γ_max GD's median risk grows only {} times (≤ 1.5); at 0.8 γ_max it is already {} \
+                 times: the jump comes close to γ_max, at the edge of stability.",
+                fmt3(gd_bulk),
+                fmt3(gd_at_08)
+            )),
+        Claim::at_most("sgd_beats_gd_at_gamma_max", "sgd_over_gd", sgd_over_gd, 0.01)
+            .says(format!("At γ = γ_max SGD's median test risk is {} times GD's (≤ 0.01).", fmt3(sgd_over_gd))),
+        Claim::at_most("few_runs_contradict_monotonicity", "fraction", failed / below(Method::Sgd), 0.1)
+            .with("runs", failed)
+            .says(format!(
+                "{} of {} SGD runs below γ_max did not converge (≤ 10 %): convergence is not monotone in γ, \
+                 and γ_max depends on the step budget.",
+                failed,
+                below(Method::Sgd)
+            )),
+    ]
+}
+// ANCHOR_END: claims
 
 impl Experiment for Generalization {
     const NAME: &'static str = "generalization";
@@ -128,6 +182,7 @@ impl Experiment for Generalization {
             test_risk: PerMethod::new(|m| grid_stats(stats.get(m))),
             risk_largest_over_smallest_stepsize: PerMethod::new(ratio),
             runs: PerMethod::new(|m| RunCounts::of(runs, m)),
+            claims: claims(runs),
         })
     }
 }

@@ -97,14 +97,22 @@ pub fn config<E: Experiment>(opts: &Options) -> Result<E::Config> {
             let mut value = toml::Table::try_from(&base).context("serialising the configuration")?;
             merge(&mut value, overrides);
             serde_path_to_error::deserialize(toml::Value::Table(value)).map_err(|e| {
-                let key = e.path().to_string();
-                let message = e.into_inner().message().trim().to_owned();
+                let key = escape_controls(&e.path().to_string());
+                let message = escape_controls(e.into_inner().message().trim());
                 anyhow::anyhow!("invalid configuration for `[{}]`: `{key}`: {message}", E::NAME)
             })?
         }
     };
-    cfg.validate().map_err(|e| anyhow::anyhow!("invalid configuration for `[{}]`: {e:#}", E::NAME))?;
+    cfg.validate().map_err(|e| {
+        anyhow::anyhow!("invalid configuration for `[{}]`: {}", E::NAME, escape_controls(&format!("{e:#}")))
+    })?;
     Ok(cfg)
+}
+
+/// `text` with its control characters (newlines, tabs, …) escaped, so that an error quoting the
+/// user's input stays on one line.
+fn escape_controls(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 fn merge(base: &mut toml::Table, over: &toml::Table) {
@@ -173,6 +181,6 @@ pub const ALL: &[Entry] = &[
 pub fn find(name: &str) -> Result<Entry> {
     ALL.iter().copied().find(|e| e.name == name).ok_or_else(|| {
         let names: Vec<_> = ALL.iter().map(|e| e.name).collect();
-        anyhow::anyhow!("unknown experiment `{name}` (expected one of: {})", names.join(", "))
+        anyhow::anyhow!("unknown experiment `{}` (expected one of: {})", escape_controls(name), names.join(", "))
     })
 }

@@ -9,21 +9,23 @@
 //! penalised more. With α_i = α·`shape_ratio` on the support of β* (α elsewhere) the support is
 //! penalised less and recovery improves; with α_i = α/`shape_ratio` on the support it is penalised
 //! more and recovery worsens — the mechanism by which GD's heterogeneous gain (α∞ smallest on the
-//! support) hurts (Theorem 2). Every point is one exact solve of [`dln::BregmanSolver::solve`] (no
-//! training). Book: chapter "Theorem 1".
+//! support) hurts (Theorem 2). The shapes are compared at the setting's α. Every point is one exact
+//! solve of [`dln::BregmanSolver::solve`] (no training), on dataset 0 of the setting. Book: chapter
+//! "Theorem 1" (`book/src/03-theorem1.md`).
+
+use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, ensure};
-use dln::{BregmanSolver, DataConfig, min_l1, min_l2};
+use dln::{BregmanSolver, min_l1, min_l2};
 use ndarray::Array1;
 use plotly::common::{DashType, ExponentFormat, Line, Marker, Mode};
-use plotly::layout::{Annotation, GridPattern, LayoutGrid};
+use plotly::layout::{Annotation, GridPattern, Layout, LayoutGrid};
 use plotly::{Plot, Scatter};
 use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
-use super::Experiment;
-use super::common::{self, f64_col, l2_distance, recovers_support, str_col};
+use super::common::{self, l2_distance, recovers_support};
+use super::{Experiment, Setting, Validate};
 use crate::{style, sweep};
 
 /// The experiment.
@@ -31,23 +33,17 @@ pub struct Theorem1Alpha;
 
 /// Parameters; `Default` is the paper's setting.
 ///
-/// | Name | Default | Purpose |
-/// |---|---|---|
-/// | `n`, `d`, `s` | 20, 30, 3 | samples, dimension, sparsity of β* |
-/// | `alpha_min`, `alpha_max` | 1e-4, 10 | range of the scale α |
-/// | `points_per_decade` | 8 | grid density: α = 10^(k / points_per_decade) |
-/// | `shape_ratio` | 10 | α on the support = α·ratio ("support ×ratio") or α/ratio ("support ÷ratio") |
-/// | `alpha` | 0.1 | the paper's scale, where the summary compares the shapes |
-/// | `seed` | 0 | data seed |
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `setting` | (20, 30, 3), α = 0.1 | data design ([`Setting`], dataset 0); α: where the shapes are compared | |
+/// | `alpha_min`, `alpha_max` | 1e-4, 10 | range of the scale α | finite, 0 < `alpha_min` < `alpha_max` |
+/// | `points_per_decade` | 8 | grid density: α = 10^(k / points_per_decade) | ≥ 1 |
+/// | `shape_ratio` | 10 | α on the support = α·ratio ("support ×ratio") or α/ratio ("support ÷ratio") | finite, > 1 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Number of samples n.
-    pub n: usize,
-    /// Dimension d.
-    pub d: usize,
-    /// Sparsity s of β*.
-    pub s: usize,
+    /// Data design (dataset 0) and the scale α at which the shapes are compared.
+    pub setting: Setting,
     /// Smallest scale α.
     pub alpha_min: f64,
     /// Largest scale α.
@@ -56,43 +52,27 @@ pub struct Config {
     pub points_per_decade: u32,
     /// Ratio between α on and off the support for the non-uniform shapes (> 1).
     pub shape_ratio: f64,
-    /// The reference scale α of the summary.
-    pub alpha: f64,
-    /// Data seed.
-    pub seed: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            n: 20,
-            d: 30,
-            s: 3,
-            alpha_min: 1e-4,
-            alpha_max: 10.0,
-            points_per_decade: 8,
-            shape_ratio: 10.0,
-            alpha: 0.1,
-            seed: 0,
-        }
+        Self { setting: Setting::default(), alpha_min: 1e-4, alpha_max: 10.0, points_per_decade: 8, shape_ratio: 10.0 }
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self) -> Result<()> {
+        self.setting.validate()?;
+        let (lo, hi, ratio) = (self.alpha_min, self.alpha_max, self.shape_ratio);
+        ensure!(lo.is_finite() && lo > 0.0, "alpha_min must be finite and > 0, got {lo}");
+        ensure!(hi.is_finite() && hi > lo, "alpha_max must be finite and above alpha_min = {lo}, got {hi}");
+        ensure!(self.points_per_decade >= 1, "points_per_decade must be at least 1");
+        ensure!(ratio.is_finite() && ratio > 1.0, "shape_ratio must be finite and > 1, got {ratio}");
+        Ok(())
     }
 }
 
 impl Config {
-    fn validate(&self) -> Result<()> {
-        let pos = |v: f64| v.is_finite() && v > 0.0;
-        ensure!(pos(self.alpha_min) && pos(self.alpha_max), "alpha_min and alpha_max must be finite and > 0");
-        ensure!(self.alpha_min < self.alpha_max, "alpha_min must be below alpha_max");
-        ensure!(self.points_per_decade >= 1, "points_per_decade must be at least 1");
-        ensure!(
-            self.shape_ratio.is_finite() && self.shape_ratio > 1.0,
-            "shape_ratio must be finite and > 1, got {}",
-            self.shape_ratio
-        );
-        ensure!(pos(self.alpha), "alpha must be finite and > 0, got {}", self.alpha);
-        Ok(())
-    }
-
     /// α = 10^(k/p) for the integers k with alpha_min ≤ α ≤ alpha_max (decades land exactly on the grid).
     pub fn grid(&self) -> Vec<f64> {
         let p = f64::from(self.points_per_decade);
@@ -102,17 +82,47 @@ impl Config {
     }
 }
 
-/// The α profiles compared.
-const SHAPES: [&str; 3] = ["uniform", "support ×ratio", "support ÷ratio"];
+/// The α profiles compared (the `shape` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Shape {
+    /// α_i = α.
+    #[serde(rename = "uniform")]
+    Uniform,
+    /// α·ratio on the support of β*, α elsewhere: the support is penalised less.
+    #[serde(rename = "support ×ratio")]
+    SupportLarger,
+    /// α/ratio on the support of β*, α elsewhere: the support is penalised more.
+    #[serde(rename = "support ÷ratio")]
+    SupportSmaller,
+}
+
+impl Shape {
+    /// The three, in the figure's order.
+    pub const ALL: [Shape; 3] = [Shape::Uniform, Shape::SupportLarger, Shape::SupportSmaller];
+
+    /// Its name (the value of the `shape` column) and colour.
+    pub fn look(self) -> (&'static str, &'static str) {
+        match self {
+            Shape::Uniform => ("uniform", style::FLOW),
+            Shape::SupportLarger => ("support ×ratio", style::TRUTH),
+            Shape::SupportSmaller => ("support ÷ratio", style::EOS),
+        }
+    }
+
+    /// Its name.
+    pub fn as_str(self) -> &'static str {
+        self.look().0
+    }
+}
 
 // ANCHOR: profile
 /// The α vector of `shape` at scale `alpha`.
-fn profile(shape: &str, alpha: f64, ratio: f64, support: &[bool]) -> Array1<f64> {
+fn profile(shape: Shape, alpha: f64, ratio: f64, support: &[bool]) -> Array1<f64> {
     support
         .iter()
         .map(|&on| match (shape, on) {
-            ("support ×ratio", true) => alpha * ratio,
-            ("support ÷ratio", true) => alpha / ratio,
+            (Shape::SupportLarger, true) => alpha * ratio,
+            (Shape::SupportSmaller, true) => alpha / ratio,
             _ => alpha,
         })
         .collect()
@@ -126,256 +136,293 @@ const KERNEL: &str = "#17becf";
 /// Below this a test risk is rounding-level: the interpolator *is* β* (exact sparse recovery).
 const EXACT_RECOVERY: f64 = 1e-20;
 
-/// The colour of a shape.
-fn shape_color(shape: &str) -> &'static str {
-    match shape {
-        "uniform" => style::FLOW,
-        "support ×ratio" => style::TRUTH,
-        _ => style::EOS,
+/// What is measured of an interpolator β.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Measures {
+    /// ‖β − β_ℓ1‖₂ (β_ℓ1: the minimum-ℓ1 interpolator).
+    pub dist_min_l1: f64,
+    /// ‖β − β_ℓ2‖₂ (β_ℓ2: the minimum-ℓ2 interpolator).
+    pub dist_min_l2: f64,
+    /// Exact test risk ½‖β − β*‖² (x ~ N(0, I)).
+    pub test_risk: f64,
+    /// ‖β‖₁.
+    pub l1_norm: f64,
+    /// Whether the s largest |β_i| sit on the support of β*.
+    pub support_recovered: bool,
+}
+
+/// One exact solve of Theorem 1, β*_α = argmin_{Xβ=y} ψ_α(β), for the profile `shape` at scale `alpha`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Point {
+    /// The α profile.
+    pub shape: Shape,
+    /// Its scale α (its value off the support).
+    pub alpha: f64,
+    /// Whether α is the setting's (the shapes' comparison), not a grid point.
+    pub reference: bool,
+    /// Newton iterations of the solver.
+    pub iterations: u64,
+    /// Relative feasibility residual ‖Xβ − y‖₂ / ‖y‖₂.
+    pub residual: f64,
+    /// The interpolator's measures.
+    pub measures: Measures,
+}
+
+/// The solves and the two limits.
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    /// Every shape on the α grid (shapes in [`Shape::ALL`] order, then increasing α), then every
+    /// shape at the setting's α (`reference`), where the summary compares them.
+    pub points: Vec<Point>,
+    /// The minimum-ℓ1 interpolator (the α → 0 limit).
+    pub min_l1: Measures,
+    /// The minimum-ℓ2 interpolator (the α → ∞ limit).
+    pub min_l2: Measures,
+}
+
+impl Output {
+    /// Grid points of `shape`, in α order.
+    fn grid_of(&self, shape: Shape) -> impl Iterator<Item = &Point> {
+        self.points.iter().filter(move |p| p.shape == shape && !p.reference)
     }
+
+    /// The measures of `shape` at the setting's α.
+    fn reference_of(&self, shape: Shape) -> Result<&Measures> {
+        self.points.iter().find(|p| p.shape == shape && p.reference).map(|p| &p.measures).context("no reference solve")
+    }
+}
+
+/// A line with markers against α on axes `axes`; `hover` shows y.
+fn curve(x: Vec<f64>, y: Vec<f64>, name: &str, line: Line, hover: &str, axes: [&str; 2]) -> Box<Scatter<f64, f64>> {
+    Scatter::new(x, y)
+        .name(name)
+        .mode(Mode::LinesMarkers)
+        .line(line)
+        .marker(Marker::new().size(5))
+        .hover_template(format!("{name}<br>α = %{{x:.2e}}<br>{hover}<extra></extra>"))
+        .x_axis(axes[0])
+        .y_axis(axes[1])
+}
+
+/// The figure's traces: distances of the uniform-α interpolator to the two limits (first panel);
+/// test risk of each α profile with the two limits as dashed levels (second panel). Returns whether
+/// the min-ℓ1 level was left out because that interpolator is β* (rounding-level risk).
+fn traces(plot: &mut Plot, out: &Output, cfg: &Config) -> bool {
+    let alphas: Vec<f64> = out.grid_of(Shape::Uniform).map(|p| p.alpha).collect();
+    let dist = |f: fn(&Measures) -> f64| out.grid_of(Shape::Uniform).map(|p| f(&p.measures)).collect();
+    for (name, y, color) in [
+        ("‖β*<sub>α</sub> − β<sub>ℓ1</sub>‖₂ (rich limit)", dist(|m| m.dist_min_l1), RICH),
+        ("‖β*<sub>α</sub> − β<sub>ℓ2</sub>‖₂ (kernel limit)", dist(|m| m.dist_min_l2), KERNEL),
+    ] {
+        let line = Line::new().color(color).width(2.5).dash(DashType::Solid);
+        plot.add_trace(curve(alphas.clone(), y, name, line, "%{y:.3e}", ["x", "y"]));
+    }
+    for shape in Shape::ALL {
+        let (_, color) = shape.look();
+        let label = match shape {
+            Shape::Uniform => "uniform α".to_string(),
+            Shape::SupportLarger => format!("α×{} on the support: penalised less", cfg.shape_ratio),
+            Shape::SupportSmaller => format!("α÷{} on the support: penalised more", cfg.shape_ratio),
+        };
+        let (x, y): (Vec<f64>, Vec<f64>) = out.grid_of(shape).map(|p| (p.alpha, p.measures.test_risk)).unzip();
+        let line = Line::new().color(color).width(2.5);
+        plot.add_trace(curve(x, y, &label, line, "test risk = %{y:.3e}", ["x2", "y2"]));
+    }
+    for (limit, name, dash) in
+        [(&out.min_l1, "min-ℓ1 interpolator", DashType::Dash), (&out.min_l2, "min-ℓ2 interpolator", DashType::Dot)]
+    {
+        let risk = limit.test_risk;
+        if risk < EXACT_RECOVERY {
+            // A level at ~1e-33 would only squash the axis: the panel's title says it instead.
+            continue;
+        }
+        plot.add_trace(
+            Scatter::new(vec![cfg.alpha_min, cfg.alpha_max], vec![risk, risk])
+                .name(format!("{name} (risk {risk:.2e})"))
+                .mode(Mode::Lines)
+                .line(Line::new().color("#444444").width(1.5).dash(dash))
+                .x_axis("x2")
+                .y_axis("y2"),
+        );
+    }
+    out.min_l1.test_risk < EXACT_RECOVERY
+}
+
+/// The two-panel layout (`exact_l1`: the min-ℓ1 interpolator is β*, said in the panel's title).
+fn layout(cfg: &Config, exact_l1: bool) -> Layout {
+    let st = &cfg.setting;
+    let shape_title = if exact_l1 { "shape of α (min-ℓ1 interpolator = β* here)" } else { "shape of α" };
+    let domains = [[0.0, 0.44], [0.56, 1.0]];
+    let pow_axis = |title: &str| style::log_axis(title).exponent_format(ExponentFormat::Power);
+    style::layout(&format!(
+        "Theorem 1 across the initialisation scale: kernel (large α) → rich (small α) regime, and the shape of α<br><sup>argmin<sub>Xβ=y</sub> ψ<sub>α</sub>(β), solved exactly; (n, d, s) = ({}, {}, {}), data seed {}</sup>",
+        st.n, st.d, st.s, st.seed
+    ))
+    .grid(LayoutGrid::new().rows(1).columns(2).pattern(GridPattern::Independent))
+    .height(640)
+    .legend(plotly::layout::Legend::new().orientation(plotly::common::Orientation::Horizontal).x(0.0).y(-0.22))
+    .x_axis(pow_axis("initialisation scale α").domain(&domains[0]).anchor("y"))
+    .y_axis(pow_axis("ℓ2 distance").dtick(1.0).anchor("x"))
+    .x_axis2(pow_axis("initialisation scale α (its value off the support)").domain(&domains[1]).anchor("y2"))
+    .y_axis2(pow_axis("test risk ½‖β − β*‖²").dtick(2.0).anchor("x2"))
+    .annotations(vec![
+        common::centered_panel_title("scale of a uniform α", 0.22, 1.0),
+        common::centered_panel_title(shape_title, 0.78, 1.0),
+    ] as Vec<Annotation>)
+}
+
+/// The uniform-α solve at one end of the grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct AtAlpha {
+    /// The scale α.
+    pub alpha: f64,
+    /// ‖β*_α − β_ℓ1‖₂.
+    pub dist_min_l1: f64,
+    /// ‖β*_α − β_ℓ2‖₂.
+    pub dist_min_l2: f64,
+    /// Test risk ½‖β*_α − β*‖².
+    pub test_risk: f64,
+    /// Whether β*_α recovers the support of β*.
+    pub support_recovered: bool,
+}
+
+/// The solve of one shape at the setting's α.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShapeSummary {
+    /// Test risk ½‖β − β*‖².
+    pub test_risk: f64,
+    /// ‖β‖₁.
+    pub l1_norm: f64,
+    /// Whether β recovers the support of β*.
+    pub support_recovered: bool,
+}
+
+/// Headline numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Points of the α grid (per shape).
+    pub grid_points: usize,
+    /// Uniform α, smallest scale.
+    pub smallest_alpha: AtAlpha,
+    /// Uniform α, largest scale.
+    pub largest_alpha: AtAlpha,
+    /// The min-ℓ1 interpolator is β* (its risk, ~1e-33, is machine-dependent: only this is pinned).
+    pub min_l1_recovers_beta_star: bool,
+    /// Test risk of the min-ℓ2 interpolator.
+    pub min_l2_test_risk: f64,
+    /// The setting's α, where the shapes are compared.
+    pub shapes_at_alpha: f64,
+    /// Each shape at that α, by name.
+    pub shapes: BTreeMap<&'static str, ShapeSummary>,
+    /// ‖β*_α − β_ℓ1‖₂ is monotone along the whole grid: a decade-by-decade kernel → rich transition.
+    pub dist_min_l1_increases_with_alpha: bool,
+    /// ‖β*_α − β_ℓ2‖₂ likewise.
+    pub dist_min_l2_decreases_with_alpha: bool,
+    /// A larger α on the support lowers the risk.
+    pub support_larger_alpha_helps: bool,
+    /// A smaller α on the support raises it.
+    pub support_smaller_alpha_hurts: bool,
 }
 
 impl Experiment for Theorem1Alpha {
     const NAME: &'static str = "theorem1_alpha";
     const ABOUT: &'static str = "Theorem 1 vs the scale α (1e-4 … 10): kernel → rich regime (distance to the min-ℓ2 / min-ℓ1 interpolators, test risk) and the weighted-ℓ1 shape effect of a non-uniform α";
     type Config = Config;
-    type Output = DataFrame;
-    type Summary = serde_json::Value;
-
-    fn frame(out: &DataFrame) -> Result<DataFrame> {
-        Ok(out.clone())
-    }
+    type Output = Output;
+    type Summary = Summary;
 
     fn quick() -> Config {
         Config { points_per_decade: 3, ..Config::default() }
     }
 
-    fn run(cfg: &Config) -> Result<DataFrame> {
-        cfg.validate()?;
-        let problem =
-            DataConfig { n: cfg.n, d: cfg.d, s: cfg.s, seed: cfg.seed, ..DataConfig::default() }.generate()?;
+    fn run(cfg: &Config) -> Result<Output> {
+        let problem = cfg.setting.problem(0)?;
         let (x, y) = (problem.x.view(), problem.y.view());
         let support: Vec<bool> = problem.beta_star.iter().map(|b| *b != 0.0).collect();
-        let l1 = min_l1(x, y)?;
-        let l2 = min_l2(x, y)?;
-        let mut jobs: Vec<(&str, f64)> =
-            SHAPES.iter().flat_map(|&s| cfg.grid().into_iter().map(move |a| (s, a))).collect();
+        let (l1, l2) = (min_l1(x, y)?, min_l2(x, y)?);
+        let mut jobs: Vec<(Shape, f64)> =
+            Shape::ALL.iter().flat_map(|&s| cfg.grid().into_iter().map(move |a| (s, a))).collect();
         // The reference scale, exactly (the summary's comparison of shapes).
-        jobs.extend(SHAPES.iter().map(|&s| (s, cfg.alpha)));
+        jobs.extend(Shape::ALL.iter().map(|&s| (s, cfg.setting.alpha)));
         let solver = BregmanSolver::default();
         let sols = sweep::par_map(&jobs, |&(shape, alpha)| {
             solver.theorem1(x, y, profile(shape, alpha, cfg.shape_ratio, &support).view())
         });
-
-        let mut cols: (Vec<String>, Vec<Option<f64>>, Vec<bool>) = (vec![], vec![], vec![]);
-        let (mut dl1, mut dl2, mut risk, mut norm1, mut rec, mut iters, mut resid) =
-            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-        let mut push = |shape: &str,
-                        alpha: Option<f64>,
-                        reference: bool,
-                        beta: &Array1<f64>,
-                        it: Option<u64>,
-                        res: Option<f64>| {
-            cols.0.push(shape.to_string());
-            cols.1.push(alpha);
-            cols.2.push(reference);
-            dl1.push(l2_distance(beta.view(), l1.view()));
-            dl2.push(l2_distance(beta.view(), l2.view()));
-            risk.push(problem.test_risk(beta.view()));
-            norm1.push(beta.iter().map(|b| b.abs()).sum::<f64>());
-            rec.push(recovers_support(beta.view(), problem.beta_star.view()));
-            iters.push(it);
-            resid.push(res);
+        let measure = |beta: &Array1<f64>| Measures {
+            dist_min_l1: l2_distance(beta.view(), l1.view()),
+            dist_min_l2: l2_distance(beta.view(), l2.view()),
+            test_risk: problem.test_risk(beta.view()),
+            l1_norm: beta.iter().map(|b| b.abs()).sum::<f64>(),
+            support_recovered: recovers_support(beta.view(), problem.beta_star.view()),
         };
-        let grid_len = jobs.len() - SHAPES.len();
-        for (k, ((shape, alpha), sol)) in jobs.iter().zip(sols).enumerate() {
-            let sol = sol.with_context(|| format!("Theorem 1 at α = {alpha:e} ({shape})"))?;
-            push(shape, Some(*alpha), k >= grid_len, &sol.beta, Some(sol.iterations as u64), Some(sol.residual));
-        }
-        push("min_l1", None, false, &l1, None, None);
-        push("min_l2", None, false, &l2, None, None);
+        let grid_len = jobs.len() - Shape::ALL.len();
+        let points = (jobs.iter().zip(sols).enumerate())
+            .map(|(k, (&(shape, alpha), sol))| {
+                let sol = sol.with_context(|| format!("Theorem 1 at α = {alpha:e} ({})", shape.as_str()))?;
+                let (iterations, residual) = (sol.iterations as u64, sol.residual);
+                Ok(Point { shape, alpha, reference: k >= grid_len, iterations, residual, measures: measure(&sol.beta) })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Output { points, min_l1: measure(&l1), min_l2: measure(&l2) })
+    }
+
+    /// Tidy frame, one row per solve: `shape, alpha, reference, dist_min_l1, dist_min_l2, test_risk,
+    /// l1_norm, support_recovered, iterations, residual` — the grid, the reference solves (`reference`
+    /// true), then the two limits (`shape` = min_l1, min_l2: α and the solver's figures null).
+    fn frame(out: &Output) -> Result<DataFrame> {
+        let mut rows: Vec<_> = (out.points.iter())
+            .map(|p| (p.shape.as_str(), Some(p.alpha), p.reference, &p.measures, Some(p.iterations), Some(p.residual)))
+            .collect();
+        rows.push(("min_l1", None, false, &out.min_l1, None, None));
+        rows.push(("min_l2", None, false, &out.min_l2, None, None));
+        let measure = |f: fn(&Measures) -> f64| rows.iter().map(|r| f(r.3)).collect::<Vec<f64>>();
         Ok(df!(
-            "shape" => cols.0,
-            "alpha" => cols.1,
-            "reference" => cols.2,
-            "dist_min_l1" => dl1,
-            "dist_min_l2" => dl2,
-            "test_risk" => risk,
-            "l1_norm" => norm1,
-            "support_recovered" => rec,
-            "iterations" => iters,
-            "residual" => resid,
+            "shape" => rows.iter().map(|r| r.0).collect::<Vec<&str>>(),
+            "alpha" => rows.iter().map(|r| r.1).collect::<Vec<Option<f64>>>(),
+            "reference" => rows.iter().map(|r| r.2).collect::<Vec<bool>>(),
+            "dist_min_l1" => measure(|m| m.dist_min_l1),
+            "dist_min_l2" => measure(|m| m.dist_min_l2),
+            "test_risk" => measure(|m| m.test_risk),
+            "l1_norm" => measure(|m| m.l1_norm),
+            "support_recovered" => rows.iter().map(|r| r.3.support_recovered).collect::<Vec<bool>>(),
+            "iterations" => rows.iter().map(|r| r.4).collect::<Vec<Option<u64>>>(),
+            "residual" => rows.iter().map(|r| r.5).collect::<Vec<Option<f64>>>(),
         )?)
     }
 
-    fn plot(df: &DataFrame, cfg: &Config) -> Result<Plot> {
-        let t = Table::read(df)?;
+    fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
         let mut plot = Plot::new();
-        // Panel 1: distances of the uniform-α interpolator to the two limits.
-        let uni = t.rows("uniform");
-        let alphas: Vec<f64> = uni.iter().map(|&i| t.alpha[i].unwrap_or(f64::NAN)).collect();
-        for (name, col, color, dash) in [
-            ("‖β*<sub>α</sub> − β<sub>ℓ1</sub>‖₂ (rich limit)", &t.dist_l1, RICH, DashType::Solid),
-            ("‖β*<sub>α</sub> − β<sub>ℓ2</sub>‖₂ (kernel limit)", &t.dist_l2, KERNEL, DashType::Solid),
-        ] {
-            plot.add_trace(
-                Scatter::new(alphas.clone(), uni.iter().map(|&i| col[i]).collect::<Vec<_>>())
-                    .name(name)
-                    .mode(Mode::LinesMarkers)
-                    .line(Line::new().color(color).width(2.5).dash(dash))
-                    .marker(Marker::new().size(5))
-                    .hover_template(format!("{name}<br>α = %{{x:.2e}}<br>%{{y:.3e}}<extra></extra>"))
-                    .x_axis("x")
-                    .y_axis("y"),
-            );
-        }
-        // Panel 2: test risk for each α profile, with the two limits as dashed levels.
-        for shape in SHAPES {
-            let rows = t.rows(shape);
-            let label = match shape {
-                "uniform" => "uniform α".to_string(),
-                "support ×ratio" => format!("α×{} on the support: penalised less", cfg.shape_ratio),
-                _ => format!("α÷{} on the support: penalised more", cfg.shape_ratio),
-            };
-            plot.add_trace(
-                Scatter::new(
-                    rows.iter().map(|&i| t.alpha[i].unwrap_or(f64::NAN)).collect::<Vec<_>>(),
-                    rows.iter().map(|&i| t.risk[i]).collect::<Vec<_>>(),
-                )
-                .name(label.clone())
-                .mode(Mode::LinesMarkers)
-                .line(Line::new().color(shape_color(shape)).width(2.5))
-                .marker(Marker::new().size(5))
-                .hover_template(format!("{label}<br>α = %{{x:.2e}}<br>test risk = %{{y:.3e}}<extra></extra>"))
-                .x_axis("x2")
-                .y_axis("y2"),
-            );
-        }
-        let (lo, hi) = (cfg.alpha_min, cfg.alpha_max);
-        let mut exact_l1 = false;
-        for (shape, name, dash) in
-            [("min_l1", "min-ℓ1 interpolator", DashType::Dash), ("min_l2", "min-ℓ2 interpolator", DashType::Dot)]
-        {
-            let Some(risk) = t.rows(shape).first().and_then(|&i| t.risk[i]) else { continue };
-            if risk < EXACT_RECOVERY {
-                // A level at ~1e-33 would only squash the axis: say it instead.
-                exact_l1 |= shape == "min_l1";
-                continue;
-            }
-            plot.add_trace(
-                Scatter::new(vec![lo, hi], vec![risk, risk])
-                    .name(format!("{name} (risk {risk:.2e})"))
-                    .mode(Mode::Lines)
-                    .line(Line::new().color("#444444").width(1.5).dash(dash))
-                    .x_axis("x2")
-                    .y_axis("y2"),
-            );
-        }
-        let shape_title = if exact_l1 { "shape of α (min-ℓ1 interpolator = β* here)" } else { "shape of α" };
-        let domains = [[0.0, 0.44], [0.56, 1.0]];
-        let layout = style::layout(&format!(
-            "Theorem 1 across the initialisation scale: kernel (large α) → rich (small α) regime, and the shape of α<br><sup>argmin<sub>Xβ=y</sub> ψ<sub>α</sub>(β), solved exactly; (n, d, s) = ({}, {}, {}), data seed {}</sup>",
-            cfg.n, cfg.d, cfg.s, cfg.seed
-        ))
-        .grid(LayoutGrid::new().rows(1).columns(2).pattern(GridPattern::Independent))
-        .height(640)
-        .legend(plotly::layout::Legend::new().orientation(plotly::common::Orientation::Horizontal).x(0.0).y(-0.22))
-        .x_axis(style::log_axis("initialisation scale α").exponent_format(ExponentFormat::Power).domain(&domains[0]).anchor("y"))
-        .y_axis(style::log_axis("ℓ2 distance").exponent_format(ExponentFormat::Power).dtick(1.0).anchor("x"))
-        .x_axis2(style::log_axis("initialisation scale α (its value off the support)").exponent_format(ExponentFormat::Power).domain(&domains[1]).anchor("y2"))
-        .y_axis2(style::log_axis("test risk ½‖β − β*‖²").exponent_format(ExponentFormat::Power).dtick(2.0).anchor("x2"))
-        .annotations(vec![
-            common::centered_panel_title("scale of a uniform α", 0.22, 1.0),
-            common::centered_panel_title(shape_title, 0.78, 1.0),
-        ] as Vec<Annotation>);
-        plot.set_layout(layout);
+        let exact_l1 = traces(&mut plot, out, cfg);
+        plot.set_layout(layout(cfg, exact_l1));
         Ok(plot)
     }
 
-    fn summary(df: &DataFrame, cfg: &Config) -> Result<serde_json::Value> {
-        let t = Table::read(df)?;
-        let uni = t.rows("uniform");
-        let (first, last) = (*uni.first().context("empty grid")?, *uni.last().context("empty grid")?);
-        let at = |i: usize| {
-            json!({
-                "alpha": t.alpha[i],
-                "dist_min_l1": t.dist_l1[i],
-                "dist_min_l2": t.dist_l2[i],
-                "test_risk": t.risk[i],
-                "support_recovered": t.recovered[i],
-            })
+    fn summary(out: &Output, cfg: &Config) -> Result<Summary> {
+        let uni: Vec<&Measures> = out.grid_of(Shape::Uniform).map(|p| &p.measures).collect();
+        let at = |p: Option<&Point>| -> Result<AtAlpha> {
+            let (p, m) = p.map(|p| (p, &p.measures)).context("empty grid")?;
+            let (dist_min_l1, dist_min_l2, test_risk) = (m.dist_min_l1, m.dist_min_l2, m.test_risk);
+            Ok(AtAlpha { alpha: p.alpha, dist_min_l1, dist_min_l2, test_risk, support_recovered: m.support_recovered })
         };
-        let reference = |shape: &str| t.rows_all(shape).into_iter().find(|&i| t.reference[i]);
-        let mut shapes = serde_json::Map::new();
-        for shape in SHAPES {
-            let i = reference(shape).context("missing reference row")?;
-            shapes.insert(
-                shape.to_string(),
-                json!({ "test_risk": t.risk[i], "l1_norm": t.l1_norm[i], "support_recovered": t.recovered[i] }),
-            );
+        let mut shapes = BTreeMap::new();
+        for shape in Shape::ALL {
+            let m = out.reference_of(shape)?;
+            let (test_risk, l1_norm, support_recovered) = (m.test_risk, m.l1_norm, m.support_recovered);
+            shapes.insert(shape.as_str(), ShapeSummary { test_risk, l1_norm, support_recovered });
         }
-        let risk_of = |shape: &str| reference(shape).and_then(|i| t.risk[i]).unwrap_or(f64::NAN);
-        let dl1: Vec<f64> = uni.iter().filter_map(|&i| t.dist_l1[i]).collect();
-        let dl2: Vec<f64> = uni.iter().filter_map(|&i| t.dist_l2[i]).collect();
-        let ref_of = |s: &str| t.rows(s).first().and_then(|&i| t.risk[i]);
-        Ok(json!({
-            "grid_points": uni.len(),
-            "smallest_alpha": at(first),
-            "largest_alpha": at(last),
-            // The min-ℓ1 interpolator may recover β* exactly: its risk is then rounding-level
-            // (~1e-33, machine-dependent), so only the verdict is pinned.
-            "min_l1_recovers_beta_star": ref_of("min_l1").is_some_and(|r| r < EXACT_RECOVERY),
-            "min_l2_test_risk": ref_of("min_l2"),
-            "shapes_at_alpha": cfg.alpha,
-            "shapes": shapes,
-            // Monotone along the whole grid: a decade-by-decade kernel → rich transition.
-            "dist_min_l1_increases_with_alpha": dl1.windows(2).all(|w| w[1] >= w[0]),
-            "dist_min_l2_decreases_with_alpha": dl2.windows(2).all(|w| w[1] <= w[0]),
-            "support_larger_alpha_helps": risk_of("support ×ratio") < risk_of("uniform"),
-            "support_smaller_alpha_hurts": risk_of("support ÷ratio") > risk_of("uniform"),
-        }))
-    }
-}
-
-/// The frame read back.
-struct Table {
-    shape: Vec<String>,
-    alpha: Vec<Option<f64>>,
-    reference: Vec<bool>,
-    dist_l1: Vec<Option<f64>>,
-    dist_l2: Vec<Option<f64>>,
-    risk: Vec<Option<f64>>,
-    l1_norm: Vec<Option<f64>>,
-    recovered: Vec<bool>,
-}
-
-impl Table {
-    fn read(df: &DataFrame) -> Result<Self> {
-        Ok(Self {
-            shape: str_col(df, "shape")?,
-            alpha: f64_col(df, "alpha")?,
-            reference: common::bool_col(df, "reference")?,
-            dist_l1: f64_col(df, "dist_min_l1")?,
-            dist_l2: f64_col(df, "dist_min_l2")?,
-            risk: f64_col(df, "test_risk")?,
-            l1_norm: f64_col(df, "l1_norm")?,
-            recovered: common::bool_col(df, "support_recovered")?,
+        let risk = |shape| out.reference_of(shape).map(|m| m.test_risk);
+        Ok(Summary {
+            grid_points: uni.len(),
+            smallest_alpha: at(out.grid_of(Shape::Uniform).next())?,
+            largest_alpha: at(out.grid_of(Shape::Uniform).last())?,
+            min_l1_recovers_beta_star: out.min_l1.test_risk < EXACT_RECOVERY,
+            min_l2_test_risk: out.min_l2.test_risk,
+            shapes_at_alpha: cfg.setting.alpha,
+            shapes,
+            dist_min_l1_increases_with_alpha: uni.windows(2).all(|w| w[1].dist_min_l1 >= w[0].dist_min_l1),
+            dist_min_l2_decreases_with_alpha: uni.windows(2).all(|w| w[1].dist_min_l2 <= w[0].dist_min_l2),
+            support_larger_alpha_helps: risk(Shape::SupportLarger)? < risk(Shape::Uniform)?,
+            support_smaller_alpha_hurts: risk(Shape::SupportSmaller)? > risk(Shape::Uniform)?,
         })
-    }
-
-    /// Grid rows of a shape (reference rows excluded), in α order.
-    fn rows(&self, shape: &str) -> Vec<usize> {
-        (0..self.shape.len()).filter(|&i| self.shape[i] == shape && !self.reference[i]).collect()
-    }
-
-    /// Every row of a shape.
-    fn rows_all(&self, shape: &str) -> Vec<usize> {
-        (0..self.shape.len()).filter(|&i| self.shape[i] == shape).collect()
-    }
-}
-
-impl super::Validate for Config {
-    fn validate(&self) -> Result<()> {
-        Config::validate(self)
     }
 }
