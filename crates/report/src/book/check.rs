@@ -90,7 +90,10 @@ pub fn rendered(html: &Path, figures: &[String]) -> Result<()> {
     for page in &pages {
         let text = fs::read_to_string(page).with_context(|| format!("reading {}", page.display()))?;
         let doc = Html::parse_document(&text);
-        ids.insert(page.clone(), doc.select(&selector("[id]")).filter_map(|e| e.attr("id")).map(String::from).collect());
+        ids.insert(
+            page.clone(),
+            doc.select(&selector("[id]")).filter_map(|e| e.attr("id")).map(String::from).collect(),
+        );
         docs.push((page.clone(), doc));
     }
     for (page, doc) in &docs {
@@ -162,10 +165,13 @@ fn is_external_link(url: &str) -> bool {
 pub fn remote_loads(doc: &Html) -> Vec<String> {
     let mut out = Vec::new();
     for e in doc.select(&selector("[src], [srcset], link[href], object[data]")) {
-        let srcset = e.attr("srcset").into_iter().flat_map(|s| s.split(',').filter_map(|p| p.split_whitespace().next()));
+        let srcset =
+            e.attr("srcset").into_iter().flat_map(|s| s.split(',').filter_map(|p| p.split_whitespace().next()));
         let href = e.attr("href").filter(|_| e.value().name() == "link");
         let data = e.attr("data").filter(|_| e.value().name() == "object");
-        out.extend(e.attr("src").into_iter().chain(srcset).chain(href).chain(data).filter(|u| is_remote(u)).map(String::from));
+        out.extend(
+            e.attr("src").into_iter().chain(srcset).chain(href).chain(data).filter(|u| is_remote(u)).map(String::from),
+        );
     }
     for style in doc.select(&selector("style")) {
         out.extend(css_urls(&style.text().collect::<String>()).into_iter().filter(|u| is_remote(u)));

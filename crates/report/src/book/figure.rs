@@ -83,5 +83,4 @@ mod tests {
         let without = fragment("x", "About", &fig, false).unwrap();
         assert!(!without.contains("figure.png") && without.contains("id=\"plot-x\""));
     }
-
 }

@@ -34,11 +34,7 @@ fn embedded_scripts() -> &'static [String] {
     SCRIPTS.get_or_init(|| {
         let sources = Plot::offline_js_sources();
         let open = "<script type=\"text/javascript\">";
-        sources
-            .split(open)
-            .skip(1)
-            .filter_map(|s| s.split_once("</script>").map(|(js, _)| js.to_string()))
-            .collect()
+        sources.split(open).skip(1).filter_map(|s| s.split_once("</script>").map(|(js, _)| js.to_string())).collect()
     })
 }
 
@@ -124,8 +120,8 @@ pub fn loads_remote_scripts(html: &str) -> bool {
 
 /// Writes `bytes` to `path` (atomically) unless it already holds exactly them.
 fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
-    let same = fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
-        && fs::read(path).is_ok_and(|old| old == bytes);
+    let same =
+        fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64) && fs::read(path).is_ok_and(|old| old == bytes);
     if same { Ok(()) } else { write_atomic(path, bytes) }
 }
 

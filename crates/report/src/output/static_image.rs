@@ -139,7 +139,8 @@ pub fn render_png(browser: &Path, jobs: &[Job]) -> Result<Vec<Result<()>>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let scratch = tempfile::Builder::new().prefix("dln-report-chromium-").tempdir().context("creating a temporary directory")?;
+    let scratch =
+        tempfile::Builder::new().prefix("dln-report-chromium-").tempdir().context("creating a temporary directory")?;
     let page_path = scratch.path().join("static-images.html");
     write_atomic(&page_path, page(jobs)?.as_bytes())?;
     let dom = dump_dom(browser, &page_path, &scratch.path().join("profile"), timeout(jobs.len()))?;
