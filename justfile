@@ -26,13 +26,34 @@ static:
 notebooks:
     bash scripts/notebooks.sh
 
-# Render a chapter of the built book in headless chromium and check math and plots rendered.
+# In headless Chromium, offline: every book chapter with a figure renders its math and plots, and
+# every results/*/figure.html draws its plot.
 browser-check:
     bash scripts/browser-check.sh
 
-# Serve the book with live reload while editing.
-book-serve:
-    bash scripts/book-serve.sh
+# The API docs, warning-free (broken intra-doc links fail), formulas rendered by KaTeX (inlined header).
+doc:
+    RUSTDOCFLAGS="--html-in-header {{justfile_directory()}}/crates/dln/katex-header.html -D warnings" cargo doc --no-deps --workspace
+
+# Build the docs, then check in headless Chromium that their formulas render (no raw TeX, no KaTeX error).
+doc-check: doc
+    bash scripts/doc-check.sh
+
+# Serve the book with live reload while editing (mdBook's own `serve`, installed at the workspace's
+# mdBook version if missing). Needs results/ (`cargo run --release` once). Stop with Ctrl-C.
+book-serve PORT="3000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # The in-process build writes book/src/generated/ from results/ (figures, tables, plotly.js) and runs the checks.
+    cargo run --release --quiet -- book
+    # mdbook serve renders the math with the same preprocessor as the in-process build.
+    cargo build --release --quiet -p dln-report --example katex_preprocessor
+    target="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+    version="$(grep -A1 '^name = "mdbook-driver"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p')"
+    if [ "$(mdbook --version 2>/dev/null)" != "mdbook v$version" ]; then
+        cargo install --locked mdbook --version "$version"
+    fi
+    MDBOOK_PREPROCESSOR__KATEX__COMMAND="$target/release/examples/katex_preprocessor" mdbook serve book --port {{PORT}}
 
 # Review snapshot changes (never accept blindly).
 review:
@@ -44,4 +65,4 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Everything CI runs after the test command.
-ci: static notebooks browser-check
+ci: doc static notebooks browser-check doc-check

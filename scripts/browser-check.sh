@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# Renders chapters of the built book in headless Chromium (Debian's `chromium` package, installed by
-# scripts/install-chromium.sh when missing — never a browser download) and checks that the reader
-# really sees math and plots, offline:
-#   - after the page's scripts ran (--virtual-time-budget), the DOM has KaTeX output (.katex with its
-#     MathML twin) and, for every figure of the chapter, a drawn plotly SVG (.main-svg with traces);
-#   - the screenshot of the page scrolled to its first figure is not blank (decoded and measured);
-# in a light and a dark theme. Screenshots and DOM dumps are left in $OUT for a human to look at.
+# Renders the built book and the results' figures in headless Chromium (Debian's `chromium` package,
+# installed by scripts/install-chromium.sh when missing — never a browser download) and checks that
+# the reader really sees math and plots, offline (file:// URLs, every host name unresolvable, a fresh
+# profile per page):
+#   - book chapters: after the page's scripts ran (--virtual-time-budget), the DOM has KaTeX output
+#     (.katex with its MathML twin) and, for every figure of the chapter, a drawn plotly SVG
+#     (.main-svg with traces); the screenshot of the page scrolled to its first figure is not blank
+#     (decoded and measured); in a light and a dark theme;
+#   - every $RESULTS/*/figure.html (which loads ../assets/plotly.min.js, or embeds it when written
+#     with --standalone-html): its plot is drawn (.main-svg layers with traces) and its screenshot
+#     is not blank.
+# Screenshots and DOM dumps are left in $OUT for a human to look at.
 #
 # Usage: scripts/browser-check.sh [CHAPTER.html ...]   (default: every chapter that has a figure)
-# Env:   BOOK_HTML (default book/build), OUT (default target/browser-check), THEMES (default "light navy").
+# Env:   BOOK_HTML (default book/build), RESULTS (default results), OUT (default target/browser-check),
+#        THEMES (default "light navy").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BOOK_HTML="${BOOK_HTML:-book/build}"
+RESULTS="${RESULTS:-results}"
 OUT="${OUT:-target/browser-check}"
 THEMES="${THEMES:-light navy}"
 
@@ -20,9 +27,25 @@ if [ ! -f "$BOOK_HTML/index.html" ]; then
     echo "error: no built book in $BOOK_HTML (build it with \`cargo run --release\`)" >&2
     exit 1
 fi
+if ! compgen -G "$RESULTS/*/figure.html" >/dev/null; then
+    echo "error: no $RESULTS/*/figure.html (run \`cargo run --release\`)" >&2
+    exit 1
+fi
 if ! command -v chromium >/dev/null 2>&1; then
     bash scripts/install-chromium.sh
 fi
+
+# Headless Chromium, offline, with a fresh profile: chrome ARGS... (killed after 120 s).
+chrome() {
+    local profile status=0
+    profile="$(mktemp -d)"
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+        --disable-component-update --disable-sync --no-first-run --hide-scrollbars \
+        --host-resolver-rules="MAP * ~NOTFOUND" --user-data-dir="$profile" --virtual-time-budget=8000 "$@" \
+        2>/dev/null || status=$?
+    rm -rf "$profile"
+    return "$status"
+}
 
 if [ "$#" -gt 0 ]; then
     chapters=("$@")
@@ -101,10 +124,9 @@ for chapter in "${chapters[@]}"; do
         dom="$OUT/${chapter%.html}.$theme.dom.html"
         png="$OUT/${chapter%.html}.$theme.png"
         figpng="$OUT/${chapter%.html}.$theme.figure.png"
-        flags=(--headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --virtual-time-budget=8000)
-        timeout 120 chromium "${flags[@]}" --dump-dom "$url" > "$dom" 2>/dev/null || true
-        timeout 120 chromium "${flags[@]}" --window-size=1280,1200 --screenshot="$png" "$url" >/dev/null 2>&1 || true
-        timeout 120 chromium "${flags[@]}" --window-size=1280,1200 --screenshot="$figpng" "file://$(realpath "${variant%.html}.figure.html")" >/dev/null 2>&1 || true
+        chrome --dump-dom "$url" > "$dom" || true
+        chrome --window-size=1280,1200 --screenshot="$png" "$url" >/dev/null || true
+        chrome --window-size=1280,1200 --screenshot="$figpng" "file://$(realpath "${variant%.html}.figure.html")" >/dev/null || true
 
         katex=$(grep -o 'class="katex"' "$dom" | wc -l)
         mathml=$(grep -o '<math' "$dom" | wc -l)
@@ -137,8 +159,43 @@ for chapter in "${chapters[@]}"; do
         fi
     done
 done
+
+# Each experiment's own figure.html, where it was written (it loads ../assets/plotly.min.js).
+mkdir -p "$OUT/figures"
+figures=0
+for html in "$RESULTS"/*/figure.html; do
+    exp="$(basename "$(dirname "$html")")"
+    url="file://$(realpath "$html")"
+    dom="$OUT/figures/$exp.dom.html"
+    png="$OUT/figures/$exp.png"
+    chrome --dump-dom "$url" > "$dom" || true
+    chrome --window-size=1280,900 --screenshot="$png" "$url" >/dev/null || true
+    svgs=$(grep -o 'class="main-svg"' "$dom" | wc -l)
+    traces=$(grep -oE 'class="(trace|scatterlayer|barlayer|heatmaplayer)' "$dom" | wc -l)
+    problems=()
+    [ "$svgs" -ge 2 ] || problems+=("$svgs plotly SVG layer(s)")
+    [ "$traces" -gt 0 ] || problems+=("no plotted trace")
+    grep -q '<p id="plotly-missing">' "$dom" && problems+=("plotly.js did not load")
+    stats=""
+    if [ -s "$png" ]; then
+        read -r colours drawn < <(png_stats "$png")
+        stats="$colours colours/$drawn drawn"
+        python3 -c "import sys; sys.exit(0 if $colours >= 16 and $drawn >= 0.01 else 1)" \
+            || problems+=("blank-looking screenshot $png ($stats)")
+    else
+        problems+=("no screenshot $png")
+    fi
+    if [ "${#problems[@]}" -eq 0 ]; then
+        echo "ok   $RESULTS/$exp/figure.html: drawn ($svgs svg layers, $traces trace groups), screenshot $stats: $png"
+        figures=$((figures + 1))
+    else
+        echo "FAIL $RESULTS/$exp/figure.html: $(IFS='; '; echo "${problems[*]}") ($dom)"
+        fail=1
+    fi
+done
+
 if [ "$fail" -ne 0 ]; then
     echo "browser check: FAILED" >&2
     exit 1
 fi
-echo "browser check: every chapter rendered its math and plots (screenshots in $OUT)"
+echo "browser check: every chapter rendered its math and plots, and $figures figure.html drew their plots, offline (screenshots in $OUT)"

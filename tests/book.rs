@@ -222,12 +222,8 @@ fn fake_results(dir: &Path) {
     for entry in ALL {
         let d = dir.join(entry.name);
         fs::create_dir_all(&d).unwrap();
-        // The shape of plotly's standalone page (`Plot::to_html`), minus the 4.6 MB of plotly.js.
         let figure = r#"{"data":[{"type":"scatter","x":[1,2],"y":[3,4],"name":"GD"}],"layout":{"height":300}}"#;
-        let page = format!(
-            "<html><body><script type=\"module\">await Plotly.newPlot(graph_div, {figure});</script></body></html>"
-        );
-        fs::write(d.join("figure.html"), page).unwrap();
+        fs::write(d.join("figure.json"), figure).unwrap();
         let claims: Vec<serde_json::Value> = named_claims()
             .into_iter()
             .filter_map(|id| id.strip_prefix(&format!("{}.", entry.name)).map(str::to_owned))

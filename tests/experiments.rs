@@ -1,6 +1,7 @@
 //! One module per experiment (`tests/experiments/<name>.rs`): each runs the experiment once, pins
-//! its rounded headline numbers with a snapshot (`tests/snapshots/<name>__summary.snap`) and
-//! asserts its claims directly on the data, recomputed independently of the report.
+//! its rounded headline numbers and its figure's content with snapshots
+//! (`tests/snapshots/<name>__summary.snap`, `<name>__figure.snap`) and asserts its claims directly
+//! on the data, recomputed independently of the report.
 
 #[path = "experiments/edge_of_stability.rs"]
 mod edge_of_stability;

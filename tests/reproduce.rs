@@ -60,7 +60,7 @@ fn every_experiment_reproduces_bitwise_with_one_and_two_threads() {
     reproduce(&args(&two, 2)).unwrap_or_else(|e| panic!("reproduce with 2 threads: {e:#}"));
 
     for e in ALL {
-        for name in [names::PARQUET, names::CSV, names::SUMMARY, names::CONFIG, names::HTML] {
+        for name in [names::PARQUET, names::CSV, names::SUMMARY, names::CONFIG, names::HTML, names::FIGURE_JSON] {
             let a = fs::read(one.join(e.name).join(name)).unwrap();
             let b = fs::read(two.join(e.name).join(name)).unwrap();
             assert!(a == b, "{}/{name} differs between 1 and 2 threads", e.name);
@@ -69,9 +69,18 @@ fn every_experiment_reproduces_bitwise_with_one_and_two_threads() {
 
     let mut expected: Vec<PathBuf> = vec![PathBuf::from("timings.json")];
     for e in ALL {
-        for name in [names::PARQUET, names::CSV, names::HTML, names::CONFIG, names::SUMMARY] {
+        for name in [names::PARQUET, names::CSV, names::HTML, names::FIGURE_JSON, names::CONFIG, names::SUMMARY] {
             expected.push(Path::new(e.name).join(name));
         }
+        // Plus, once for all figures, the scripts each figure.html loads from ../assets/.
+        let html = fs::read_to_string(one.join(e.name).join(names::HTML)).unwrap();
+        let scripts: Vec<&str> = html.split("<script src=\"../").skip(1).filter_map(|s| s.split('"').next()).collect();
+        assert!(
+            scripts.first().is_some_and(|s| s.starts_with("assets/plotly")),
+            "{}: figure.html loads plotly.js from ../assets/ ({scripts:?})",
+            e.name
+        );
+        expected.extend(scripts.into_iter().map(PathBuf::from).filter(|p| !expected.contains(p)).collect::<Vec<_>>());
     }
     expected.sort();
     assert_eq!(files(&one), expected, "exactly the documented files, no temporary file left behind");
@@ -79,7 +88,10 @@ fn every_experiment_reproduces_bitwise_with_one_and_two_threads() {
         let dir = one.join(e.name);
         let html = fs::read_to_string(dir.join(names::HTML)).unwrap();
         assert!(!loads_remote_scripts(&html), "{}: figure.html must render offline", e.name);
-        assert!(html.len() > 1_000_000, "{}: plotly.js is embedded inline", e.name);
+        assert!(html.len() < 1_000_000, "{}: plotly.js is not embedded inline", e.name);
+        let figure: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.join(names::FIGURE_JSON)).unwrap()).unwrap();
+        assert!(figure["data"].as_array().is_some_and(|d| !d.is_empty()), "{}: figure.json has traces", e.name);
         let config: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(dir.join(names::CONFIG)).unwrap()).unwrap();
         let expected = (e.config)(&Options { quick: true, overrides: None }).unwrap();
@@ -97,6 +109,19 @@ fn every_experiment_reproduces_bitwise_with_one_and_two_threads() {
     assert_eq!(timed, ALL.iter().map(|e| e.name).collect::<Vec<_>>());
     assert_eq!(timings["threads"], 1);
     fs::remove_dir_all(&root).unwrap();
+}
+
+/// `--standalone-html`: figure.html embeds plotly.js, nothing is written to assets/.
+#[test]
+fn standalone_html_is_one_self_contained_file() {
+    let dir = scratch("standalone");
+    let first = ALL[0].name;
+    reproduce(&ReproduceArgs { only: vec![first.to_string()], standalone_html: true, ..args(&dir, 1) }).unwrap();
+    let html = fs::read_to_string(dir.join(first).join(names::HTML)).unwrap();
+    assert!(html.len() > 4_000_000 && html.contains("plotly.js v3"), "plotly.js is embedded inline");
+    assert!(!loads_remote_scripts(&html) && !html.contains("../assets/"));
+    assert!(!dir.join(names::ASSETS).exists());
+    fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

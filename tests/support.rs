@@ -1,7 +1,8 @@
-//! Shared helpers for the top-level tests: every snapshot goes through [`snapshot_summary`], which
-//! rounds numbers with the report's one rounding helper and records the configuration.
+//! Shared helpers for the top-level tests: every experiment snapshot goes through
+//! [`snapshot_summary`] (its headline numbers) and [`snapshot_figure`] (its figure's content), both
+//! rounded with the report's one rounding helper and recording the configuration.
 
-use dln_report::experiments::{Entry, Options, Product};
+use dln_report::experiments::{Entry, Options, Product, Validate};
 
 /// Runs a registry entry with its default configuration (or quick, if `quick`).
 pub fn run_entry(entry: Entry, quick: bool) -> Product {
@@ -13,25 +14,84 @@ pub fn run_named(name: &str, quick: bool) -> Product {
     run_entry(dln_report::experiments::find(name).expect("registered experiment"), quick)
 }
 
+/// The directory of the experiment snapshots, `tests/snapshots/`.
+pub const SNAPSHOTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots");
+
+/// The insta settings of an experiment's snapshots: stored in [`SNAPSHOTS`] as
+/// `<experiment>__<what>.snap`, the configuration recorded as the snapshot's `info`.
+pub fn snapshot_settings(output: &Product) -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_info(&output.config);
+    settings.set_omit_expression(true);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path(SNAPSHOTS);
+    settings
+}
+
 /// Snapshots an experiment's headline numbers (rounded to fixed significant digits by the report's
-/// one helper) with its configuration recorded as the snapshot's `info`. A macro so that insta
-/// records the calling test; the snapshot lands in `tests/snapshots/<experiment>__summary.snap`.
+/// one helper) in `tests/snapshots/<experiment>__summary.snap`. A macro so that insta records the
+/// calling test.
 #[macro_export]
 macro_rules! snapshot_summary {
     ($output:expr) => {{
         let output: &dln_report::experiments::Product = &$output;
-        let mut settings = insta::Settings::clone_current();
-        settings.set_info(&output.config);
-        settings.set_omit_expression(true);
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-        settings.bind(|| {
+        $crate::snapshot_settings(output).bind(|| {
             insta::assert_json_snapshot!(
                 format!("{}__summary", output.name),
                 dln_report::snap::round_json(&output.summary)
             );
         });
     }};
+}
+
+/// Snapshots an experiment's figure in `tests/snapshots/<experiment>__figure.snap`: the text of its
+/// [`FigureEssentials`](dln_report::snap::FigureEssentials) (layout essentials, then one block per
+/// trace and one line per point, numbers rounded like the summary's).
+#[macro_export]
+macro_rules! snapshot_figure {
+    ($output:expr) => {{
+        let output: &dln_report::experiments::Product = &$output;
+        $crate::snapshot_settings(output).bind(|| {
+            insta::assert_snapshot!(format!("{}__figure", output.name), $crate::figure_text(output));
+        });
+    }};
+}
+
+/// The text an experiment's figure snapshot holds.
+pub fn figure_text(output: &Product) -> String {
+    dln_report::snap::figure_essentials(&output.figure)
+        .unwrap_or_else(|e| panic!("{}: figure: {e:#}", output.name))
+        .to_string()
+}
+
+/// Runs the named experiment with its default configuration, snapshots its summary and its figure,
+/// and checks that its frame is tidy ([`assert_tidy`]); returns what it produced.
+#[macro_export]
+macro_rules! snapshot_experiment {
+    ($name:expr) => {{
+        let output = $crate::run_named($name, false);
+        $crate::snapshot_summary!(output);
+        $crate::snapshot_figure!(output);
+        $crate::assert_tidy(&output);
+        output
+    }};
+}
+
+/// The one-line error with which a configuration's range check rejects `cfg`.
+pub fn config_error(cfg: &impl Validate) -> String {
+    let err = format!("{:#}", cfg.validate().expect_err("the configuration is rejected"));
+    assert!(!err.contains('\n'), "multi-line error: {err}");
+    err
+}
+
+/// Each configuration is rejected with a one-line error that starts with its key (`setting: …` for
+/// the nested setting), and `valid` is accepted.
+pub fn assert_rejected<C: Validate>(valid: &C, cases: &[(C, &str)]) {
+    for (cfg, key) in cases {
+        let err = config_error(cfg);
+        assert!(err.starts_with(key), "{key}: {err}");
+    }
+    assert!(valid.validate().is_ok(), "the valid configuration is rejected");
 }
 
 // ---- reading frames and summaries back, independently of the report ------------------------

@@ -4,9 +4,7 @@ use dln_tests::*;
 
 #[test]
 fn edge_of_stability() {
-    let output = run_named("edge_of_stability", false);
-    snapshot_summary!(output);
-    assert_tidy(&output);
+    let output = snapshot_experiment!("edge_of_stability");
     let s = &output.summary;
     for run in ["small", "edge"] {
         assert_eq!(get(s, &["runs", run, "status"]), "converged");
@@ -93,12 +91,12 @@ fn weight_norms_recover_u_squared_plus_v_squared() {
 /// A bad value in the nested setting is a one-line error naming it; so is a bad fraction.
 #[test]
 fn invalid_configurations_name_the_key() {
+    use dln_report::experiments::Setting;
     use dln_report::experiments::edge_of_stability::Config;
-    use dln_report::experiments::{Setting, Validate};
     let bad_setting = Config { setting: Setting { alpha: -1.0, ..Setting::default() }, ..Config::default() };
-    let err = format!("{:#}", bad_setting.validate().unwrap_err());
-    assert!(err.starts_with("setting: ") && err.contains("alpha") && !err.contains('\n'), "{err}");
-    let err = format!("{:#}", Config { small_fraction: 0.0, ..Config::default() }.validate().unwrap_err());
-    assert!(err.contains("small_fraction"), "{err}");
-    assert!(Config::default().validate().is_ok());
+    assert!(config_error(&bad_setting).contains("alpha"));
+    assert_rejected(
+        &Config::default(),
+        &[(bad_setting, "setting: "), (Config { small_fraction: 0.0, ..Config::default() }, "small_fraction")],
+    );
 }

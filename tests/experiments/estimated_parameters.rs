@@ -4,7 +4,6 @@ use dln_report::experiments::Product;
 use dln_tests::*;
 
 fn check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(out: &Product) {
-    assert_tidy(out);
     let df = &out.data;
     let (method, status, risk) = (strs(df, "method"), strs(df, "status"), f64s(df, "test_risk"));
     let risk_of = |m: &str| {
@@ -53,8 +52,7 @@ fn check_claims(out: &Product) {
 
 #[test]
 fn estimated_parameters() {
-    let out = run_named("estimated_parameters", false);
-    snapshot_summary!(out);
+    let out = snapshot_experiment!("estimated_parameters");
     check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(&out);
     check_claims(&out);
 }
@@ -101,12 +99,11 @@ fn frame_has_one_row_per_estimate_and_coordinate() {
 /// A bad value in the nested setting is a one-line error naming it; so is a batch not below n.
 #[test]
 fn invalid_configurations_name_the_key() {
+    use dln_report::experiments::Setting;
     use dln_report::experiments::estimated_parameters::Config;
-    use dln_report::experiments::{Setting, Validate};
     let bad_setting = Config { setting: Setting { s: 0, ..Setting::default() }, ..Config::default() };
-    let err = format!("{:#}", bad_setting.validate().unwrap_err());
-    assert!(err.starts_with("setting: ") && !err.contains('\n'), "{err}");
-    let err = format!("{:#}", Config { batch: 20, ..Config::default() }.validate().unwrap_err());
-    assert!(err.contains("batch"), "{err}");
-    assert!(Config::default().validate().is_ok());
+    assert_rejected(
+        &Config::default(),
+        &[(bad_setting, "setting: "), (Config { batch: 20, ..Config::default() }, "batch")],
+    );
 }

@@ -15,9 +15,7 @@ fn fitted_slope(points: &[(f64, f64)]) -> f64 {
 
 #[test]
 fn gain_scale() {
-    let output = run_named("gain_scale", false);
-    snapshot_summary!(output);
-    assert_tidy(&output);
+    let output = snapshot_experiment!("gain_scale");
     let df = &output.data;
     let sweep = strs(df, "sweep");
     let stepsize = |i: usize| sweep[i] == "stepsize";

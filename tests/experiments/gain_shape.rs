@@ -20,9 +20,7 @@ type Runs = BTreeMap<(String, u64), BTreeMap<u64, Vec<f64>>>;
 
 #[test]
 fn gain_shape() {
-    let output = run_named("gain_shape", false);
-    snapshot_summary!(output);
-    assert_tidy(&output);
+    let output = snapshot_experiment!("gain_shape");
     let df = &output.data;
     let (m, st, gi, ds) = (strs(df, "method"), strs(df, "status"), u64s(df, "grid_index"), u64s(df, "dataset"));
     let (coordinate, gain, r) = (u64s(df, "coordinate"), f64s(df, "gain"), f64s(df, "gamma_over_gamma_max"));

@@ -4,7 +4,6 @@ use dln_report::experiments::Product;
 use dln_tests::*;
 
 fn check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(out: &Product) {
-    assert_tidy(out);
     let df = &out.data;
     let (shape, reference) = (
         strs(df, "shape"),
@@ -45,8 +44,7 @@ fn check_theorem1_alpha_weighted_l1_shape_effect(out: &Product) {
 
 #[test]
 fn theorem1_alpha() {
-    let out = run_named("theorem1_alpha", false);
-    snapshot_summary!(out);
+    let out = snapshot_experiment!("theorem1_alpha");
     check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(&out);
     check_theorem1_alpha_weighted_l1_shape_effect(&out);
     check_claims(&out);
@@ -78,8 +76,8 @@ fn check_claims(out: &Product) {
 /// partial configuration keeps the defaults around what it sets, the shared setting included.
 #[test]
 fn theorem1_alpha_configuration() {
+    use dln_report::experiments::Setting;
     use dln_report::experiments::theorem1_alpha::Config;
-    use dln_report::experiments::{Setting, Validate};
     let base = Config::default();
     let cases = [
         (Config { alpha_min: 0.0, ..base.clone() }, "alpha_min"),
@@ -89,11 +87,7 @@ fn theorem1_alpha_configuration() {
         (Config { setting: Setting { alpha: -1.0, ..Setting::default() }, ..base.clone() }, "setting: "),
         (Config { setting: Setting { s: 31, ..Setting::default() }, ..base.clone() }, "setting: "),
     ];
-    for (cfg, key) in cases {
-        let err = format!("{:#}", cfg.validate().expect_err(key));
-        assert!(err.contains(key) && !err.contains('\n'), "{key}: {err}");
-    }
-    assert!(base.validate().is_ok());
+    assert_rejected(&base, &cases);
     let cfg: Config =
         serde_json::from_value(serde_json::json!({ "setting": { "alpha": 0.5 }, "shape_ratio": 4.0 })).unwrap();
     assert_eq!(cfg.setting, Setting { alpha: 0.5, ..Setting::default() });

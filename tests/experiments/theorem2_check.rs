@@ -4,7 +4,6 @@ use dln_report::experiments::Product;
 use dln_tests::*;
 
 fn check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(out: &Product) {
-    assert_tidy(out);
     let df = &out.data;
     let status = strs(df, "status");
     let (e2, e0, loss) = (f64s(df, "err_theorem2"), f64s(df, "err_without_tilde"), f64s(df, "train_loss"));
@@ -92,8 +91,7 @@ fn check_theorem2_claims(out: &Product) {
 
 #[test]
 fn theorem2_check() {
-    let out = run_named("theorem2_check", false);
-    snapshot_summary!(out);
+    let out = snapshot_experiment!("theorem2_check");
     check_theorem2_is_exact_on_every_converged_run_and_beta_tilde0_matters(&out);
     check_theorem2_check_gradient_flow_drifts_away_as_gamma_grows(&out);
     check_theorem2_claims(&out);
@@ -103,8 +101,8 @@ fn theorem2_check() {
 /// batch sizes are checked against the setting's n.
 #[test]
 fn theorem2_check_configuration() {
+    use dln_report::experiments::Setting;
     use dln_report::experiments::theorem2_check::Config;
-    use dln_report::experiments::{Setting, Validate};
     let base = Config::default();
     let cases = [
         (Config { batches: vec![], ..base.clone() }, "batches"),
@@ -119,11 +117,7 @@ fn theorem2_check_configuration() {
         (Config { bisection_epochs: 0, ..base.clone() }, "bisection_epochs"),
         (Config { setting: Setting { alpha: 0.0, ..Setting::default() }, ..base.clone() }, "setting: "),
     ];
-    for (cfg, key) in cases {
-        let err = format!("{:#}", cfg.validate().expect_err(key));
-        assert!(err.contains(key) && !err.contains('\n'), "{key}: {err}");
-    }
-    assert!(base.validate().is_ok());
+    assert_rejected(&base, &cases);
     let cfg: Config = serde_json::from_value(serde_json::json!({ "setting": { "seed": 4 }, "tol": 1e-20 })).unwrap();
     assert_eq!(cfg.setting, Setting { seed: 4, ..Setting::default() });
     assert_eq!((cfg.tol, &cfg.batches), (1e-20, &base.batches));

@@ -1,11 +1,10 @@
 //! `uncentered`: its summary snapshot and its claims, recomputed from the data.
 
 use dln_report::experiments::uncentered::Config;
-use dln_report::experiments::{Product, Setting, Validate};
+use dln_report::experiments::{Product, Setting};
 use dln_tests::*;
 
 fn check_uncentered_data_makes_large_stepsizes_help_gd_too(out: &Product) {
-    assert_tidy(out);
     // Centered: large stepsizes hurt GD (heterogeneous gain) and help SGD.
     assert!(!summary_bool(out, "/gd_large_gamma_helps_centered"));
     assert!(summary_f64(out, "/centered/GD/median_risk_ratio_largest_gamma") > 1.0);
@@ -45,22 +44,24 @@ fn check_uncentered_summary_matches_the_data(out: &Product) {
 
 #[test]
 fn uncentered_configuration_errors_name_the_key() {
-    let err = |cfg: Config| format!("{:#}", cfg.validate().unwrap_err());
     let centered = Config { setting: Setting { mean: 0.0, ..Config::default().setting }, ..Config::default() };
-    assert!(err(centered).starts_with("setting: mean"));
-    assert!(err(Config { batch: 20, ..Config::default() }).starts_with("batch"));
-    assert!(err(Config { fractions: vec![0.5], ..Config::default() }).starts_with("fractions"));
-    assert!(err(Config { datasets: 0, ..Config::default() }).starts_with("datasets"));
-    assert!(err(Config { rel_tol: 0.0, ..Config::default() }).starts_with("rel_tol"));
     let bad_alpha = Config { setting: Setting { alpha: -1.0, ..Config::default().setting }, ..Config::default() };
-    assert!(err(bad_alpha).starts_with("setting:"));
-    assert!(Config::default().validate().is_ok());
+    assert_rejected(
+        &Config::default(),
+        &[
+            (centered, "setting: mean"),
+            (Config { batch: 20, ..Config::default() }, "batch"),
+            (Config { fractions: vec![0.5], ..Config::default() }, "fractions"),
+            (Config { datasets: 0, ..Config::default() }, "datasets"),
+            (Config { rel_tol: 0.0, ..Config::default() }, "rel_tol"),
+            (bad_alpha, "setting:"),
+        ],
+    );
 }
 
 #[test]
 fn uncentered() {
-    let out = run_named("uncentered", false);
-    snapshot_summary!(out);
+    let out = snapshot_experiment!("uncentered");
     check_uncentered_data_makes_large_stepsizes_help_gd_too(&out);
     check_uncentered_summary_matches_the_data(&out);
     check_claims(&out);

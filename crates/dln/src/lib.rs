@@ -1,13 +1,24 @@
 //! # dln — (S)GD over diagonal linear networks
 //!
-//! Overparametrised regression y = Xβ* with X ∈ R^{n×d}, d > n, fitted by the 2-layer diagonal network
-//! β = u ⊙ v trained by mini-batch SGD (GD when the batch is everything) from u₀ = √2α, v₀ = 0.
-//! Gradient flow converges to argmin_{Xβ=y} ψ_α(β) (Theorem 1, hyperbolic entropy ψ_α); (S)GD with a
-//! macroscopic stepsize converges to argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀), with an effective initialisation
-//! α∞ shrunk by the Gain_γ = ln(α²/α∞²) (Theorem 2, Even, Pesme, Gunasekar & Flammarion 2023).
+//! Overparametrised regression $y = X\beta^\ast$ with $X \in \R^{n \times d}$, $d > n$, fitted by the 2-layer
+//! diagonal network $\beta = u \odot v$ trained by mini-batch SGD (GD when the batch is everything) from
+//! $u_0 = \sqrt{2}\alpha$, $v_0 = 0$. Gradient flow converges to the interpolator of Theorem 1, with $\psi_\alpha$
+//! the hyperbolic entropy:
+//!
+//! $$\beta_\alpha^{\mathrm{GF}} = \argmin_{X\beta = y} \psi_\alpha(\beta).$$
+//!
+//! (S)GD with a macroscopic stepsize $\gamma$ converges to the interpolator of Theorem 2 (Even, Pesme,
+//! Gunasekar & Flammarion 2023),
+//!
+//! $$\beta_\infty = \argmin_{X\beta = y} D_{\psi_{\alpha_\infty}}(\beta, \tilde\beta_0),$$
+//!
+//! with an effective initialisation $\alpha_\infty$ shrunk by the gain $\Gain_\gamma = \ln(\alpha^2 / \alpha_\infty^2)$.
 //! This crate implements the engine, the potentials, the gain and the interpolator solvers exactly,
-//! the data designs, the curvature and γ_max ([`stability`]) and the metrics of an outcome
+//! the data designs, the curvature and $\gamma_{\max}$ ([`stability`]) and the metrics of an outcome
 //! ([`metrics`]); it does no I/O. The book (`book/`) narrates every module.
+//!
+//! Formulas in these docs are TeX between `$…$` (inline) and `$$…$$` (display), rendered by KaTeX
+//! when the docs are built with `just doc` (the header `katex-header.html`, inlined, works offline).
 //!
 //! ```
 //! use dln::{DataConfig, Sgd, BregmanSolver, uniform_alpha};

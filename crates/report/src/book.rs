@@ -1,10 +1,11 @@
 //! Builds the mdBook (`book/`) in-process, from the report's outputs.
 //!
 //! 1. [`generate`] turns `results/<experiment>/` into `book/src/generated/<experiment>/`: `figure.md`,
-//!    the figure as an HTML fragment drawn by the book's own plotly.js ([`figure`]); `table.md`, the
-//!    headline numbers of `summary.json` as Markdown tables ([`table`]); the static `figure.png` when
-//!    there is one; copies of `summary.json` and `config.json`. Plus `generated/plotly.min.js` (the
-//!    plotly crate's embedded copy) and `generated/experiments.md` (every experiment's configuration).
+//!    the figure of `figure.json` as an HTML fragment drawn by the book's own plotly.js ([`figure`]);
+//!    `table.md`, the headline numbers of `summary.json` as Markdown tables ([`table`]); the static
+//!    `figure.png` when there is one; copies of `summary.json` and `config.json`. Plus
+//!    `generated/plotly.min.js` (the plotly crate's embedded copy) and `generated/experiments.md`
+//!    (every experiment's configuration).
 //!    The chapters pull these in with mdBook's include directive, next to source code included by
 //!    anchor (`// ANCHOR: name` … `// ANCHOR_END: name` in `crates/`).
 //! 2. [`check::includes`] refuses a missing include file or anchor (mdBook itself only logs those).
@@ -30,6 +31,7 @@ use anyhow::{Context, Result, ensure};
 use serde_json::Value;
 
 use crate::experiments::{ALL, Entry};
+use crate::output::{json_text, names};
 
 /// The folder (inside the book's `src/`) that [`generate`] owns and rewrites on every build.
 pub const GENERATED: &str = "generated";
@@ -60,7 +62,7 @@ pub fn build(book_root: &Path, results: &Path) -> Result<PathBuf> {
 
 /// Writes everything the chapters include from `results` into `out` (replacing its previous
 /// content, so nothing stale survives). Fails, naming the file, if an experiment's `summary.json`,
-/// `config.json` or `figure.html` is missing or unreadable.
+/// `config.json` or `figure.json` is missing or unreadable.
 pub fn generate(results: &Path, out: &Path) -> Result<()> {
     ensure!(
         results.is_dir(),
@@ -74,7 +76,7 @@ pub fn generate(results: &Path, out: &Path) -> Result<()> {
     }
     let result = (|| {
         fs::create_dir_all(&staging).with_context(|| format!("creating {}", staging.display()))?;
-        write(&staging.join(PLOTLY_JS), &figure::plotly_js()?)?;
+        write(&staging.join(PLOTLY_JS), crate::output::plotly_js()?)?;
         let mut configs = Vec::new();
         for entry in ALL {
             configs.push(generate_one(entry, &results.join(entry.name), &staging.join(entry.name))?);
@@ -106,27 +108,28 @@ fn generate_one(entry: &Entry, dir: &Path, out: &Path) -> Result<(Entry, Value)>
         let text = read(file)?;
         serde_json::from_str(&text).with_context(|| format!("parsing {}", dir.join(file).display()))
     };
-    let summary = json("summary.json")?;
-    let config = json("config.json")?;
-    let figure_json = match read("figure.json") {
-        Ok(text) => serde_json::from_str(&text).with_context(|| format!("parsing {}/figure.json", dir.display()))?,
-        Err(_) => {
-            figure::from_html(&read("figure.html")?).with_context(|| format!("reading the figure of `{name}`"))?
-        }
-    };
+    let summary = json(names::SUMMARY)?;
+    let config = json(names::CONFIG)?;
+    let figure_json = json(names::FIGURE_JSON)?;
+    ensure!(
+        figure_json.get("data").is_some_and(Value::is_array),
+        "{} has no `data` array ({})",
+        dir.join(names::FIGURE_JSON).display(),
+        hint()
+    );
 
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let png = dir.join("figure.png");
+    let png = dir.join(names::PNG);
     let static_png = png.is_file();
     if static_png {
-        fs::copy(&png, out.join("figure.png")).with_context(|| format!("copying {}", png.display()))?;
+        fs::copy(&png, out.join(names::PNG)).with_context(|| format!("copying {}", png.display()))?;
     }
     let fragment = figure::fragment(name, entry.about, &figure_json, static_png)?;
     write(&out.join("figure.md"), &fragment)?;
     write(&out.join("table.md"), &table::summary_markdown(name, &summary)?)?;
     write(&out.join("claims.md"), &claims::markdown(name, &claims::read(&summary)?))?;
-    write(&out.join("summary.json"), &pretty(&summary))?;
-    write(&out.join("config.json"), &pretty(&config))?;
+    write(&out.join(names::SUMMARY), &json_text(&summary))?;
+    write(&out.join(names::CONFIG), &json_text(&config))?;
     Ok((*entry, config))
 }
 
@@ -140,12 +143,6 @@ fn read_claims(generated: &Path) -> Result<claims::Claims> {
         all.add(entry.name, claims::read(&summary)?)?;
     }
     Ok(all)
-}
-
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into());
-    s.push('\n');
-    s
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {

@@ -1,5 +1,10 @@
 //! The one rounding helper every snapshot and book table goes through: numbers pinned to a fixed
-//! number of significant digits, so snapshots are stable across x86-64 machines.
+//! number of significant digits, so snapshots are stable across x86-64 machines; and the content of
+//! a figure that the figure snapshots pin ([`figure_essentials`]), rounded by the same helper.
+
+pub mod figure;
+
+pub use figure::{FigureEssentials, figure_essentials};
 
 use serde_json::Value;
 

@@ -8,12 +8,14 @@
 //!   stylesheets, fonts, images, frames); no unresolved include and no raw TeX (`$`) is left in a
 //!   page's text; every relative link and resource resolves to a file of the book (and an
 //!   `#anchor` to an element id of the page it names); every expected figure is on some page.
+//!   Pages are parsed as a browser would (html5ever, through [`scraper`]).
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use scraper::{ElementRef, Html, Selector};
 
 /// Include directives of mdBook's links preprocessor.
 const DIRECTIVES: &[&str] = &["{{#include ", "{{#rustdoc_include "];
@@ -72,6 +74,9 @@ fn check_include(md: &Path, arg: &str) -> Result<()> {
     }
 }
 
+/// Elements whose text a reader does not see as prose: a `$` there is not raw TeX.
+const NOT_PROSE: &[&str] = &["script", "style", "pre", "code", "math", "annotation"];
+
 /// Checks the rendered book in `html` (see the module docs); `figures` are element ids that must
 /// each appear on some page other than print.html.
 pub fn rendered(html: &Path, figures: &[String]) -> Result<()> {
@@ -81,18 +86,22 @@ pub fn rendered(html: &Path, figures: &[String]) -> Result<()> {
     }
     let mut problems = Vec::new();
     let mut ids: HashMap<PathBuf, HashSet<String>> = HashMap::new();
-    let mut texts = Vec::new();
+    let mut docs = Vec::new();
     for page in &pages {
         let text = fs::read_to_string(page).with_context(|| format!("reading {}", page.display()))?;
-        ids.insert(page.clone(), attribute_values(&text, "id").into_iter().collect());
-        texts.push((page.clone(), text));
+        let doc = Html::parse_document(&text);
+        ids.insert(
+            page.clone(),
+            doc.select(&selector("[id]")).filter_map(|e| e.attr("id")).map(String::from).collect(),
+        );
+        docs.push((page.clone(), doc));
     }
-    for (page, text) in &texts {
+    for (page, doc) in &docs {
         let name = rel(html, page);
-        for url in remote_loads(text) {
+        for url in remote_loads(doc) {
             problems.push(format!("{name} loads {url} from the network"));
         }
-        let visible = strip_elements(text, &["script", "style", "pre", "code", "math", "annotation"]);
+        let visible = visible_text(doc, NOT_PROSE);
         if visible.contains("{{#") {
             problems.push(format!("{name} has an unresolved include directive"));
         }
@@ -100,8 +109,8 @@ pub fn rendered(html: &Path, figures: &[String]) -> Result<()> {
             let context: String = visible[i.saturating_sub(40)..].chars().take(80).collect();
             problems.push(format!("{name} shows raw TeX (a `$` in its text): …{}…", context.replace('\n', " ")));
         }
-        for link in attribute_values(text, "href").into_iter().chain(attribute_values(text, "src")) {
-            if let Err(e) = check_link(html, page, &link, &ids) {
+        for link in doc.select(&selector("[href], [src]")).flat_map(|e| [e.attr("href"), e.attr("src")]).flatten() {
+            if let Err(e) = check_link(html, page, link, &ids) {
                 problems.push(format!("{name}: {e}"));
             }
         }
@@ -120,7 +129,7 @@ pub fn rendered(html: &Path, figures: &[String]) -> Result<()> {
         }
     }
     for id in figures {
-        let shown = texts.iter().any(|(p, t)| !p.ends_with("print.html") && t.contains(&format!("id=\"{id}\"")));
+        let shown = ids.iter().any(|(p, page_ids)| !p.ends_with("print.html") && page_ids.contains(id));
         if !shown {
             problems.push(format!("no chapter shows the figure `{id}`"));
         }
@@ -134,7 +143,13 @@ pub fn rendered(html: &Path, figures: &[String]) -> Result<()> {
     }
 }
 
-fn is_remote(url: &str) -> bool {
+/// A CSS selector of this module (all are constant and valid).
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("a valid selector")
+}
+
+/// Whether a URL points to the network (`http:`, `https:`, `ftp:` or protocol-relative `//`).
+pub fn is_remote(url: &str) -> bool {
     let u = url.trim().to_ascii_lowercase();
     u.starts_with("http:") || u.starts_with("https:") || u.starts_with("//") || u.starts_with("ftp:")
 }
@@ -144,155 +159,40 @@ fn is_external_link(url: &str) -> bool {
     is_remote(&u) || ["mailto:", "data:", "javascript:", "tel:"].iter().any(|s| u.starts_with(s))
 }
 
-/// URLs a page would fetch from the network when read: `src` of any element, `href` of `<link>`
-/// (stylesheets, fonts, icons), `data` of `<object>`, and `url(…)`/`@import` inside `<style>`.
-pub fn remote_loads(html: &str) -> Vec<String> {
+/// URLs a page would fetch from the network when read: `src` and `srcset` of any element, `href`
+/// of `<link>` (stylesheets, fonts, icons), `data` of `<object>`, and `url(…)`/`@import` inside
+/// `<style>`.
+pub fn remote_loads(doc: &Html) -> Vec<String> {
     let mut out = Vec::new();
-    for tag in tags(html) {
-        let lower = tag.to_ascii_lowercase();
-        let mut urls = attribute_values(tag, "src");
-        urls.extend(
-            attribute_values(tag, "srcset")
-                .iter()
-                .flat_map(|s| s.split(',').map(|p| p.trim().split(' ').next().unwrap_or("").to_string())),
+    for e in doc.select(&selector("[src], [srcset], link[href], object[data]")) {
+        let srcset =
+            e.attr("srcset").into_iter().flat_map(|s| s.split(',').filter_map(|p| p.split_whitespace().next()));
+        let href = e.attr("href").filter(|_| e.value().name() == "link");
+        let data = e.attr("data").filter(|_| e.value().name() == "object");
+        out.extend(
+            e.attr("src").into_iter().chain(srcset).chain(href).chain(data).filter(|u| is_remote(u)).map(String::from),
         );
-        if lower.starts_with("<link") {
-            urls.extend(attribute_values(tag, "href"));
-        }
-        if lower.starts_with("<object") {
-            urls.extend(attribute_values(tag, "data"));
-        }
-        out.extend(urls.into_iter().filter(|u| is_remote(u)));
     }
-    for style in element_contents(html, "style") {
-        out.extend(css_urls(style).into_iter().filter(|u| is_remote(u)));
+    for style in doc.select(&selector("style")) {
+        out.extend(css_urls(&style.text().collect::<String>()).into_iter().filter(|u| is_remote(u)));
     }
     out
 }
 
-/// The start tags (`<name …>`) of an HTML text, outside `<script>` contents.
-fn tags(html: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    let mut offset = 0;
-    while let Some(i) = rest.find('<') {
-        let after = &rest[i + 1..];
-        if !after.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            rest = after;
-            offset += i + 1;
-            continue;
-        }
-        let end = after.find('>').map_or(after.len(), |e| e + 1);
-        let tag = &html[offset + i..offset + i + 1 + end];
-        out.push(tag);
-        let lower = tag.to_ascii_lowercase();
-        let mut next = i + 1 + end;
-        if lower.starts_with("<script") || lower.starts_with("<style") {
-            let close = if lower.starts_with("<script") { "</script" } else { "</style" };
-            next += rest[next..].to_ascii_lowercase().find(close).unwrap_or(rest.len() - next);
-        }
-        rest = &rest[next..];
-        offset += next;
-    }
-    out
-}
-
-/// The values of attribute `attr` on every start tag of `html` (outside scripts).
-pub fn attribute_values(html: &str, attr: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for tag in tags(html) {
-        let lower = tag.to_ascii_lowercase();
-        let pat = format!("{attr}=");
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(&pat) {
-            let at = from + i;
-            let boundary = at > 0 && lower.as_bytes()[at - 1].is_ascii_whitespace();
-            let value_start = at + pat.len();
-            from = value_start;
-            if !boundary {
-                continue;
-            }
-            let v = &tag[value_start..];
-            let value = match v.chars().next() {
-                Some(q @ ('"' | '\'')) => v[1..].split(q).next().unwrap_or(""),
-                _ => v.split(|c: char| c.is_whitespace() || c == '>').next().unwrap_or(""),
-            };
-            out.push(decode_entities(value));
-        }
-    }
-    out
-}
-
-fn decode_entities(s: &str) -> String {
-    s.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">")
-}
-
-/// The contents of every `<name …>…</name>` element.
-fn element_contents<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
-    let lower = html.to_ascii_lowercase();
-    let (open, close) = (format!("<{name}"), format!("</{name}"));
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(&open) {
-        let start = from + i;
-        let Some(gt) = lower[start..].find('>') else { break };
-        let body = start + gt + 1;
-        let end = lower[body..].find(&close).map_or(html.len(), |e| body + e);
-        out.push(&html[body..end]);
-        from = end;
-    }
-    out
-}
-
-/// `html` without the named elements (and their contents) and without tags: the text a reader sees.
-pub fn strip_elements(html: &str, names: &[&str]) -> String {
-    let lower = html.to_ascii_lowercase();
-    let mut out = String::with_capacity(html.len());
-    let mut i = 0;
-    'outer: while i < html.len() {
-        if lower[i..].starts_with('<') {
-            for name in names {
-                let open = format!("<{name}");
-                if lower[i..].starts_with(&open)
-                    && lower[i + open.len()..].starts_with(|c: char| c == '>' || c.is_ascii_whitespace())
-                {
-                    // Skip to the matching close tag, counting nested elements of the same name.
-                    let close = format!("</{name}>");
-                    let mut depth = 0usize;
-                    let mut j = i;
-                    while j < html.len() {
-                        if lower[j..].starts_with(&open)
-                            && lower[j + open.len()..].starts_with(|c: char| c == '>' || c.is_ascii_whitespace())
-                        {
-                            depth += 1;
-                            j += open.len();
-                        } else if lower[j..].starts_with(&close) {
-                            depth -= 1;
-                            j += close.len();
-                            if depth == 0 {
-                                break;
-                            }
-                        } else {
-                            j += lower[j..].chars().next().map_or(1, char::len_utf8);
-                        }
-                    }
-                    i = j;
-                    continue 'outer;
-                }
-            }
-            // Any other tag: drop it, keep going after '>'.
-            match lower[i..].find('>') {
-                Some(gt) => {
-                    i += gt + 1;
-                    continue;
-                }
-                None => break,
+/// The text a reader sees: every text node outside the elements named in `skip` (and their
+/// descendants), entities decoded.
+pub fn visible_text(doc: &Html, skip: &[&str]) -> String {
+    fn walk(element: ElementRef, skip: &[&str], out: &mut String) {
+        for child in element.children() {
+            if let Some(text) = child.value().as_text() {
+                out.push_str(text);
+            } else if let Some(e) = ElementRef::wrap(child).filter(|e| !skip.contains(&e.value().name())) {
+                walk(e, skip, out);
             }
         }
-        let c = html[i..].chars().next().unwrap_or(' ');
-        out.push(c);
-        i += c.len_utf8();
     }
+    let mut out = String::new();
+    walk(doc.root_element(), skip, &mut out);
     out
 }
 
@@ -367,15 +267,11 @@ fn rel(root: &Path, p: &Path) -> String {
 /// Files under `dir` (recursively, sorted) with one of the extensions.
 fn files(dir: &Path, exts: &[&str]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).with_context(|| format!("listing {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e)) {
-                out.push(path);
-            }
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+        let path = entry.path();
+        if entry.file_type().is_file() && path.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e)) {
+            out.push(path.to_path_buf());
         }
     }
     out.sort();
@@ -392,7 +288,7 @@ mod tests {
 <script src="//cdn.example/plotly.js"></script><script>var s = "<img src='https://x'>";</script>
 <style>@import "https://fonts.example/a.css"; body { background: url(local.png) }</style></head>
 <body><a href="https://arxiv.org/abs/2302.08982">paper</a><img src="generated/x/figure.png"></body></html>"#;
-        let mut urls = remote_loads(html);
+        let mut urls = remote_loads(&Html::parse_document(html));
         urls.sort();
         assert_eq!(urls, ["//cdn.example/plotly.js", "https://cdn.example/katex.css", "https://fonts.example/a.css"]);
         assert!(!urls.iter().any(|u| u.contains("arxiv")));
@@ -401,8 +297,8 @@ mod tests {
     #[test]
     fn visible_text_excludes_code_scripts_and_math() {
         let html = "<p>a <code>$x</code> <span class=\"katex\"><math><annotation>\\$</annotation></math></span> b</p><pre><code>$ cargo</code></pre><script>if(a$)</script>";
-        assert_eq!(strip_elements(html, &["script", "pre", "code", "math"]), "a   b");
-        assert!(strip_elements("<p>$x$</p>", &["code"]).contains('$'));
+        assert_eq!(visible_text(&Html::parse_document(html), &["script", "pre", "code", "math"]), "a   b");
+        assert!(visible_text(&Html::parse_document("<p>&#36;x$</p>"), &["code"]).contains("$x$"));
     }
 
     #[test]

@@ -1,50 +1,17 @@
-//! An experiment's interactive figure as an HTML fragment for a chapter, and the plotly.js bundle the
-//! book serves itself.
+//! An experiment's interactive figure as an HTML fragment for a chapter.
 //!
-//! The fragment holds the figure's JSON (exactly what the experiment's `plot` produced, read back
-//! from `results/<experiment>/figure.json` or from the `Plotly.newPlot` call of `figure.html`) in a
-//! `<script type="application/json">`, and one call to `dlnPlot` (book/src/assets/dln-figures.js),
-//! which draws it with transparent backgrounds and the current mdBook theme's colours. plotly.js is
+//! The fragment holds the figure's JSON (exactly what the experiment's `plot` produced, as written to
+//! `results/<experiment>/figure.json`) in a `<script type="application/json">`, and one call to
+//! `dlnPlot` (book/src/assets/dln-figures.js), which draws it with transparent backgrounds and the current mdBook theme's colours. plotly.js is
 //! loaded in `<head>` (theme/head.hbs), before any figure; the static `figure.png`, when the report
 //! drew one, is the `<noscript>` fallback.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use serde_json::Value;
 
 /// The id of an experiment's plot `<div>` (unique in the book, also in print.html).
 pub fn div_id(name: &str) -> String {
     format!("plot-{name}")
-}
-
-/// plotly.js as embedded in the plotly crate (feature `plotly_embed_js`): the first inline script
-/// of [`plotly::Plot::offline_js_sources`].
-pub fn plotly_js() -> Result<String> {
-    let sources = plotly::Plot::offline_js_sources();
-    let open = "<script type=\"text/javascript\">";
-    let start = sources.find(open).map(|i| i + open.len());
-    let end = start.and_then(|s| sources[s..].find("</script>").map(|e| s + e));
-    match (start, end) {
-        (Some(s), Some(e)) if sources[s..e].contains("plotly.js") => Ok(sources[s..e].to_string()),
-        _ => bail!("the plotly crate's embedded plotly.js was not found (is the `plotly_embed_js` feature on?)"),
-    }
-}
-
-/// The figure (`{"data": …, "layout": …, "config": …}`) passed to `Plotly.newPlot` in a page written
-/// by [`plotly::Plot::to_html`].
-pub fn from_html(html: &str) -> Result<Value> {
-    let call = "Plotly.newPlot(";
-    let Some(at) = html.rfind(call) else { bail!("figure.html has no Plotly.newPlot call") };
-    let args = &html[at + call.len()..];
-    let Some(comma) = args.find(',') else { bail!("figure.html: Plotly.newPlot has no figure argument") };
-    let mut stream = serde_json::Deserializer::from_str(&args[comma + 1..]).into_iter::<Value>();
-    let fig = stream
-        .next()
-        .context("figure.html: Plotly.newPlot's figure argument is missing")?
-        .context("figure.html: Plotly.newPlot's figure argument is not JSON")?;
-    if !fig.get("data").is_some_and(Value::is_array) {
-        bail!("figure.html: the figure has no `data` array");
-    }
-    Ok(fig)
 }
 
 /// JSON text safe inside `<script>` and inside a Markdown chapter: no `</` (would close the
@@ -94,15 +61,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn reads_the_figure_back_from_plotlys_page() {
-        let mut plot = plotly::Plot::new();
-        plot.add_trace(plotly::Scatter::new(vec![1.0, 2.0], vec![3.0, 4.0]).name("a</script>$x$"));
-        let fig = from_html(&plot.to_html()).unwrap();
-        assert_eq!(fig, serde_json::from_str::<Value>(&plot.to_json()).unwrap());
-        assert!(from_html("<html></html>").is_err());
-    }
-
-    #[test]
     fn embedded_json_parses_back_unchanged_and_is_inert() {
         let v = json!({"data": [{"name": "</script><!-- $a$ {{#include x}}"}], "layout": {"a": {"b": 1}}});
         let text = embeddable_json(&v).unwrap();
@@ -124,11 +82,5 @@ mod tests {
         );
         let without = fragment("x", "About", &fig, false).unwrap();
         assert!(!without.contains("figure.png") && without.contains("id=\"plot-x\""));
-    }
-
-    #[test]
-    fn plotly_js_is_the_embedded_bundle() {
-        let js = plotly_js().unwrap();
-        assert!(js.len() > 1_000_000 && js.contains("plotly.js") && !js.contains("</script>"));
     }
 }

@@ -48,6 +48,9 @@ pub struct ReproduceArgs {
     /// Do not write static images.
     #[arg(long)]
     pub no_static: bool,
+    /// Write each figure.html self-contained (plotly.js inline, ~7 MB each) instead of loading DIR/assets/plotly.min.js.
+    #[arg(long)]
+    pub standalone_html: bool,
     /// No progress or report on the terminal (errors only).
     #[arg(long, short)]
     pub quiet: bool,
@@ -65,6 +68,7 @@ impl Default for ReproduceArgs {
             book: PathBuf::from("book"),
             require_static: false,
             no_static: false,
+            standalone_html: false,
             quiet: false,
         }
     }
@@ -318,7 +322,7 @@ fn run_all(
         let mut writing = Duration::ZERO;
         let result = (entry.execute)(&options(entry, args.quick, overrides)).and_then(|out| {
             let w = Instant::now();
-            output::write_experiment(&dir, &out)?;
+            output::write_experiment_with(&dir, &out, output::WriteOptions { standalone_html: args.standalone_html })?;
             writing = w.elapsed();
             Ok(out)
         });

@@ -1,30 +1,35 @@
 //! Everything an experiment writes under `results/<experiment>/`, atomically: each file is written
-//! to a temporary file in the same directory, flushed to disk (fsync) and renamed over the target,
-//! so an interrupted or failed run leaves the previous version of every file intact and no partial
-//! file behind.
+//! to a temporary file in the same directory ([`tempfile`]), flushed to disk (fsync) and renamed over
+//! the target, so an interrupted or failed run leaves the previous version of every file intact and
+//! no partial file behind. A temporary file left by a killed run is removed by the next run
+//! ([`remove_stale_temps`]).
 //!
 //! | file | content |
 //! |---|---|
 //! | `data.parquet`, `data.csv` | the tidy data (polars) |
-//! | `figure.html` | the interactive figure, plotly.js embedded inline (renders with no network) |
+//! | `figure.html` | the interactive figure; loads plotly.js from `../assets/` (works offline, also from a `file://` URL), or embeds it with `--standalone-html` ([`html`]) |
+//! | `figure.json` | the figure as plotly JSON ([`Plot::to_json`]): what the book draws |
 //! | `config.json` | the configuration used |
 //! | `summary.json` | the headline numbers (full precision; snapshots round them) |
 //! | `figure.png` | the static figure, when Chromium is available ([`static_image`]) |
+//!
+//! The scripts the figures load are written once per results directory, to `assets/` ([`html`]).
 
+pub mod html;
 pub mod static_image;
+
+pub use html::{figure_html, loads_remote_scripts, mathjax_js, needs_mathjax, plotly_js, write_assets};
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
-use plotly::Plot;
 use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, SerWriter};
 
 use crate::experiments::Product;
 
-/// File names inside an experiment's directory.
+/// File names inside an experiment's directory, and of the shared assets.
 pub mod names {
     /// Tidy data, Parquet.
     pub const PARQUET: &str = "data.parquet";
@@ -32,25 +37,54 @@ pub mod names {
     pub const CSV: &str = "data.csv";
     /// Interactive figure.
     pub const HTML: &str = "figure.html";
+    /// The figure as plotly JSON.
+    pub const FIGURE_JSON: &str = "figure.json";
     /// Static figure.
     pub const PNG: &str = "figure.png";
     /// Configuration used.
     pub const CONFIG: &str = "config.json";
     /// Headline numbers.
     pub const SUMMARY: &str = "summary.json";
+    /// The folder of shared scripts, beside the experiments' folders.
+    pub const ASSETS: &str = "assets";
+    /// plotly.js, the full bundle, in [`ASSETS`].
+    pub const PLOTLY_JS: &str = "plotly.min.js";
+    /// plotly.js, the basic bundle (scatter, bar and pie traces), in [`ASSETS`].
+    pub const PLOTLY_BASIC_JS: &str = "plotly-basic.min.js";
+    /// MathJax (for LaTeX in figures), in [`ASSETS`].
+    pub const MATHJAX_JS: &str = "mathjax-tex-svg.js";
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+/// How the figures are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Each `figure.html` embeds plotly.js (and MathJax) inline: one self-contained file of about
+    /// 7 MB, to share a single figure. By default it loads plotly.js from `../assets/`.
+    pub standalone_html: bool,
+}
 
-/// A temporary path beside `path` (same directory, so the final rename is atomic), hidden and
-/// unique within the machine (process id + counter).
-fn temp_path(path: &Path) -> PathBuf {
+/// The directory that holds `path` ("." for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A new temporary file in `dir` for the target `path`, named `.{name}.{pid}-{random}.tmp`: hidden,
+/// and naming its process so that [`remove_stale_temps`] can tell a dead run's file from a live one.
+fn temp_file(path: &Path, dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     let name = path.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let unique = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}-{unique}.tmp", std::process::id()))
+    let prefix = format!(".{name}.{}-", std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // Like `File::create`: readable by others (subject to the umask), not tempfile's private 0600.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.tempfile_in(dir)
 }
 
-/// Removes the temporary files that a killed earlier run left in `dir` (names as [`temp_path`]
+/// Removes the temporary files that a killed earlier run left in `dir` (names as [`temp_file`]
 /// makes them, of a process that no longer runs; Linux only, elsewhere nothing is removed).
 /// Returns how many were removed.
 pub fn remove_stale_temps(dir: &Path) -> usize {
@@ -66,10 +100,10 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
         let Some((_, tag)) = stem.rsplit_once('.') else {
             continue;
         };
-        let Some((pid, counter)) = tag.split_once('-') else {
+        let Some((pid, random)) = tag.split_once('-') else {
             continue;
         };
-        let (Ok(pid), true) = (pid.parse::<u32>(), counter.bytes().all(|b| b.is_ascii_digit())) else {
+        let (Ok(pid), true) = (pid.parse::<u32>(), random.bytes().all(|b| b.is_ascii_alphanumeric())) else {
             continue;
         };
         let gone =
@@ -84,26 +118,20 @@ pub fn remove_stale_temps(dir: &Path) -> usize {
 /// Writes `path` atomically with `write`, which streams into a buffered temporary file: the target
 /// is replaced only once everything was written and synced; on any error the temporary file is
 /// removed and the previous content of `path` (if any) is left untouched.
-pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> Result<()>) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    let dir = parent_dir(path);
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = temp_path(path);
+    // Every early return drops the temporary file, which deletes it.
     let result = (|| -> Result<()> {
-        let file = File::create_new(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        let mut w = BufWriter::new(file);
+        let tmp = temp_file(path, &dir).with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        let mut w = BufWriter::new(tmp);
         write(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
+        let tmp = w.into_inner().map_err(|e| e.into_error())?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e.context(format!("writing {}", path.display())));
-    }
+    result.map_err(|e| e.context(format!("writing {}", path.display())))?;
     // Persist the rename itself (best effort: not every platform can open a directory).
     if let Ok(d) = File::open(&dir) {
         let _ = d.sync_all();
@@ -144,41 +172,40 @@ pub fn write_csv(path: &Path, df: &DataFrame) -> Result<()> {
     })
 }
 
-/// The interactive figure as a standalone HTML page with plotly.js (and MathJax) embedded inline:
-/// it renders with no network.
-pub fn figure_html(plot: &Plot) -> String {
-    plot.to_html()
-}
-
-/// Whether an HTML page loads any script from the network (`<script src="http…">`).
-pub fn loads_remote_scripts(html: &str) -> bool {
-    let lower = html.to_ascii_lowercase();
-    lower.match_indices("<script").any(|(i, _)| {
-        let tag_end = lower[i..].find('>').map_or(lower.len(), |j| i + j);
-        let tag = &lower[i..tag_end];
-        tag.contains("src=\"http") || tag.contains("src='http") || tag.contains("src=http") || tag.contains("src=\"//")
-    })
-}
-
-/// Writes an experiment's data, figure, configuration and summary into `dir` (created if needed),
-/// each file atomically, and returns the paths written. The static image is written separately
-/// ([`static_image::render_png`]), for all experiments in one browser pass.
+/// Writes an experiment's data, figure, configuration and summary into `dir` (see the module docs)
+/// with the default [`WriteOptions`].
 pub fn write_experiment(dir: &Path, output: &Product) -> Result<Vec<PathBuf>> {
+    write_experiment_with(dir, output, WriteOptions::default())
+}
+
+/// Writes an experiment's files into `dir` (created if needed), each atomically, and the shared
+/// assets into `dir/../assets` unless the figure is standalone; returns the paths written. The
+/// static image is written separately ([`static_image::render_png`]), for all experiments in one
+/// browser pass.
+pub fn write_experiment_with(dir: &Path, output: &Product, options: WriteOptions) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     remove_stale_temps(dir);
     let path = |name: &str| dir.join(name);
     write_parquet(&path(names::PARQUET), &output.data)?;
     write_csv(&path(names::CSV), &output.data)?;
-    let html = figure_html(&output.figure);
+    let html = figure_html(&output.figure, options);
     anyhow::ensure!(
         !loads_remote_scripts(&html),
         "{}: the figure's HTML would load scripts from the network",
         output.name
     );
+    let mut written = Vec::new();
+    if !options.standalone_html {
+        let results = dir.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        written = write_assets(&results.join(names::ASSETS), &output.figure)?;
+    }
     write_atomic(&path(names::HTML), html.as_bytes())?;
+    write_atomic(&path(names::FIGURE_JSON), format!("{}\n", output.figure.to_json()).as_bytes())?;
     write_json(&path(names::CONFIG), &output.config)?;
     write_json(&path(names::SUMMARY), &output.summary)?;
-    Ok([names::PARQUET, names::CSV, names::HTML, names::CONFIG, names::SUMMARY].iter().map(|n| path(n)).collect())
+    let files = [names::PARQUET, names::CSV, names::HTML, names::FIGURE_JSON, names::CONFIG, names::SUMMARY];
+    written.extend(files.iter().map(|n| path(n)));
+    Ok(written)
 }
 
 #[cfg(test)]
@@ -231,11 +258,12 @@ mod tests {
         let dir = scratch("stale");
         // Linux pids are below 2^22: 999999999 never runs. Our own temp files and others' files stay.
         let keep =
-            [format!(".a.csv.{}-3.tmp", std::process::id()), "data.csv".into(), ".hidden".into(), "x.tmp".into()];
-        for name in keep.iter().chain([&".data.csv.999999999-0.tmp".to_string()]) {
+            [format!(".a.csv.{}-3xY.tmp", std::process::id()), "data.csv".into(), ".hidden".into(), "x.tmp".into()];
+        let stale = [".data.csv.999999999-0.tmp", ".data.csv.999999999-aB3xYz.tmp"];
+        for name in keep.iter().map(String::as_str).chain(stale) {
             fs::write(dir.join(name), "x").unwrap();
         }
-        let expected = if cfg!(target_os = "linux") { 1 } else { 0 };
+        let expected = if cfg!(target_os = "linux") { stale.len() } else { 0 };
         assert_eq!(remove_stale_temps(&dir), expected);
         let mut keep = keep.to_vec();
         keep.sort();
@@ -246,10 +274,27 @@ mod tests {
     }
 
     #[test]
-    fn figure_html_is_offline() {
-        let html = figure_html(&Plot::new());
-        assert!(!loads_remote_scripts(&html));
-        assert!(html.len() > 1_000_000, "plotly.js (4.6 MB) must be embedded inline");
-        assert!(loads_remote_scripts(r#"<script src="https://cdn.plot.ly/plotly.min.js"></script>"#));
+    fn the_temp_files_made_are_the_ones_recognised_as_stale() {
+        let dir = scratch("named");
+        let tmp = temp_file(&dir.join("data.csv"), &dir).unwrap();
+        let name = tmp.path().file_name().unwrap().to_string_lossy().into_owned();
+        // The same file as a dead process (pid 999999999) would have left it.
+        let dead = name.replace(&format!(".{}-", std::process::id()), ".999999999-");
+        assert_ne!(dead, name, "{name} names its process");
+        tmp.persist(dir.join(&dead)).unwrap();
+        assert_eq!(remove_stale_temps(&dir), usize::from(cfg!(target_os = "linux")));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_get_the_permissions_of_a_created_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("mode");
+        write_atomic(&dir.join("a.txt"), b"x").unwrap();
+        File::create(dir.join("b.txt")).unwrap();
+        let mode = |n: &str| fs::metadata(dir.join(n)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode("a.txt"), mode("b.txt"));
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

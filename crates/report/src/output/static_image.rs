@@ -11,12 +11,14 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine;
 use plotly::Plot;
+use wait_timeout::ChildExt;
 
-use super::write_atomic;
+use super::{mathjax_js, needs_mathjax, plotly_js, write_atomic};
 
 /// Environment variable naming the Chromium (or Chrome) executable to use.
 pub const BROWSER_ENV: &str = "BROWSER_PATH";
@@ -34,7 +36,7 @@ pub const DEFAULT_WIDTH: u64 = 1200;
 pub const DEFAULT_HEIGHT: u64 = 540;
 
 /// The Chromium executable: `$BROWSER_PATH` if set (an error if it does not exist), else the first
-/// of [`BROWSER_NAMES`] on `PATH`; `Ok(None)` when there is none.
+/// of [`BROWSER_NAMES`] on `PATH` ([`which`]); `Ok(None)` when there is none.
 pub fn find_browser() -> Result<Option<PathBuf>> {
     if let Some(p) = std::env::var_os(BROWSER_ENV).filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
@@ -43,18 +45,7 @@ pub fn find_browser() -> Result<Option<PathBuf>> {
         }
         bail!("{BROWSER_ENV}={} is not an executable file", p.display());
     }
-    let Some(path) = std::env::var_os("PATH") else {
-        return Ok(None);
-    };
-    for dir in std::env::split_paths(&path) {
-        for name in BROWSER_NAMES {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return Ok(Some(candidate));
-            }
-        }
-    }
-    Ok(None)
+    Ok(BROWSER_NAMES.iter().find_map(|name| which::which(name).ok()))
 }
 
 /// One figure to draw.
@@ -74,7 +65,7 @@ pub fn figure_size(plot: &Plot) -> (u64, u64) {
 
 /// The page that draws every job's figure to a PNG data URL in `<pre id="out-i">`, then writes
 /// `done` into `<pre id="status">`. Needs no network: plotly.js and MathJax are inline.
-fn page(jobs: &[Job]) -> String {
+fn page(jobs: &[Job]) -> Result<String> {
     let mut figures = String::from("[");
     for (i, job) in jobs.iter().enumerate() {
         let (w, h) = figure_size(job.plot);
@@ -87,7 +78,7 @@ fn page(jobs: &[Job]) -> String {
     }
     figures.push(']');
     let outputs: String = (0..jobs.len()).map(|i| format!("<pre id=\"out-{i}\"></pre>\n")).collect();
-    format!(
+    Ok(format!(
         r#"<!doctype html>
 <html><head><meta charset="utf-8">{scripts}</head>
 <body>
@@ -115,73 +106,24 @@ fn page(jobs: &[Job]) -> String {
 </script>
 </body></html>
 "#,
-        scripts = scripts(jobs),
-    )
+        scripts = scripts(jobs)?,
+    ))
 }
 
 /// plotly.js, plus MathJax only if a figure has LaTeX (`$…$`) in it: parsing MathJax costs the
 /// browser about half a second.
-fn scripts(jobs: &[Job]) -> String {
-    if jobs.iter().any(|j| j.plot.to_json().contains('$')) {
-        Plot::offline_js_sources()
-    } else {
-        format!("<script type=\"text/javascript\">{}</script>\n", plotly_js())
-    }
-}
-
-/// The plotly.js source the crate ships (the first inline script of its offline sources).
-fn plotly_js() -> String {
-    let all = Plot::offline_js_sources();
-    let open = "<script type=\"text/javascript\">";
-    let start = all.find(open).map_or(0, |i| i + open.len());
-    let end = all[start..].find("</script>").map_or(all.len(), |i| start + i);
-    all[start..end].to_string()
-}
-
-/// The text of `<pre id="{id}">…</pre>` in a dumped DOM (HTML entities of error messages undone).
-fn pre_text<'a>(dom: &'a str, id: &str) -> Option<std::borrow::Cow<'a, str>> {
-    let open = format!("<pre id=\"{id}\">");
-    let start = dom.find(&open)? + open.len();
-    let end = start + dom[start..].find("</pre>")?;
-    let text = &dom[start..end];
-    if text.contains('&') {
-        Some(text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&").into())
-    } else {
-        Some(text.into())
-    }
-}
-
-/// Decodes standard base64 (with or without padding; whitespace ignored).
-pub fn base64_decode(text: &str) -> Result<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text.as_bytes() {
-        if c == b'=' {
-            break;
-        }
-        if c.is_ascii_whitespace() {
-            continue;
-        }
-        let v = value(c).ok_or_else(|| anyhow!("invalid base64 character {:?}", c as char))?;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
+fn scripts(jobs: &[Job]) -> Result<String> {
+    let mut out = format!("<script type=\"text/javascript\">{}</script>\n", plotly_js()?);
+    if jobs.iter().any(|j| needs_mathjax(j.plot)) {
+        out.push_str(&format!("<script type=\"text/javascript\">{}</script>\n", mathjax_js()?));
     }
     Ok(out)
+}
+
+/// The text of `<pre id="{id}">` in a dumped DOM.
+fn pre_text(dom: &scraper::Html, id: &str) -> Option<String> {
+    let selector = scraper::Selector::parse(&format!("pre#{id}")).ok()?;
+    dom.select(&selector).next().map(|pre| pre.text().collect())
 }
 
 /// Time allowed for the whole Chromium pass.
@@ -190,20 +132,20 @@ fn timeout(jobs: usize) -> Duration {
 }
 
 /// Draws every job's figure with `browser` (one headless Chromium process) and writes each PNG
-/// atomically to its `out`. The temporary page and browser profile live in one directory under
-/// the system's temporary directory, removed afterwards. Returns one result per job; the outer
-/// error means the browser pass itself failed.
+/// atomically to its `out`. The temporary page and browser profile live in one temporary directory,
+/// removed afterwards. Returns one result per job; the outer error means the browser pass itself
+/// failed.
 pub fn render_png(browser: &Path, jobs: &[Job]) -> Result<Vec<Result<()>>> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let scratch = std::env::temp_dir().join(format!("dln-report-chromium-{}-{nanos}", std::process::id()));
-    let page_path = scratch.join("static-images.html");
-    let result = write_atomic(&page_path, page(jobs).as_bytes())
-        .and_then(|()| dump_dom(browser, &page_path, &scratch.join("profile"), timeout(jobs.len())));
-    let _ = std::fs::remove_dir_all(&scratch);
-    let dom = result?;
+    let scratch =
+        tempfile::Builder::new().prefix("dln-report-chromium-").tempdir().context("creating a temporary directory")?;
+    let page_path = scratch.path().join("static-images.html");
+    write_atomic(&page_path, page(jobs)?.as_bytes())?;
+    let dom = dump_dom(browser, &page_path, &scratch.path().join("profile"), timeout(jobs.len()))?;
+    drop(scratch);
+    let dom = scraper::Html::parse_document(&dom);
     if pre_text(&dom, "status").as_deref() != Some("done") {
         bail!("headless Chromium stopped before every figure was drawn");
     }
@@ -216,7 +158,7 @@ pub fn render_png(browser: &Path, jobs: &[Job]) -> Result<Vec<Result<()>>> {
             let data = text.strip_prefix("data:image/png;base64,").ok_or_else(|| {
                 anyhow!("plotly.js failed to draw the figure: {}", text.chars().take(200).collect::<String>())
             })?;
-            let png = base64_decode(data)?;
+            let png = base64::engine::general_purpose::STANDARD.decode(data).context("decoding the PNG")?;
             anyhow::ensure!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "the browser returned something that is not a PNG");
             write_atomic(&job.out, &png)
         })
@@ -249,22 +191,16 @@ fn dump_dom(browser: &Path, page: &Path, profile: &Path, limit: Duration) -> Res
         .stderr(Stdio::null())
         .spawn()
         .with_context(|| format!("starting {}", browser.display()))?;
+    // Read stdout on a thread while waiting: a full pipe would otherwise block the browser.
     let mut stdout = child.stdout.take().ok_or_else(|| anyhow!("no stdout from the browser"))?;
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
         stdout.read_to_string(&mut s).map(|_| s)
     });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("headless Chromium did not finish within {} s", limit.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(status) = child.wait_timeout(limit)? else {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("headless Chromium did not finish within {} s", limit.as_secs());
     };
     let dom = reader.join().map_err(|_| anyhow!("reading the browser's output failed"))??;
     if !status.success() && dom.is_empty() {
@@ -278,28 +214,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_round_trip_of_known_vectors() {
-        // RFC 4648 §10 test vectors.
-        for (plain, enc) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64_decode(enc).unwrap(), plain.as_bytes(), "{enc}");
-        }
-        assert!(base64_decode("Zm9v!").is_err());
-    }
-
-    #[test]
     fn pre_text_reads_and_unescapes() {
-        let dom = r#"<pre id="status">done</pre><pre id="out-0">error: a &lt; b</pre>"#;
-        assert_eq!(pre_text(dom, "status").as_deref(), Some("done"));
-        assert_eq!(pre_text(dom, "out-0").as_deref(), Some("error: a < b"));
-        assert!(pre_text(dom, "out-1").is_none());
+        let dom = scraper::Html::parse_document(
+            r#"<html><body><pre id="status">done</pre><pre id="out-0">error: a &lt; b</pre></body></html>"#,
+        );
+        assert_eq!(pre_text(&dom, "status").as_deref(), Some("done"));
+        assert_eq!(pre_text(&dom, "out-0").as_deref(), Some("error: a < b"));
+        assert!(pre_text(&dom, "out-1").is_none());
     }
 
     #[test]
@@ -307,7 +228,7 @@ mod tests {
         let mut plot = Plot::new();
         plot.set_layout(plotly::Layout::new().title("a</script>b").height(480));
         assert_eq!(figure_size(&plot), (DEFAULT_WIDTH, 480));
-        let html = page(&[Job { plot: &plot, out: PathBuf::from("x.png") }]);
+        let html = page(&[Job { plot: &plot, out: PathBuf::from("x.png") }]).unwrap();
         assert!(html.contains(r"a<\/script>b"));
         // plotly.js is 4.6 MB, MathJax another 2.1 MB: without LaTeX in the figure, no MathJax.
         assert!(html.contains("plotly.js v3") && html.len() < 6_000_000, "plotly.js only, no LaTeX here");
