@@ -13,6 +13,7 @@ pub mod cli;
 pub mod experiments;
 pub mod output;
 pub mod progress;
+pub mod runs;
 pub mod snap;
 pub mod stability;
 pub mod style;
