@@ -11,6 +11,7 @@ pub mod budget;
 pub mod claims;
 pub mod cli;
 pub mod experiments;
+pub mod grid;
 pub mod output;
 pub mod progress;
 pub mod runs;

@@ -15,6 +15,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::experiments::{self, Entry, Options};
+use crate::grid::line_col;
 use crate::output::{self, names, static_image};
 use crate::progress::{Mode, Progress};
 
@@ -149,14 +150,6 @@ pub fn select(only: &[String]) -> Result<Vec<Entry>> {
         bail!("--only names no experiment");
     }
     Ok(chosen)
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
 }
 
 /// Reads `--config FILE.toml`: one table per experiment name. Unknown names, non-table entries and
