@@ -76,7 +76,8 @@ pub struct Timings {
     pub cpus: usize,
     /// Wall seconds of this invocation.
     pub wall_seconds: f64,
-    /// Core seconds of every run of the table (engine, γ_max bisection, solves), summed.
+    /// Core seconds of every run of the table (engine, γ_max bisection, solves; CPU time of the
+    /// threads where the system tells it, else wall time), summed.
     pub core_seconds: f64,
     /// Steps taken by every run of the table, summed.
     pub steps: u64,
@@ -106,6 +107,35 @@ impl Timings {
             seconds_per_run: per_run,
             runs_per_core_hour: if per_run > 0.0 { 3600.0 / per_run } else { 0.0 },
             ns_per_step: if steps > 0 { core_seconds * 1e9 / steps as f64 } else { 0.0 },
+        }
+    }
+}
+
+/// The CPU time of the calling thread, in seconds, when the system tells it (Linux:
+/// `/proc/thread-self/schedstat`, whose first field is the nanoseconds the thread has run).
+fn thread_cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 * 1e-9)
+}
+
+/// Measures the cost of work on one thread: its CPU time where the system tells it (so that other
+/// processes on a busy machine do not inflate it), else the wall time.
+struct Clock {
+    wall: Instant,
+    cpu: Option<f64>,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Self { wall: Instant::now(), cpu: thread_cpu_seconds() }
+    }
+
+    /// Seconds since [`Clock::start`], on the same thread.
+    fn seconds(&self) -> f64 {
+        match (self.cpu, thread_cpu_seconds()) {
+            (Some(a), Some(b)) if b >= a => b - a,
+            _ => self.wall.elapsed().as_secs_f64(),
         }
     }
 }
@@ -203,13 +233,11 @@ pub fn run_grid(grid: Grid, source: &str, plan: &Plan) -> Result<SweepReport> {
     }
     let pending: Vec<(usize, &RunSpec)> =
         mine.iter().zip(&records).filter(|(_, rec)| rec.is_none()).map(|(&r, _)| (r, &rows[r])).collect();
-    let tally = Tally::new(plan.mode, "sweep", pending.len(), "runs");
-    let work = || run_rows(&pending, out, threads, &tally);
+    let work = || run_rows(&pending, out, threads, plan.mode);
     let results = match &pool {
         Some(pool) => pool.install(work),
         None => work(),
     };
-    drop(tally);
     let mut failures = Vec::new();
     let position: HashMap<usize, usize> = mine.iter().enumerate().map(|(i, &r)| (r, i)).collect();
     let rows_run = pending.len();
@@ -252,12 +280,7 @@ struct Bisection {
 
 /// Runs `pending` (row index, parameters) in parallel, writing each record under `out` as soon
 /// as it is done; returns every row's record or error, in no particular order.
-fn run_rows(
-    pending: &[(usize, &RunSpec)],
-    out: &Path,
-    threads: usize,
-    tally: &Tally,
-) -> Vec<(usize, Result<RowRecord>)> {
+fn run_rows(pending: &[(usize, &RunSpec)], out: &Path, threads: usize, mode: Mode) -> Vec<(usize, Result<RowRecord>)> {
     // The bisections, one per distinct bisection spec, in order of first use.
     let mut bisections: Vec<Bisection> = Vec::new();
     let mut bisection_of: HashMap<String, usize> = HashMap::new();
@@ -273,10 +296,12 @@ fn run_rows(
             i
         }));
     }
+    let tally = Tally::new(mode, "sweep", bisections.len() + pending.len(), "γ_max bisections and runs");
     let solved = par_map(&bisections, |b| {
-        let t = Instant::now();
+        let clock = Clock::start();
         let result = b.spec.data().generate().map_err(anyhow::Error::from).and_then(|p| b.spec.gamma_max(&p));
-        (result.map_err(|e| format!("γ_max: {}", crate::cli::one_line(&e))), t.elapsed().as_secs_f64())
+        tally.inc();
+        (result.map_err(|e| format!("γ_max: {}", crate::cli::one_line(&e))), clock.seconds())
     });
     for (b, (result, seconds)) in bisections.iter_mut().zip(solved) {
         (b.result, b.seconds) = (result, seconds);
@@ -298,7 +323,7 @@ fn run_rows(
         let size = group.len().div_ceil(threads.max(1)).clamp(1, LOCKSTEP_RUNS);
         chunks.extend(group.chunks(size));
     }
-    let ctx = Chunk { pending, row_bisection: &row_bisection, bisections: &bisections, out, tally };
+    let ctx = Chunk { pending, row_bisection: &row_bisection, bisections: &bisections, out, tally: &tally };
     par_map(&chunks, |chunk| ctx.run(chunk)).into_iter().flatten().collect()
 }
 
@@ -315,7 +340,7 @@ impl Chunk<'_> {
     /// Runs the pending runs `ids` (which share their data) in lockstep, then solves and writes
     /// each one's record.
     fn run(&self, ids: &[usize]) -> Vec<(usize, Result<RowRecord>)> {
-        let t = Instant::now();
+        let clock = Clock::start();
         let problem: Problem = match self.pending[ids[0]].1.data().generate() {
             Ok(p) => p,
             Err(e) => return ids.iter().map(|&i| (self.pending[i].0, Err(anyhow!("{e}")))).collect(),
@@ -349,12 +374,12 @@ impl Chunk<'_> {
         }
         let alphas: Vec<_> = ready.iter().map(|r| r.4.view()).collect();
         let runs = Lockstep::new(ready.iter().map(|r| r.2.clone()).collect()).run_alphas(&problem, &alphas);
-        let engine_share = t.elapsed().as_secs_f64() / ready.len().max(1) as f64;
+        let engine_share = clock.seconds() / ready.len().max(1) as f64;
         for ((row, spec, sgd, gamma_max, alpha, bisection_share), run) in ready.into_iter().zip(runs) {
-            let t = Instant::now();
+            let clock = Clock::start();
             let result = run.map_err(anyhow::Error::from).and_then(|run| {
                 let report = finish(problem.clone(), alpha.view(), &sgd, gamma_max, run);
-                let seconds = engine_share + bisection_share + t.elapsed().as_secs_f64();
+                let seconds = engine_share + bisection_share + clock.seconds();
                 let rec = RowRecord::new(spec.clone(), &report, seconds);
                 record::write(self.out, &rec)?;
                 Ok(rec)
