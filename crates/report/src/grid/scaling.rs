@@ -15,10 +15,10 @@ use serde::Serialize;
 use super::execute::{Timings, names};
 
 /// The example grid whose timing the appendix reports (`examples/grids/<EXAMPLE>.toml`).
-pub const EXAMPLE: &str = "01-why";
+pub const EXAMPLE: &str = "05-gain-scale";
 
 /// Its text.
-pub const EXAMPLE_GRID: &str = include_str!("../../../../examples/grids/01-why.toml");
+pub const EXAMPLE_GRID: &str = include_str!("../../../../examples/grids/05-gain-scale.toml");
 
 /// Cores per node of the planning table.
 pub const NODE_CORES: usize = 64;
