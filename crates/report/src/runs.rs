@@ -259,15 +259,17 @@ pub struct RunSpec {
 }
 
 impl Default for RunSpec {
+    /// The data of [`DataConfig::default`], α = 0.1, GD at γ = [`DEFAULT_STEPSIZE`].
     fn default() -> Self {
+        let data = DataConfig::default();
         Self {
-            n: 20,
-            d: 30,
-            s: 3,
-            design: Design::Gaussian,
-            sigma: None,
-            mean: 0.0,
-            noise: 0.0,
+            n: data.n,
+            d: data.d,
+            s: data.s,
+            design: data.design,
+            sigma: data.sigma,
+            mean: data.mean,
+            noise: data.noise,
             alpha: 0.1,
             stepsize: None,
             gamma_ratio: None,
@@ -277,7 +279,7 @@ impl Default for RunSpec {
             schedule: ScheduleSpec::Constant,
             steps: 100_000,
             tol: 1e-20,
-            seed: 0,
+            seed: data.seed,
         }
     }
 }

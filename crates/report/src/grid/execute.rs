@@ -296,7 +296,8 @@ fn run_rows(pending: &[(usize, &RunSpec)], out: &Path, threads: usize, mode: Mod
             i
         }));
     }
-    let tally = Tally::new(mode, "sweep", bisections.len() + pending.len(), "γ_max bisections and runs");
+    let unit = if bisections.is_empty() { "runs" } else { "γ_max bisections and runs" };
+    let tally = Tally::new(mode, "sweep", bisections.len() + pending.len(), unit);
     let solved = par_map(&bisections, |b| {
         let clock = Clock::start();
         let result = b.spec.data().generate().map_err(anyhow::Error::from).and_then(|p| b.spec.gamma_max(&p));
