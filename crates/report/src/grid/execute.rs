@@ -92,7 +92,7 @@ pub struct Timings {
 impl Timings {
     /// The timings of `records`, `rows_run` of them run by this invocation in `wall` on `threads`.
     pub fn of(records: &[(usize, &RowRecord)], rows_run: usize, threads: usize, wall: Duration) -> Self {
-        let core_seconds: f64 = records.iter().map(|(_, r)| r.seconds).sum();
+        let core_seconds = records.iter().fold(0.0, |sum, (_, r)| sum + r.seconds);
         let steps: u64 = records.iter().map(|(_, r)| r.steps).sum();
         let rows = records.len();
         let per_run = core_seconds / rows.max(1) as f64;
@@ -191,15 +191,24 @@ impl SweepReport {
     }
 }
 
-/// The memory check of a sweep: the largest run's peak need ([`budget::run_need`]), times the
-/// runs in flight at once (one per thread), must fit in the limit.
+/// The memory check of a sweep: the largest peak need of its runs ([`budget::run_need`]), times
+/// the runs in flight at once (one per thread), must fit in the limit.
 fn check_memory(rows: &[&RunSpec], threads: usize, max_memory: Option<u64>) -> Result<()> {
-    let Some(largest) = rows.iter().max_by_key(|r| (r.n as u128) * (r.d as u128)) else { return Ok(()) };
-    let need = budget::run_need(largest.n, largest.d, RunWork { solve: true, json: false })?;
+    let mut largest: Option<(budget::Need, usize, usize)> = None;
+    let mut seen = std::collections::HashSet::new();
+    for spec in rows {
+        if seen.insert((spec.n, spec.d)) {
+            let need = budget::run_need(spec.n, spec.d, RunWork { solve: true, json: false })?;
+            if largest.is_none_or(|(l, _, _)| need.total > l.total) {
+                largest = Some((need, spec.n, spec.d));
+            }
+        }
+    }
+    let Some((need, n, d)) = largest else { return Ok(()) };
     let at_once = threads.min(rows.len()).max(1) as u64;
     let total = need.total.checked_mul(at_once).ok_or_else(|| anyhow!("the sweep's memory count overflows 64 bits"))?;
     let need = budget::Need { total, x: need.x.saturating_mul(at_once), solver: need.solver.saturating_mul(at_once) };
-    let what = format!("sweep of runs up to n = {}, d = {} on {at_once} thread(s)", largest.n, largest.d);
+    let what = format!("sweep of runs up to n = {n}, d = {d} on {at_once} thread(s)");
     budget::check(&what, &need, budget::limit(max_memory))
 }
 
