@@ -59,10 +59,15 @@ book-serve PORT="3000":
 review:
     cargo insta review
 
+# A real single-node Slurm (installs slurm-wlm and munge; needs root): a sweep as a job array,
+# merged by a dependent job, must equal the one-process sweep byte for byte.
+slurm-check:
+    bash scripts/slurm-check.sh
+
 # Lints.
 lint:
     cargo fmt --check
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Everything CI runs after the test command.
-ci: doc static notebooks browser-check doc-check
+ci: doc static notebooks browser-check doc-check slurm-check

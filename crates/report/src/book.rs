@@ -4,8 +4,9 @@
 //!    the figure of `figure.json` as an HTML fragment drawn by the book's own plotly.js ([`figure`]);
 //!    `table.md`, the headline numbers of `summary.json` as Markdown tables ([`table`]); the static
 //!    `figure.png` when there is one; copies of `summary.json` and `config.json`. Plus
-//!    `generated/plotly.min.js` (the plotly crate's embedded copy) and `generated/experiments.md`
-//!    (every experiment's configuration).
+//!    `generated/plotly.min.js` (the plotly crate's embedded copy), `generated/experiments.md`
+//!    (every experiment's configuration) and `generated/scaling.md` (the measured cost of a sweep,
+//!    [`crate::grid::scaling`]).
 //!    The chapters pull these in with mdBook's include directive, next to source code included by
 //!    anchor (`// ANCHOR: name` … `// ANCHOR_END: name` in `crates/`).
 //! 2. [`check::includes`] refuses a missing include file or anchor (mdBook itself only logs those).
@@ -35,6 +36,9 @@ use crate::output::{json_text, names};
 
 /// The folder (inside the book's `src/`) that [`generate`] owns and rewrites on every build.
 pub const GENERATED: &str = "generated";
+
+/// The appendix "Scaling out"'s measured numbers ([`crate::grid::scaling`]), written to [`GENERATED`].
+pub const SCALING: &str = "scaling.md";
 
 /// Name of the plotly.js bundle written to [`GENERATED`] (loaded in `<head>` by `theme/head.hbs`).
 pub const PLOTLY_JS: &str = "plotly.min.js";
@@ -82,6 +86,7 @@ pub fn generate(results: &Path, out: &Path) -> Result<()> {
             configs.push(generate_one(entry, &results.join(entry.name), &staging.join(entry.name))?);
         }
         let src = out.parent().unwrap_or(Path::new("."));
+        write(&staging.join(SCALING), &crate::grid::scaling::book_markdown(results)?)?;
         write(&staging.join("experiments.md"), &table::experiments_markdown(&configs, &figure_chapters(src)?))
     })();
     if let Err(e) = result {

@@ -63,16 +63,7 @@ impl Progress {
     pub fn start(&self, index: usize, name: &'static str) -> Experiment {
         let label = format!("[{}/{}] {name}", index + 1, self.total);
         let bar = match self.mode {
-            Mode::Bar => {
-                let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-                let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} sweep items {elapsed}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> ");
-                bar.set_style(style);
-                bar.set_prefix(label.clone());
-                bar.enable_steady_tick(Duration::from_millis(200));
-                Some(bar)
-            }
+            Mode::Bar => Some(bar(&label, 0, "sweep items")),
             Mode::Lines => {
                 eprintln!("{label} …");
                 None
@@ -93,6 +84,29 @@ impl Progress {
         let previous = (self.mode != Mode::Quiet).then(|| sweep::set_observer(Some(counter.clone())));
         Experiment { counter, previous, label, mode: self.mode }
     }
+}
+
+/// An indicatif bar on stderr: `label [=====>    ] pos/len unit elapsed`.
+fn bar(label: &str, len: u64, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(&format!("{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{elapsed}}"))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(label.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Whether a plain progress line is due (the last one is at least [`LINE_PERIOD`] old); if so,
+/// the clock restarts.
+fn line_due(last_line: &Mutex<Instant>) -> bool {
+    let mut last = last_line.lock().unwrap_or_else(|p| p.into_inner());
+    let due = last.elapsed() >= LINE_PERIOD;
+    if due {
+        *last = Instant::now();
+    }
+    due
 }
 
 /// Counts sweep items of the running experiment.
@@ -119,13 +133,9 @@ impl SweepObserver for Counter {
         if let Some(bar) = &self.bar {
             bar.inc(1);
         }
-        if self.mode == Mode::Lines {
-            let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
-            if last.elapsed() >= LINE_PERIOD {
-                *last = Instant::now();
-                let queued = self.queued.load(Ordering::Relaxed);
-                eprintln!("{}: {done}/{queued} sweep items, {:.1} s", self.label, self.start.elapsed().as_secs_f64());
-            }
+        if self.mode == Mode::Lines && line_due(&self.last_line) {
+            let queued = self.queued.load(Ordering::Relaxed);
+            eprintln!("{}: {done}/{queued} sweep items, {:.1} s", self.label, self.start.elapsed().as_secs_f64());
         }
     }
 }
@@ -171,6 +181,62 @@ impl Drop for Experiment {
     fn drop(&mut self) {
         self.restore();
         if let Some(bar) = &self.counter.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Progress over a known number of items (the runs of `sweep`): a bar on a terminal, a line at
+/// most every [`LINE_PERIOD`] otherwise, nothing when quiet. Safe to share between threads.
+pub struct Tally {
+    mode: Mode,
+    label: String,
+    unit: &'static str,
+    bar: Option<ProgressBar>,
+    total: usize,
+    done: AtomicUsize,
+    start: Instant,
+    last_line: Mutex<Instant>,
+}
+
+impl Tally {
+    /// Progress of `total` items named `unit` (e.g. "runs").
+    pub fn new(mode: Mode, label: &str, total: usize, unit: &'static str) -> Self {
+        let bar = (mode == Mode::Bar).then(|| bar(label, total as u64, unit));
+        let now = Instant::now();
+        Self {
+            mode,
+            label: label.to_string(),
+            unit,
+            bar,
+            total,
+            done: AtomicUsize::new(0),
+            start: now,
+            last_line: Mutex::new(now),
+        }
+    }
+
+    /// One more item finished.
+    pub fn inc(&self) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+        if self.mode == Mode::Lines && line_due(&self.last_line) {
+            let secs = self.start.elapsed().as_secs_f64();
+            eprintln!("{}: {done}/{} {}, {secs:.1} s", self.label, self.total, self.unit);
+        }
+    }
+
+    /// Items finished so far.
+    pub fn done(&self) -> usize {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Tally {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
     }

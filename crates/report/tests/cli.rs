@@ -391,3 +391,28 @@ fn data_whose_products_overflow_is_an_input_error() {
     assert!(v["lambda_max"].as_f64().is_some_and(|l| l > 1e139), "{}", v["lambda_max"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn run_checks_its_design_sigma_ratio_and_schedule_options_in_one_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "--stepsize", "0.1", "--gamma-ratio", "0.5"], "--gamma-ratio"),
+        (&["run", "--gamma-ratio", "0.5", "--tol", "0"], "tol"),
+        (&["run", "--gamma-ratio", "-1"], "gamma_ratio"),
+        (&["run", "--schedule", "linear"], "unknown schedule"),
+        (&["run", "--schedule", "cosine:2:10"], "gamma_final"),
+        (&["run", "--design", "cauchy"], "unknown design"),
+        (&["run", "--sigma", "1,2"], "sigma"),
+        (&["run", "--sigma", "0"], "sigma"),
+    ];
+    for (args, expected) in cases {
+        let line = assert_one_line_error(&run(args), &args.join(" "));
+        assert!(line.contains(expected), "{args:?}: {line}");
+    }
+    // γ = ratio · γ_max, and γ_max is the largest stepsize that converges: the run at ratio 0.5 does.
+    let json = json_of(&run(&["run", "--gamma-ratio", "0.5", "--tol", "1e-10", "--json", "--schedule", "warm_up:10"]));
+    let (gamma, gamma_max) =
+        (json["config"]["stepsize"].as_f64().unwrap(), json["config"]["gamma_max"].as_f64().unwrap());
+    assert_eq!(gamma, 0.5 * gamma_max);
+    assert_eq!(json["status"], "converged");
+    assert_eq!(json["config"]["schedule"], "warm_up:10");
+}

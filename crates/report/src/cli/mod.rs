@@ -5,6 +5,7 @@
 
 pub mod reproduce;
 pub mod run;
+pub mod sweep;
 
 use std::process::ExitCode;
 
@@ -45,6 +46,8 @@ pub enum Command {
     List,
     /// Build the book from existing results, without running any experiment.
     Book(BookArgs),
+    /// Run a grid of runs (--grid GRID.toml) into one tidy table, resumably, in parallel or by shards; `sweep merge` joins shards.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Arguments of `book`.
@@ -74,6 +77,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             let html = crate::book::build(&args.book, &args.out)?;
             stdout(&format!("book: {}\n", html.join("index.html").display()))
         }
+        Some(Command::Sweep(args)) => stdout(&format!("sweep: {}\n", sweep::execute(&args)?.line())),
         Some(Command::Run(args)) => {
             let report = run::execute(&args)?;
             stdout(&report.render(&args))

@@ -15,6 +15,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::experiments::{self, Entry, Options};
+use crate::grid::line_col;
 use crate::output::{self, names, static_image};
 use crate::progress::{Mode, Progress};
 
@@ -155,14 +156,6 @@ pub fn select(only: &[String]) -> Result<Vec<Entry>> {
     Ok(chosen)
 }
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 /// Reads `--config FILE.toml`: one table per experiment name. Unknown names, non-table entries and
 /// TOML syntax errors are one-line errors.
 pub fn read_overrides(path: &Path) -> Result<toml::Table> {
@@ -237,6 +230,11 @@ fn build_book(args: &ReproduceArgs, failures: usize, progress: &Progress) -> (Bo
         progress.note(&format!("book: skipped ({} has no book.toml)", args.book.display()));
         (Book::Absent(args.book.clone()), None)
     } else {
+        if args.only.is_empty()
+            && let Err(e) = measure_scaling(args, progress)
+        {
+            return (Book::Skipped("the scaling sweep failed".into()), Some(e.context("timing the example sweep")));
+        }
         let t = Instant::now();
         progress.note("book: building …");
         match crate::book::build(&args.book, &args.out) {
@@ -244,6 +242,28 @@ fn build_book(args: &ReproduceArgs, failures: usize, progress: &Progress) -> (Bo
             Err(e) => (Book::Skipped("its build failed".into()), Some(e.context("building the book"))),
         }
     }
+}
+
+/// Runs the example grid of the book's appendix "Scaling out" ([`crate::grid::scaling`], embedded in
+/// the binary) afresh into `OUT/sweeps/<example>/`, whose `timings.json` the book then reports.
+fn measure_scaling(args: &ReproduceArgs, progress: &Progress) -> Result<()> {
+    use crate::grid::{Grid, Plan, execute::run_grid, scaling};
+    let dir = scaling::dir(&args.out);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    progress.note(&format!("scaling: timing the example grid {} …", scaling::EXAMPLE));
+    let plan = Plan {
+        grid: PathBuf::from(format!("examples/grids/{}.toml", scaling::EXAMPLE)),
+        out: dir,
+        threads: args.threads,
+        shard: None,
+        max_memory: None,
+        mode: Mode::detect(args.quiet),
+    };
+    let report = run_grid(Grid::parse(scaling::EXAMPLE_GRID)?, "the example grid", &plan)?;
+    progress.note(&format!("scaling: {}", report.line()));
+    Ok(())
 }
 
 /// The command's verdict on a finished run: failed experiments, or static images missing under

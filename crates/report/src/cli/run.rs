@@ -17,11 +17,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, ValueEnum};
-use dln::{BregmanSolver, DataConfig, Problem, Run, Sampling, Schedule, Sgd, Status, uniform_alpha};
+use dln::{Design, Problem, Sampling, Status};
 use ndarray::{Array1, Array2, ArrayView1};
 use serde_json::{Value, json};
 
 use crate::budget::{self, Limit, RunWork};
+pub use crate::runs::RunReport;
+use crate::runs::{self, Batch, RunSpec, ScheduleSpec};
 
 /// Batch sampling scheme (see `dln::Sampling`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,10 +43,7 @@ impl SamplingArg {
     }
 
     fn as_str(self) -> &'static str {
-        match self {
-            SamplingArg::Iid => "iid",
-            SamplingArg::Shuffle => "shuffle",
-        }
+        runs::sampling_name(self.to_dln())
     }
 }
 
@@ -66,12 +65,27 @@ pub struct RunArgs {
     /// Standard deviation of the label noise (generated data).
     #[arg(long, default_value_t = 0.0, conflicts_with = "data")]
     pub noise: f64,
+    /// Law of the standardised coordinates of x: gaussian, rademacher or uniform (generated data).
+    #[arg(long, default_value = "gaussian", value_parser = parse_design, conflicts_with = "data")]
+    pub design: Design,
+    /// Standard deviation of each coordinate of x: one value, or d comma-separated values (generated data) [default: 1].
+    #[arg(long, value_delimiter = ',', num_args = 1.., conflicts_with = "data")]
+    pub sigma: Vec<f64>,
     /// Initialisation scale α (uniform: u₀ = √2 α, v₀ = 0).
     #[arg(long, default_value_t = 0.1)]
     pub alpha: f64,
-    /// Constant stepsize γ.
-    #[arg(long, default_value_t = 0.05)]
+    /// Base stepsize γ.
+    #[arg(long, default_value_t = runs::DEFAULT_STEPSIZE)]
     pub stepsize: f64,
+    /// Instead of --stepsize: γ = RATIO · γ_max, γ_max the largest constant stepsize at which this run reaches --tol (bisection).
+    #[arg(long, value_name = "RATIO", conflicts_with = "stepsize")]
+    pub gamma_ratio: Option<f64>,
+    /// Relative precision of the γ_max bisection (with --gamma-ratio).
+    #[arg(long, default_value_t = runs::DEFAULT_GAMMA_MAX_REL_TOL)]
+    pub gamma_max_rel_tol: f64,
+    /// Stepsize schedule around γ: constant, step_decay:FACTOR:EVERY, warm_up:STEPS or cosine:FINAL_FRACTION:STEPS.
+    #[arg(long, default_value = "constant")]
+    pub schedule: ScheduleSpec,
     /// Batch size b, 1 ≤ b ≤ n [default: n, i.e. GD].
     #[arg(long)]
     pub batch: Option<usize>,
@@ -106,8 +120,13 @@ impl Default for RunArgs {
             s: 3,
             mean: 0.0,
             noise: 0.0,
+            design: Design::Gaussian,
+            sigma: Vec::new(),
             alpha: 0.1,
-            stepsize: 0.05,
+            stepsize: runs::DEFAULT_STEPSIZE,
+            gamma_ratio: None,
+            gamma_max_rel_tol: runs::DEFAULT_GAMMA_MAX_REL_TOL,
+            schedule: ScheduleSpec::Constant,
             batch: None,
             sampling: SamplingArg::Iid,
             steps: 100_000,
@@ -120,21 +139,33 @@ impl Default for RunArgs {
     }
 }
 
-/// Everything a run yields, ready to print.
-#[derive(Debug, Clone)]
-pub struct RunReport {
-    /// The problem.
-    pub problem: Problem,
-    /// The batch size actually used.
-    pub batch: usize,
-    /// The run.
-    pub run: Run,
-    /// Theorem 2's prediction (None when not applicable; see `notes`).
-    pub beta_pred: Option<Array1<f64>>,
-    /// Theorem 1's gradient-flow interpolator (None if the solver failed; see `notes`).
-    pub beta_gf: Option<Array1<f64>>,
-    /// Why a prediction is missing or should be read with care.
-    pub notes: Vec<String>,
+fn parse_design(text: &str) -> Result<Design, String> {
+    text.parse().map_err(|e: dln::DlnError| e.to_string())
+}
+
+impl RunArgs {
+    /// The run these arguments describe (the data fields describe generated data only).
+    pub fn spec(&self) -> RunSpec {
+        RunSpec {
+            n: self.n,
+            d: self.d,
+            s: self.s,
+            design: self.design,
+            sigma: (!self.sigma.is_empty()).then(|| self.sigma.clone()),
+            mean: self.mean,
+            noise: self.noise,
+            alpha: self.alpha,
+            stepsize: self.gamma_ratio.is_none().then_some(self.stepsize),
+            gamma_ratio: self.gamma_ratio,
+            gamma_max_rel_tol: self.gamma_max_rel_tol,
+            batch: self.batch.map_or(Batch::Full, Batch::Size),
+            sampling: self.sampling.to_dln(),
+            schedule: self.schedule,
+            steps: self.steps,
+            tol: self.tol,
+            seed: self.seed,
+        }
+    }
 }
 
 /// Reads `--data`: a JSON object with `x` (rows), `y` and optional `beta_star` (null or absent =
@@ -198,10 +229,6 @@ pub fn parse_data(text: &str, source: &str, mean: f64) -> Result<Problem> {
     Ok(problem)
 }
 
-/// What a diverged run's report says first.
-const DIVERGED: &str = "the run diverged: the training loss grew beyond bounds or became non-finite, so β, α∞, β̃₀ and \
-                        the gain describe no limit (non-finite values are null in --json)";
-
 /// Refuses data whose products of products overflow f64: ‖x‖_F² and ‖y‖² must be finite and so
 /// must their squares (λ_max's power iteration forms ‖X Xᵀ v‖² ≤ ‖x‖_F⁴; the loss, gradients and
 /// dual Hessians multiply entries of X by residuals and by each other).
@@ -233,96 +260,14 @@ fn problem(args: &RunArgs) -> Result<Problem> {
     }
     let need = budget::run_need(args.n, args.d, work)?;
     budget::check(&format!("run --n {} --d {}", args.n, args.d), &need, limit)?;
-    let data = DataConfig {
-        n: args.n,
-        d: args.d,
-        s: args.s,
-        mean: args.mean,
-        noise: args.noise,
-        seed: args.seed,
-        ..DataConfig::default()
-    };
-    Ok(data.generate()?)
+    let spec = args.spec();
+    spec.validate()?;
+    Ok(spec.data().generate()?)
 }
 
-/// Runs (S)GD as `args` say and solves for both predictions.
+/// Runs (S)GD as `args` say and solves for both predictions ([`runs::execute`]).
 pub fn execute(args: &RunArgs) -> Result<RunReport> {
-    let problem = problem(args)?;
-    let batch = args.batch.unwrap_or(problem.n());
-    let sgd = Sgd {
-        stepsize: Schedule::Constant(args.stepsize),
-        batch,
-        sampling: args.sampling.to_dln(),
-        max_steps: args.steps,
-        tol: args.tol,
-        seed: args.seed,
-        ..Sgd::default()
-    };
-    let alpha = uniform_alpha(args.alpha, problem.d());
-    let mut run = sgd.run(&problem, alpha.view())?;
-    let solver = BregmanSolver::default();
-    let mut notes = Vec::new();
-    // The engine checks the loss of SGD only every ⌈n/b⌉ steps: a blow-up after the last check
-    // ends at the step budget with β non-finite. That is a divergence.
-    let late =
-        run.status != Status::Diverged && !(run.train_loss.is_finite() && run.beta.iter().all(|b| b.is_finite()));
-    if late {
-        run.status = Status::Diverged;
-    }
-    if run.status == Status::Diverged {
-        notes.push(DIVERGED.to_string());
-    }
-    if late {
-        notes.push(format!("β became non-finite by step {}, after the engine's last loss check", run.steps));
-    }
-    let (x, y) = (problem.x.view(), problem.y.view());
-    let beta_pred = match run.status {
-        Status::Diverged => {
-            notes.push("beta_pred: not applicable, the run diverged".to_string());
-            None
-        }
-        _ if !run.effective.is_finite() => {
-            notes.push(
-                "beta_pred: not applicable, the effective initialisation α∞ is not finite and positive".to_string(),
-            );
-            None
-        }
-        status => {
-            if status == Status::MaxSteps {
-                notes.push(format!(
-                    "beta_pred: the run stopped at the step budget ({}) before the loss reached tol; the prediction uses α∞, β̃₀ at the last step",
-                    run.steps
-                ));
-            }
-            match solver.theorem2(x, y, &run.effective) {
-                Ok(sol) => Some(sol.beta),
-                Err(e) => {
-                    notes.push(format!("beta_pred: {e}"));
-                    None
-                }
-            }
-        }
-    };
-    let beta_gf = if run.status == Status::Diverged {
-        notes.push(
-            "beta_gf: not applicable, the run diverged (nothing to compare gradient flow's limit with)".to_string(),
-        );
-        None
-    } else {
-        match solver.theorem1(x, y, alpha.view()) {
-            Ok(sol) => Some(sol.beta),
-            Err(e) => {
-                notes.push(format!("beta_gf: {e}"));
-                None
-            }
-        }
-    };
-    Ok(RunReport { problem, batch, run, beta_pred, beta_gf, notes })
-}
-
-/// ‖a − b‖₂.
-fn distance(a: ArrayView1<f64>, b: ArrayView1<f64>) -> f64 {
-    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum::<f64>().sqrt()
+    runs::execute(&args.spec(), problem(args)?)
 }
 
 /// A number, `null` when not finite.
@@ -335,17 +280,8 @@ fn nums(a: ArrayView1<f64>) -> Value {
     Value::Array(a.iter().map(|&x| num(x)).collect())
 }
 
+/// What `run` prints (the report itself is [`crate::runs`]'s).
 impl RunReport {
-    /// ‖β∞ − β_pred‖₂ (Theorem 2's error), if there is a prediction.
-    pub fn pred_error(&self) -> Option<f64> {
-        self.beta_pred.as_ref().map(|p| distance(self.run.beta.view(), p.view()))
-    }
-
-    /// ‖β∞ − β_GF‖₂ (distance to gradient flow's limit).
-    pub fn gf_error(&self) -> Option<f64> {
-        self.beta_gf.as_ref().map(|p| distance(self.run.beta.view(), p.view()))
-    }
-
     /// What `run` prints: the JSON object on one line with `--json`, else the human summary.
     pub fn render(&self, args: &RunArgs) -> String {
         if args.json { format!("{}\n", self.to_json(args)) } else { self.human(args) }
@@ -363,8 +299,13 @@ impl RunReport {
                 "s": if args.data.is_some() { Value::Null } else { json!(args.s) },
                 "mean": num(args.mean),
                 "noise": if args.data.is_some() { Value::Null } else { num(args.noise) },
+                "design": if args.data.is_some() { Value::Null } else { json!(args.design.as_str()) },
+                "sigma": if args.data.is_some() || args.sigma.is_empty() { Value::Null } else { json!(args.sigma) },
                 "alpha": num(args.alpha),
-                "stepsize": num(args.stepsize),
+                "stepsize": num(self.gamma),
+                "gamma_ratio": args.gamma_ratio.map_or(Value::Null, num),
+                "gamma_max": self.gamma_max.map_or(Value::Null, num),
+                "schedule": args.schedule.to_string(),
                 "batch": self.batch,
                 "sampling": args.sampling.as_str(),
                 "steps": args.steps,
@@ -403,9 +344,16 @@ impl RunReport {
             None => format!("generated data, seed {}", args.seed),
         };
         let fmt = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{v:.3e}"));
+        let gamma = match (args.gamma_ratio, self.gamma_max) {
+            (Some(ratio), Some(gamma_max)) => format!("{:?} = {ratio:?} γ_max (γ_max = {gamma_max:?})", self.gamma),
+            _ => format!("{:?}", self.gamma),
+        };
+        let schedule = match args.schedule {
+            ScheduleSpec::Constant => String::new(),
+            other => format!(" ({other})"),
+        };
         let mut out = format!(
-            "{method}, γ = {:?}, α = {:?} on n = {}, d = {} ({source}): {} after {} steps\n",
-            args.stepsize,
+            "{method}, γ = {gamma}{schedule}, α = {:?} on n = {}, d = {} ({source}): {} after {} steps\n",
             args.alpha,
             p.n(),
             p.d(),
