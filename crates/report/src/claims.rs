@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::snap::round_sig;
+use crate::snap;
 
 /// Significant digits of a claim's values.
 pub const CLAIM_DIGITS: usize = 4;
@@ -80,7 +80,7 @@ impl Claim {
 }
 
 fn rounded(x: f64) -> Option<f64> {
-    x.is_finite().then(|| round_sig(x, CLAIM_DIGITS))
+    snap::rounded(x, CLAIM_DIGITS)
 }
 
 /// `x` to 3 significant digits for a statement (scientific notation outside [1e-3, 1e4)).
