@@ -11,6 +11,7 @@
 //! | `summary.json` | the headline numbers (full precision; snapshots round them) |
 //! | `figure.png` | the static figure, when Chromium is available ([`static_image`]) |
 
+pub mod files;
 pub mod static_image;
 
 use std::fs::{self, File};
@@ -199,15 +200,21 @@ mod tests {
         v
     }
 
+    /// Asserts that `a.txt`, holding `content`, is the only file of `dir` (no temporary file left),
+    /// then removes `dir`.
+    fn only_a_txt(dir: &Path, content: &[u8]) {
+        assert_eq!(fs::read(dir.join("a.txt")).unwrap(), content);
+        assert_eq!(entries(dir), vec!["a.txt".to_string()]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp_file() {
         let dir = scratch("replace");
         let p = dir.join("a.txt");
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(entries(&dir), vec!["a.txt".to_string()]);
-        fs::remove_dir_all(&dir).unwrap();
+        only_a_txt(&dir, b"two");
     }
 
     #[test]
@@ -221,9 +228,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("interrupted"));
-        assert_eq!(fs::read(&p).unwrap(), b"precious");
-        assert_eq!(entries(&dir), vec!["a.txt".to_string()]);
-        fs::remove_dir_all(&dir).unwrap();
+        only_a_txt(&dir, b"precious");
     }
 
     #[test]
