@@ -42,14 +42,20 @@ def data(n, d, s, seed):
     return x, x @ beta_star
 
 
-def numpy_sgd(x, y, alpha, gamma, steps, seed, tol=0.0, factor=1e8):
-    """SGD with b = 1, the full loss checked every n steps; returns the steps taken."""
+def start(x, y, alpha, factor):
+    """The state before the first step: n, w₊ = w₋ = α, β = (w₊² − w₋²)/2, λ = 0, and the
+    divergence threshold (the engine's: factor · max(L at β = 0, 1))."""
     n, _ = x.shape
-    rng = np.random.default_rng(seed)
     wp, wm = alpha.copy(), alpha.copy()
     beta = 0.5 * (wp * wp - wm * wm)
-    lam = np.zeros(n)
     threshold = factor * max(0.5 * np.mean(y * y), 1.0)
+    return n, wp, wm, beta, np.zeros(n), threshold
+
+
+def numpy_sgd(x, y, alpha, gamma, steps, seed, tol=0.0, factor=1e8):
+    """SGD with b = 1, the full loss checked every n steps; returns the steps taken."""
+    n, wp, wm, beta, lam, threshold = start(x, y, alpha, factor)
+    rng = np.random.default_rng(seed)
     for k in range(steps):
         if k % n == 0:
             loss = 0.5 * np.mean((x @ beta - y) ** 2)
@@ -68,12 +74,8 @@ def numpy_sgd(x, y, alpha, gamma, steps, seed, tol=0.0, factor=1e8):
 def numpy_minibatch(x, y, alpha, gamma, steps, seed, b=1, tol=0.0, factor=1e8):
     """The same SGD written for any batch size b, as the engine is: b distinct indices per step
     (`choice` without replacement), g = X_Bᵀ r_B / b, the full loss checked every ⌈n/b⌉ steps."""
-    n, _ = x.shape
+    n, wp, wm, beta, lam, threshold = start(x, y, alpha, factor)
     rng = np.random.default_rng(seed)
-    wp, wm = alpha.copy(), alpha.copy()
-    beta = 0.5 * (wp * wp - wm * wm)
-    lam = np.zeros(n)
-    threshold = factor * max(0.5 * np.mean(y * y), 1.0)
     check = -(-n // b)
     for k in range(steps):
         if k % check == 0:
@@ -93,11 +95,7 @@ def numpy_minibatch(x, y, alpha, gamma, steps, seed, b=1, tol=0.0, factor=1e8):
 
 def numpy_gd(x, y, alpha, gamma, steps, tol=0.0, factor=1e8):
     """Full-batch GD, the loss from the residuals at every step; returns the steps taken."""
-    n, _ = x.shape
-    wp, wm = alpha.copy(), alpha.copy()
-    beta = 0.5 * (wp * wp - wm * wm)
-    lam = np.zeros(n)
-    threshold = factor * max(0.5 * np.mean(y * y), 1.0)
+    n, wp, wm, beta, lam, threshold = start(x, y, alpha, factor)
     for k in range(steps):
         r = x @ beta - y
         loss = 0.5 * np.mean(r * r)

@@ -262,6 +262,13 @@ fn build_error(name: &str, edit: impl FnOnce(&Path, &Path)) -> String {
     format!("{:#}", book::build(&book_root, &results).expect_err("the build must fail"))
 }
 
+/// Rewrites the chapter `book/src/<chapter>` with `edit` of its text.
+fn edit_chapter(book: &Path, chapter: &str, edit: impl FnOnce(String) -> String) {
+    let path = book.join("src").join(chapter);
+    let text = edit(fs::read_to_string(&path).unwrap());
+    fs::write(path, text).unwrap();
+}
+
 #[test]
 fn the_fake_results_build() {
     let root = scratch("fake");
@@ -302,29 +309,21 @@ fn a_missing_result_fails_the_build_naming_it() {
 #[test]
 fn a_broken_anchor_fails_the_build_naming_it() {
     let e = build_error("anchor", |book, _| {
-        let ch = book.join("src/04-theorem2.md");
-        let text = fs::read_to_string(&ch).unwrap().replace("gain.rs:q}}", "gain.rs:no_such_anchor}}");
-        fs::write(ch, text).unwrap();
+        edit_chapter(book, "04-theorem2.md", |t| t.replace("gain.rs:q}}", "gain.rs:no_such_anchor}}"));
     });
     assert!(e.contains("04-theorem2.md") && e.contains("no_such_anchor"), "{e}");
 }
 
 #[test]
 fn bad_tex_fails_the_build_naming_the_chapter() {
-    let e = build_error("tex", |book, _| {
-        let ch = book.join("src/11-conclusions.md");
-        let text = fs::read_to_string(&ch).unwrap() + "\n$$\\frac{1}{$$\n";
-        fs::write(ch, text).unwrap();
-    });
+    let e = build_error("tex", |book, _| edit_chapter(book, "11-conclusions.md", |t| t + "\n$$\\frac{1}{$$\n"));
     assert!(e.contains("KaTeX") && e.contains("Conclusions"), "{e}");
 }
 
 #[test]
 fn a_broken_link_fails_the_build() {
     let e = build_error("link", |book, _| {
-        let ch = book.join("src/11-conclusions.md");
-        let text = fs::read_to_string(&ch).unwrap() + "\nSee [nowhere](no-such-chapter.md).\n";
-        fs::write(ch, text).unwrap();
+        edit_chapter(book, "11-conclusions.md", |t| t + "\nSee [nowhere](no-such-chapter.md).\n");
     });
     assert!(e.contains("no-such-chapter"), "{e}");
 }

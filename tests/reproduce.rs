@@ -33,20 +33,7 @@ fn args(out: &Path, threads: usize) -> ReproduceArgs {
 
 /// Every file below `dir` (relative paths, sorted).
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
+    dln_report::output::files::below(dir).unwrap()
 }
 
 /// Every experiment reproduced (quick) once with 1 and once with 2 threads: the outputs are

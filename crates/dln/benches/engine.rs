@@ -83,36 +83,38 @@ fn run_steps(s: &Setup, batch: usize, steps: u64, check_every: Option<u64>) -> f
 const SMALL_STEPS: u64 = 20_000;
 const LARGE_STEPS: u64 = 4;
 
+/// A run of [`SMALL_STEPS`] steps at (20, 30) with batch size `batch`, as a divan bench.
+fn bench_small(b: Bencher, batch: usize, check_every: Option<u64>) {
+    let s = small();
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, batch, SMALL_STEPS, check_every));
+}
+
 #[divan::bench(name = "sgd_b1_20x30 (20k steps, loss check only at the ends)")]
 fn sgd_b1_small(b: Bencher) {
-    let s = small();
-    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 1, SMALL_STEPS, Some(u64::MAX)));
+    bench_small(b, 1, Some(u64::MAX));
 }
 
 #[divan::bench(name = "sgd_b1_20x30 (20k steps, default loss check every n/b steps)")]
 fn sgd_b1_small_checked(b: Bencher) {
-    let s = small();
-    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 1, SMALL_STEPS, None));
+    bench_small(b, 1, None);
 }
 
 #[divan::bench(name = "sgd_b1_20x30 (20k steps, portable kernels only, no AVX copy)")]
 fn sgd_b1_small_portable(b: Bencher) {
-    let s = small();
+    small(); // the data are drawn (once) with the default kernels
     dln::linalg::set_wide_kernels(false);
-    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 1, SMALL_STEPS, Some(u64::MAX)));
+    bench_small(b, 1, Some(u64::MAX));
     dln::linalg::set_wide_kernels(true);
 }
 
 #[divan::bench(name = "sgd_b5_20x30 (20k steps)")]
 fn sgd_b5_small(b: Bencher) {
-    let s = small();
-    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 5, SMALL_STEPS, Some(u64::MAX)));
+    bench_small(b, 5, Some(u64::MAX));
 }
 
 #[divan::bench(name = "gd_20x30 (20k steps)")]
 fn gd_small(b: Bencher) {
-    let s = small();
-    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps(s, 20, SMALL_STEPS, None));
+    bench_small(b, 20, None);
 }
 
 #[divan::bench(name = "gd_1000x10000 (4 steps)", sample_count = 5, sample_size = 1)]

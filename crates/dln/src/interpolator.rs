@@ -185,14 +185,10 @@ impl BregmanSolver {
         lambda0: Option<&ArrayView1<f64>>,
     ) -> Result<()> {
         let (n, d) = x.dim();
-        if y.len() != n || a_sq.len() != d || delta.len() != d {
-            return Err(DlnError::DimensionMismatch(format!(
-                "X is {n}×{d}, y has {}, a² has {}, δ has {} entries",
-                y.len(),
-                a_sq.len(),
-                delta.len()
-            )));
+        if y.len() != n {
+            return Err(DlnError::DimensionMismatch(format!("X has {n} rows but y has {} entries", y.len())));
         }
+        check_columns(d, &[("a²", a_sq.len()), ("δ", delta.len())])?;
         if let Some(l0) = lambda0 {
             if l0.len() != n {
                 return Err(DlnError::DimensionMismatch(format!("λ₀ has {} entries, expected n = {n}", l0.len())));
@@ -342,6 +338,17 @@ impl BregmanSolver {
     }
 }
 
+/// Checks that each per-coordinate array, given as (name, length), has one entry per column of X
+/// (`d` of them).
+fn check_columns(d: usize, arrays: &[(&str, usize)]) -> Result<()> {
+    match arrays.iter().find(|(_, len)| *len != d) {
+        None => Ok(()),
+        Some((name, len)) => {
+            Err(DlnError::DimensionMismatch(format!("X has {d} columns but {name} has {len} entries")))
+        }
+    }
+}
+
 /// Stationarity residual of a candidate Bregman interpolator: the component of
 /// ∇ψ_a(β) − ∇ψ_a(β̃₀) = ½(arcsinh(β/a²) − δ) outside range(Xᵀ), relative to its norm.
 /// Zero exactly at the solution (with Xβ = y); an independent check of [`BregmanSolver::solve`].
@@ -351,15 +358,7 @@ pub fn kkt_residual(
     delta: ArrayView1<f64>,
     beta: ArrayView1<f64>,
 ) -> Result<f64> {
-    let d = x.ncols();
-    if a_sq.len() != d || delta.len() != d || beta.len() != d {
-        return Err(DlnError::DimensionMismatch(format!(
-            "X has {d} columns; a² has {}, δ has {}, β has {} entries",
-            a_sq.len(),
-            delta.len(),
-            beta.len()
-        )));
-    }
+    check_columns(x.ncols(), &[("a²", a_sq.len()), ("δ", delta.len()), ("β", beta.len())])?;
     let v = Zip::from(&beta).and(&a_sq).and(&delta).map_collect(|b, a2, dl| 0.5 * ((b / a2).asinh() - dl));
     let gram = x.dot(&x.t());
     let l = cholesky(&gram).ok_or_else(|| DlnError::DimensionMismatch("X Xᵀ is singular".into()))?;

@@ -160,7 +160,7 @@ pub(crate) fn gradient<const WIDE: bool>(xr: &[f64], idx: &[usize], c: &[f64], g
 }
 
 #[cfg(target_arch = "x86_64")]
-mod avx {
+pub(crate) mod avx {
     //! The AVX versions, on raw pointers: each function checks every length it relies on once, on
     //! entry, and then every load and store is in bounds by construction.
     use std::arch::x86_64::*;
@@ -212,6 +212,34 @@ mod avx {
         }
     }
 
+    /// For each block of four coordinates j < d (d a multiple of 4): γg = `gg(j)`, stored at `pg` + j
+    /// if `KEEP`, then the [`update`] of w₊, w₋ and β.
+    ///
+    /// # Safety
+    /// d ≤ the length of each array behind the pointers (`pg` only if `KEEP`), and `gg(j)` reads
+    /// nothing past j + 4.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn update_blocks<const KEEP: bool>(
+        d: usize,
+        gg: impl Fn(usize) -> __m256d,
+        pg: *mut f64,
+        (pp, pm, pb): (*mut f64, *mut f64, *mut f64),
+    ) {
+        let mut j = 0;
+        while j < d {
+            let gg = gg(j);
+            // SAFETY: j + 4 ≤ d (a multiple of 4) ≤ every length: the caller's contract.
+            unsafe {
+                if KEEP {
+                    _mm256_storeu_pd(pg.add(j), gg);
+                }
+                update(gg, pp, pm, pb, j);
+            }
+            j += 4;
+        }
+    }
+
     #[inline]
     #[target_feature(enable = "avx")]
     pub fn rank_one<const KEEP: bool>(
@@ -225,20 +253,12 @@ mod avx {
     ) {
         let d = x.len();
         assert!(d.is_multiple_of(4) && wp.len() >= d && wm.len() >= d && beta.len() >= d && (!KEEP || g.len() >= d));
-        let (c, gamma) = (_mm256_set1_pd(c), _mm256_set1_pd(gamma));
-        let (px, pp, pm, pb, pg) = (x.as_ptr(), wp.as_mut_ptr(), wm.as_mut_ptr(), beta.as_mut_ptr(), g.as_mut_ptr());
-        let mut j = 0;
-        while j < d {
-            // SAFETY: j + 4 ≤ d ≤ every length (checked above).
-            unsafe {
-                let gg = _mm256_mul_pd(_mm256_mul_pd(c, _mm256_loadu_pd(px.add(j))), gamma);
-                if KEEP {
-                    _mm256_storeu_pd(pg.add(j), gg);
-                }
-                update(gg, pp, pm, pb, j);
-            }
-            j += 4;
-        }
+        let (c, gamma, px) = (_mm256_set1_pd(c), _mm256_set1_pd(gamma), x.as_ptr());
+        // SAFETY: j + 4 ≤ d = x.len() in `gg`, and d ≤ every length (checked above).
+        let gg = |j: usize| _mm256_mul_pd(_mm256_mul_pd(c, unsafe { _mm256_loadu_pd(px.add(j)) }), gamma);
+        let state = (wp.as_mut_ptr(), wm.as_mut_ptr(), beta.as_mut_ptr());
+        // SAFETY: as above.
+        unsafe { update_blocks::<KEEP>(d, gg, g.as_mut_ptr(), state) }
     }
 
     #[inline]
@@ -295,29 +315,41 @@ mod avx {
         wm: &mut [f64],
         beta: &mut [f64],
     ) {
-        let d = g.len();
-        assert!(d.is_multiple_of(4) && wp.len() >= d && wm.len() >= d && beta.len() >= d);
-        let gamma = _mm256_set1_pd(gamma);
-        let (pg, pp, pm, pb) = (g.as_mut_ptr(), wp.as_mut_ptr(), wm.as_mut_ptr(), beta.as_mut_ptr());
+        assert!(g.len().is_multiple_of(4) && wp.len() >= g.len() && wm.len() >= g.len() && beta.len() >= g.len());
+        let (gamma, pg) = (_mm256_set1_pd(gamma), g.as_mut_ptr());
+        // SAFETY: j + 4 ≤ g.len() in `gg`, which reads γg's block before `update_blocks` stores it.
+        let gg = |j: usize| _mm256_mul_pd(unsafe { _mm256_loadu_pd(pg.add(j)) }, gamma);
+        let state = (wp.as_mut_ptr(), wm.as_mut_ptr(), beta.as_mut_ptr());
+        // SAFETY: g.len() ≤ every length (checked above).
+        unsafe { update_blocks::<KEEP>(g.len(), gg, pg, state) }
+    }
+
+    /// Σ_{j<d} term(j) lane by lane in [`super::dot`]'s order: four accumulators over j ≡ l (mod 4) in
+    /// the full blocks of four, the tail summed sequentially, then ((acc₀ + acc₂) + (acc₁ + acc₃)) + tail.
+    /// `term` is called once per j, in increasing j.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    pub(crate) fn sum_in_order(d: usize, mut term: impl FnMut(usize) -> __m256d) -> __m256d {
+        let full = d - d % 4;
+        let mut acc = [_mm256_setzero_pd(); 4];
         let mut j = 0;
-        while j < d {
-            // SAFETY: j + 4 ≤ d ≤ every length (checked above).
-            unsafe {
-                let gg = _mm256_mul_pd(_mm256_loadu_pd(pg.add(j)), gamma);
-                if KEEP {
-                    _mm256_storeu_pd(pg.add(j), gg);
-                }
-                update(gg, pp, pm, pb, j);
+        while j < full {
+            for (q, acc_q) in acc.iter_mut().enumerate() {
+                *acc_q = _mm256_add_pd(*acc_q, term(j + q));
             }
             j += 4;
         }
+        let mut tail = _mm256_setzero_pd();
+        for j in full..d {
+            tail = _mm256_add_pd(tail, term(j));
+        }
+        _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3])), tail)
     }
 
     #[inline]
     #[target_feature(enable = "avx")]
     pub fn residuals_by_columns(xc: &[f64], np: usize, beta: &[f64], y: &[f64], r: &mut [f64]) {
         let d = beta.len();
-        let full = d - d % 4;
         assert!(np.is_multiple_of(4) && xc.len() >= d * np && y.len() >= np && r.len() >= np);
         let (px, pb, py, pr) = (xc.as_ptr(), beta.as_ptr(), y.as_ptr(), r.as_mut_ptr());
         let mut i0 = 0;
@@ -327,20 +359,8 @@ mod avx {
             unsafe {
                 let term =
                     |j: usize| _mm256_mul_pd(_mm256_loadu_pd(px.add(j * np + i0)), _mm256_broadcast_sd(&*pb.add(j)));
-                let mut acc = [_mm256_setzero_pd(); 4];
-                let mut m = 0;
-                while m < full {
-                    for (q, acc_q) in acc.iter_mut().enumerate() {
-                        *acc_q = _mm256_add_pd(*acc_q, term(m + q));
-                    }
-                    m += 4;
-                }
-                let mut tail = _mm256_setzero_pd();
-                for j in full..d {
-                    tail = _mm256_add_pd(tail, term(j));
-                }
-                let sum = _mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3]));
-                _mm256_storeu_pd(pr.add(i0), _mm256_sub_pd(_mm256_add_pd(sum, tail), _mm256_loadu_pd(py.add(i0))));
+                let sum = sum_in_order(d, term);
+                _mm256_storeu_pd(pr.add(i0), _mm256_sub_pd(sum, _mm256_loadu_pd(py.add(i0))));
             }
             i0 += 4;
         }

@@ -107,15 +107,7 @@ impl DiagonalNet {
     /// The network with rotated weights (w₊, w₋): u = (w₊ + w₋)/√2, v = (w₊ − w₋)/√2, computed
     /// exactly as the engine computes [`Run::u`] and [`Run::v`] (so the results agree bitwise).
     pub fn from_rotated(w_plus: ArrayView1<f64>, w_minus: ArrayView1<f64>) -> Result<Self> {
-        if w_plus.len() != w_minus.len() {
-            return Err(DlnError::DimensionMismatch(format!(
-                "w₊ has {} entries but w₋ has {}",
-                w_plus.len(),
-                w_minus.len()
-            )));
-        }
-        check_finite("w_plus", w_plus.iter())?;
-        check_finite("w_minus", w_minus.iter())?;
+        check_pair(("w_plus", w_plus), ("w_minus", w_minus))?;
         let h = std::f64::consts::FRAC_1_SQRT_2;
         Ok(Self { u: (&w_plus + &w_minus) * h, v: (&w_plus - &w_minus) * h })
     }
@@ -128,15 +120,7 @@ impl DiagonalNet {
     ///
     /// Errors: lengths differ, entries not finite, α_k² not > 0.
     pub fn from_beta(beta: ArrayView1<f64>, alpha_sq: ArrayView1<f64>) -> Result<Self> {
-        if beta.len() != alpha_sq.len() {
-            return Err(DlnError::DimensionMismatch(format!(
-                "beta has {} entries but alpha_sq has {}",
-                beta.len(),
-                alpha_sq.len()
-            )));
-        }
-        check_finite("beta", beta.iter())?;
-        check_finite("alpha_sq", alpha_sq.iter())?;
+        check_pair(("beta", beta), ("alpha_sq", alpha_sq))?;
         if let Some(bad) = alpha_sq.iter().find(|a| **a <= 0.0) {
             return Err(invalid("alpha_sq", format!("entries must be > 0, got {bad}")));
         }
@@ -151,6 +135,20 @@ impl DiagonalNet {
         }
         Self::from_rotated(wp.view(), wm.view())
     }
+}
+
+/// Checks two per-coordinate arrays, each named: the same length, every entry finite.
+fn check_pair(a: (&'static str, ArrayView1<f64>), b: (&'static str, ArrayView1<f64>)) -> Result<()> {
+    let ((name_a, a), (name_b, b)) = (a, b);
+    if a.len() != b.len() {
+        return Err(DlnError::DimensionMismatch(format!(
+            "{name_a} has {} entries but {name_b} has {}",
+            a.len(),
+            b.len()
+        )));
+    }
+    check_finite(name_a, a.iter())?;
+    check_finite(name_b, b.iter())
 }
 
 impl From<&Run> for DiagonalNet {

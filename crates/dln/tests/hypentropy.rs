@@ -16,16 +16,17 @@ fn wide(rng: &mut ChaCha8Rng, d: usize, lo: f64, hi: f64) -> Array1<f64> {
         .collect()
 }
 
-fn heterogeneous_alpha(rng: &mut ChaCha8Rng, d: usize) -> Array1<f64> {
-    (0..d).map(|_| 10f64.powf(-8.0 * rng.random::<f64>())).collect()
+/// ψ_α with α_i = 10^−8u, u uniform on [0, 1): scales across eight decades.
+fn heterogeneous_psi(rng: &mut ChaCha8Rng, d: usize) -> Hypentropy {
+    let alpha: Array1<f64> = (0..d).map(|_| 10f64.powf(-8.0 * rng.random::<f64>())).collect();
+    Hypentropy::new(alpha.view())
 }
 
 #[test]
 fn grad_inv_inverts_grad() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     for _ in 0..20 {
-        let alpha = heterogeneous_alpha(&mut rng, 50);
-        let psi = Hypentropy::new(alpha.view());
+        let psi = heterogeneous_psi(&mut rng, 50);
         let beta = wide(&mut rng, 50, -12.0, 3.0);
         let back = psi.grad_inv(psi.grad(beta.view()).view());
         for (b, r) in beta.iter().zip(&back) {
@@ -92,8 +93,7 @@ fn value_formula_and_basic_properties() {
 fn bregman_divergence_is_nonnegative_and_zero_on_the_diagonal() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     for _ in 0..200 {
-        let alpha = heterogeneous_alpha(&mut rng, 20);
-        let psi = Hypentropy::new(alpha.view());
+        let psi = heterogeneous_psi(&mut rng, 20);
         let b = wide(&mut rng, 20, -10.0, 1.0);
         let c = wide(&mut rng, 20, -10.0, 1.0);
         assert_eq!(psi.bregman(b.view(), b.view()), 0.0, "D(β, β) = 0 exactly");

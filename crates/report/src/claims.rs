@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::snap::round_sig;
+use crate::snap;
 
 /// Significant digits of a claim's values.
 pub const CLAIM_DIGITS: usize = 4;
@@ -81,7 +81,7 @@ impl Claim {
 }
 
 fn rounded(x: f64) -> Option<f64> {
-    x.is_finite().then(|| round_sig(x, CLAIM_DIGITS))
+    snap::rounded(x, CLAIM_DIGITS)
 }
 
 /// The claims of a summary (`summary.json` as JSON), one line each: ✓ or ✗ and the statement.

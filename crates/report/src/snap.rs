@@ -20,6 +20,12 @@ pub fn round_sig(x: f64, digits: usize) -> f64 {
     s.parse().unwrap_or(x)
 }
 
+/// `x` rounded to `digits` significant digits for a summary: `None` (JSON `null`) if not finite.
+pub fn rounded(x: f64, digits: usize) -> Option<f64> {
+    let r = round_sig(x, digits);
+    r.is_finite().then_some(r)
+}
+
 /// Rounds every number inside a JSON value to [`SIG_DIGITS`] significant digits (integers kept).
 pub fn round_json(v: &Value) -> Value {
     match v {

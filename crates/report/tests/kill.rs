@@ -76,20 +76,7 @@ fn is_temp(name: &str) -> bool {
 
 /// Every file below `dir`, as paths relative to it, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.push(path.strip_prefix(dir).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
+    dln_report::output::files::below(dir).unwrap()
 }
 
 /// Copies every result file of `from` over `to` (temporary files already in `to` stay).

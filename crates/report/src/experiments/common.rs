@@ -1,15 +1,11 @@
-//! Helpers shared by the experiments: the two methods (GD / SGD),
-//! robust statistics (median and interquartile range over datasets) and the plotly building
-//! blocks of the stepsize figures (median line + IQR band, vertical markers).
+//! Helpers shared by the experiments: the two methods (GD / SGD) and a value per method, robust
+//! statistics (median and interquartile range over datasets), rounding for summaries, the columns of
+//! tidy frames, and the (S)GD templates and seeds of the runs at fractions of γ_max. The plotly
+//! building blocks are in [`super::plotting`].
 //!
 //! Nothing here reads a DataFrame back: plots and summaries work on typed rows.
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
-use plotly::common::{DashType, Fill, HoverInfo, Line, Mode};
-use plotly::layout::{Annotation, Shape, ShapeLine, ShapeType};
-use plotly::{Scatter, Trace};
 use serde::{Deserialize, Serialize};
 
 use crate::style;
@@ -52,138 +48,72 @@ impl Method {
     }
 }
 
+/// A value for each method, serialised as `{"GD": …, "SGD": …}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerMethod<T> {
+    /// Gradient descent.
+    #[serde(rename = "GD")]
+    pub gd: T,
+    /// Stochastic gradient descent.
+    #[serde(rename = "SGD")]
+    pub sgd: T,
+}
+
+impl<T> PerMethod<T> {
+    /// `f` applied to each method.
+    pub fn new(mut f: impl FnMut(Method) -> T) -> Self {
+        Self { gd: f(Method::Gd), sgd: f(Method::Sgd) }
+    }
+
+    /// The value of `method`.
+    pub fn get(&self, method: Method) -> &T {
+        match method {
+            Method::Gd => &self.gd,
+            Method::Sgd => &self.sgd,
+        }
+    }
+}
+
 /// `Some(x)` if x is finite: diverged runs go into frames as nulls, never NaN/inf.
 pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
+pub use crate::snap::rounded;
+
 pub use dln::metrics::{Quartiles, quartiles};
 
-/// Groups `values` by `key` (sorted by key), dropping `None`s.
-pub fn group_by<K: Ord + Clone>(keys: &[K], values: &[Option<f64>]) -> BTreeMap<K, Vec<f64>> {
-    let mut groups: BTreeMap<K, Vec<f64>> = BTreeMap::new();
-    for (k, v) in keys.iter().zip(values) {
-        let entry = groups.entry(k.clone()).or_default();
-        if let Some(v) = v {
-            entry.push(*v);
-        }
+/// The largest of `values` (NaN if there is none or one is NaN: a claim on it then fails).
+pub fn largest(values: impl IntoIterator<Item = f64>) -> f64 {
+    let v: Vec<f64> = values.into_iter().collect();
+    if v.is_empty() || v.iter().any(|x| x.is_nan()) {
+        f64::NAN
+    } else {
+        v.into_iter().fold(f64::NEG_INFINITY, f64::max)
     }
-    groups
+}
+
+/// The smallest of `values` (NaN if there is none or one is NaN).
+pub fn smallest(values: impl IntoIterator<Item = f64>) -> f64 {
+    -largest(values.into_iter().map(|v| -v))
+}
+
+/// One column of a tidy frame: `f` of each row.
+pub fn column<R, T>(rows: &[R], f: impl Fn(&R) -> T) -> Vec<T> {
+    rows.iter().map(f).collect()
+}
+
+/// One column of a frame with `len(row)` rows per typed row, one per coordinate c: `f(row, c)`.
+pub fn per_coordinate<R, T>(rows: &[R], len: impl Fn(&R) -> usize, f: impl Fn(&R, usize) -> T) -> Vec<T> {
+    rows.iter().flat_map(|r| (0..len(r)).map(|c| f(r, c)).collect::<Vec<T>>()).collect()
+}
+
+/// One column of a frame with `times(row)` rows per typed row: `f` of each row, repeated.
+pub fn repeated<R, T>(rows: &[R], times: impl Fn(&R) -> usize, f: impl Fn(&R) -> T) -> Vec<T> {
+    per_coordinate(rows, times, |r, _| f(r))
 }
 
 pub use dln::metrics::coefficient_of_variation;
-
-/// The three traces of a median line with its interquartile band, on axes (`xaxis`, `yaxis`)
-/// ("x", "y", "x2", …): the lower quartile (invisible), the upper quartile filled down to it
-/// (`tonexty`), then the median line with markers and hover text. Points whose median is not
-/// finite are left out. `legend` shows the median in the legend (group `name`).
-#[allow(clippy::too_many_arguments)]
-pub fn band_traces(
-    name: &str,
-    color: &str,
-    x: &[f64],
-    stats: &[Quartiles],
-    xaxis: &str,
-    yaxis: &str,
-    legend: bool,
-    hover: &str,
-) -> Vec<Box<dyn Trace>> {
-    let keep: Vec<usize> = (0..x.len()).filter(|&i| stats[i].median.is_finite()).collect();
-    let xs: Vec<f64> = keep.iter().map(|&i| x[i]).collect();
-    let lo: Vec<f64> = keep.iter().map(|&i| stats[i].q25).collect();
-    let hi: Vec<f64> = keep.iter().map(|&i| stats[i].q75).collect();
-    let med: Vec<f64> = keep.iter().map(|&i| stats[i].median).collect();
-    let counts: Vec<String> = keep.iter().map(|&i| format!("{} runs", stats[i].count)).collect();
-    let lower = Scatter::new(xs.clone(), lo)
-        .mode(Mode::Lines)
-        .line(Line::new().width(0.0).color(color.to_owned()))
-        .hover_info(HoverInfo::Skip)
-        .show_legend(false)
-        .legend_group(name)
-        .x_axis(xaxis)
-        .y_axis(yaxis);
-    let upper = Scatter::new(xs.clone(), hi)
-        .mode(Mode::Lines)
-        .line(Line::new().width(0.0).color(color.to_owned()))
-        .fill(Fill::ToNextY)
-        .fill_color(style::band(color))
-        .hover_info(HoverInfo::Skip)
-        .show_legend(false)
-        .legend_group(name)
-        .x_axis(xaxis)
-        .y_axis(yaxis);
-    let median = Scatter::new(xs, med)
-        .name(name)
-        .mode(Mode::LinesMarkers)
-        .line(Line::new().width(2.5).color(color.to_owned()))
-        .text_array(counts)
-        .hover_template(format!("{name}<br>{hover}<br>%{{text}}<extra></extra>"))
-        .show_legend(legend)
-        .legend_group(name)
-        .x_axis(xaxis)
-        .y_axis(yaxis);
-    vec![lower, upper, median]
-}
-
-/// A dashed vertical line at `x` (data coordinates of `xaxis`) spanning the whole height of the
-/// subplot whose y axis is `yaxis` — e.g. the γ_max marker.
-pub fn vline(x: f64, xaxis: &str, yaxis: &str, color: &str) -> Shape {
-    Shape::new()
-        .shape_type(ShapeType::Line)
-        .x_ref(xaxis)
-        .y_ref(format!("{yaxis} domain"))
-        .x0(x)
-        .x1(x)
-        .y0(0.0)
-        .y1(1.0)
-        .line(ShapeLine::new().color(color.to_owned()).width(1.5).dash(DashType::Dash))
-}
-
-/// A dashed horizontal line at `y` spanning the whole width of a subplot.
-pub fn hline(y: f64, xaxis: &str, yaxis: &str, color: &str) -> Shape {
-    Shape::new()
-        .shape_type(ShapeType::Line)
-        .x_ref(format!("{xaxis} domain"))
-        .y_ref(yaxis)
-        .x0(0.0)
-        .x1(1.0)
-        .y0(y)
-        .y1(y)
-        .line(ShapeLine::new().color(color.to_owned()).width(1.5).dash(DashType::Dash))
-}
-
-/// A label at the top of a vertical marker (`x` in data coordinates of `xaxis`); for log axes pass
-/// log10(x), as plotly expects for annotations.
-pub fn vline_label(x: f64, xaxis: &str, yaxis: &str, text: &str, color: &str) -> Annotation {
-    Annotation::new()
-        .x(x)
-        .y(1.0)
-        .x_ref(xaxis)
-        .y_ref(format!("{yaxis} domain"))
-        .text(text)
-        .show_arrow(false)
-        .font(plotly::common::Font::new().color(color.to_owned()).size(12))
-        .y_anchor(plotly::common::Anchor::Bottom)
-}
-
-/// A panel title above a subplot (annotation in paper coordinates at its domain's top centre).
-pub fn panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation {
-    Annotation::new()
-        .x(x_center)
-        .y(y_top)
-        .x_ref("paper")
-        .y_ref("paper")
-        .text(text)
-        .show_arrow(false)
-        .font(plotly::common::Font::new().size(15))
-        .y_anchor(plotly::common::Anchor::Bottom)
-}
-
-/// A log axis whose tick labels are powers of ten (10⁻⁶ rather than plotly's SI "1µ") — for
-/// quantities spanning many decades, like risks and losses.
-pub fn log_axis_pow(title: &str) -> plotly::layout::Axis {
-    style::log_axis(title).exponent_format(plotly::common::ExponentFormat::Power)
-}
 
 // ---- (S)GD at fractions of γ_max: estimated_parameters, theorem2_check, uncentered, explorer ----
 
@@ -225,12 +155,6 @@ pub fn recovers_support(beta: ndarray::ArrayView1<f64>, beta_star: ndarray::Arra
     dln::metrics::recovers_support(beta, beta_star).unwrap_or(false)
 }
 
-/// [`panel_title`] anchored at its centre (plotly's default `xanchor: auto` left-aligns text placed
-/// left of x = 1/3 and right-aligns it right of 2/3, which shifts side-by-side panel titles).
-pub fn centered_panel_title(text: &str, x_center: f64, y_top: f64) -> Annotation {
-    panel_title(text, x_center, y_top).x_anchor(plotly::common::Anchor::Center)
-}
-
 /// Checks stepsizes given as fractions γ/γ_max (the key `fractions`): at least `min_len` of them,
 /// each finite and in (0, 1], strictly increasing.
 pub fn validate_fractions(fractions: &[f64], min_len: usize) -> Result<()> {
@@ -245,6 +169,14 @@ pub fn validate_fractions(fractions: &[f64], min_len: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extremes_propagate_nan() {
+        assert_eq!(largest([1.0, 3.0, 2.0]), 3.0);
+        assert_eq!(smallest([1.0, 3.0, 2.0]), 1.0);
+        assert!(largest([1.0, f64::NAN]).is_nan());
+        assert!(smallest(std::iter::empty()).is_nan());
+    }
 
     #[test]
     fn validate_fractions_names_the_key_and_the_rule() {

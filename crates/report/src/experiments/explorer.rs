@@ -21,9 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::common::{coefficient_of_variation, validate_fractions};
-use super::estimated_parameters::{
-    self as ep, Estimate, Setup, beta_trace, gain_trace, support_shapes, truth_trace, two_row_layout,
-};
+use super::estimated_parameters::{self as ep, Estimate, Setup, beta_trace, gain_trace, truth_trace, two_row_layout};
+use super::plotting::support_shapes;
 use super::{Experiment, Setting, Validate};
 use crate::sweep;
 
@@ -60,15 +59,11 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// estimated_parameters' defaults, slid over twelve fractions.
     fn default() -> Self {
-        Self {
-            setting: Setting::default(),
-            batch: 1,
-            fractions: vec![0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95],
-            max_epochs: 100_000,
-            tol: 1e-12,
-            rel_tol: 0.01,
-        }
+        let ep::Config { setting, batch, fraction: _, max_epochs, tol, rel_tol } = ep::Config::default();
+        let fractions = vec![0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+        Self { setting, batch, fractions, max_epochs, tol, rel_tol }
     }
 }
 
@@ -209,12 +204,10 @@ pub struct Summary {
 }
 
 impl Experiment for Explorer {
-    const NAME: &'static str = "explorer";
-    const ABOUT: &'static str =
-        "Interactive: a stepsize slider showing GD's and SGD's per-coordinate gain and recovered β against β*";
-    type Config = Config;
-    type Output = Output;
-    type Summary = Summary;
+    experiment_items!(
+        "explorer",
+        "Interactive: a stepsize slider showing GD's and SGD's per-coordinate gain and recovered β against β*"
+    );
 
     fn quick() -> Config {
         Config { fractions: vec![0.01, 0.1, 0.5, 0.9], max_epochs: 50_000, rel_tol: 0.03, ..Config::default() }

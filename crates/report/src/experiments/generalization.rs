@@ -27,9 +27,10 @@ use polars::prelude::DataFrame;
 use serde::Serialize;
 
 use super::Experiment;
-use super::common::{Method, quartiles, vline, vline_label};
+use super::common::{Method, PerMethod, quartiles};
+use super::plotting::{log_axis_pow, vline, vline_label};
 use super::stepsize_sweep::{
-    self, GammaMaxStats, GridStat, PerMethod, RunCounts, SweepConfig, SweepRun, grid_stats, method_bands, r4,
+    self, GammaMaxStats, GridStat, RunCounts, SweepConfig, SweepRun, grid_stats, method_bands, r4,
 };
 use crate::claims::{Claim, fmt3};
 use crate::style;
@@ -80,7 +81,7 @@ fn claims(runs: &[SweepRun]) -> Vec<Claim> {
     let gd_at_08 = risk_ratio(runs, Method::Gd, 0.8);
     let at_max = |m| stepsize_sweep::stats(runs, m, |r| r.test_risk).last().map_or(f64::NAN, |s| s.1.median);
     let sgd_over_gd = at_max(Method::Sgd) / at_max(Method::Gd);
-    let below = |m| runs.iter().filter(|r| r.method == m && r.ratio < 1.0).count() as f64;
+    let below = |m| runs.iter().filter(|r| r.at.method == m && r.at.ratio < 1.0).count() as f64;
     let failed = RunCounts::of(runs, Method::Sgd).below_gamma_max_not_converged as f64;
     vec![
         Claim::at_most("sgd_risk_falls", "risk_ratio", sgd, 0.1).says(format!(
@@ -114,12 +115,10 @@ fn claims(runs: &[SweepRun]) -> Vec<Claim> {
 // ANCHOR_END: claims
 
 impl Experiment for Generalization {
-    const NAME: &'static str = "generalization";
-    const ABOUT: &'static str =
-        "Test risk at convergence vs stepsize γ/γ_max for GD and SGD (b = 1): SGD's falls, GD's rises (slides Fig. 1)";
-    type Config = Config;
-    type Output = Output;
-    type Summary = Summary;
+    experiment_items!(
+        "generalization",
+        "Test risk at convergence vs stepsize γ/γ_max for GD and SGD (b = 1): SGD's falls, GD's rises (slides Fig. 1)"
+    );
 
     fn quick() -> Config {
         Config::quick()
@@ -151,7 +150,7 @@ impl Experiment for Generalization {
         .x_axis(style::log_axis(
             "stepsize γ / γ<sub>max</sub>  (γ<sub>max</sub>: largest convergent stepsize, per dataset and method)",
         ))
-        .y_axis(super::common::log_axis_pow("test risk  ½‖β<sub>∞</sub> − β*‖²  (median, IQR band)"))
+        .y_axis(log_axis_pow("test risk  ½‖β<sub>∞</sub> − β*‖²  (median, IQR band)"))
         .shapes(vec![vline(1.0, "x", "y", style::FLOW)])
         .annotations(vec![
             vline_label(

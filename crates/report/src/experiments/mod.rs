@@ -7,6 +7,18 @@
 //! `summary` → headline numbers (a serde struct). See `ARCHITECTURE.md` for the data flow and how to
 //! add an experiment.
 
+/// The items every experiment module declares alike in its [`Experiment`] impl: `NAME`, `ABOUT`, and
+/// the module's own `Config`, `Output` and `Summary` as the associated types.
+macro_rules! experiment_items {
+    ($name:literal, $about:literal) => {
+        const NAME: &'static str = $name;
+        const ABOUT: &'static str = $about;
+        type Config = Config;
+        type Output = Output;
+        type Summary = Summary;
+    };
+}
+
 pub mod common;
 pub mod edge_of_stability;
 pub mod estimated_parameters;
@@ -14,6 +26,7 @@ pub mod explorer;
 pub mod gain_scale;
 pub mod gain_shape;
 pub mod generalization;
+pub mod plotting;
 pub mod setting;
 pub mod stepsize_sweep;
 pub mod theorem1_alpha;

@@ -20,11 +20,11 @@ use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    self, Method, Quartiles, band_traces, coefficient_of_variation, hline, log_axis_pow, quartiles, template,
+    self, Method, PerMethod, Quartiles, coefficient_of_variation, per_coordinate, quartiles, repeated, template,
     validate_fractions,
 };
-use super::estimated_parameters::support_shapes;
-use super::stepsize_sweep::{PerMethod, RunAt, SweepRun};
+use super::plotting::{band_traces, centered_panel_title, hline, log_axis_pow, support_shapes};
+use super::stepsize_sweep::{GammaMax, SweepRun};
 use super::{Experiment, Setting, Validate};
 use crate::stability::gamma_max_of;
 use crate::{style, sweep};
@@ -157,8 +157,7 @@ fn run_series(cfg: &Config, case: Case, dataset: usize, method: Method) -> Resul
         .with_context(|| format!("γ_max of {} on the {} dataset {dataset}", method.as_str(), case.as_str()))?;
     let runs = (cfg.fractions.iter().enumerate())
         .map(|(grid_index, &ratio)| {
-            let at = RunAt { method, dataset, data_seed, grid_index, ratio, gamma: ratio * gamma_max, gamma_max };
-            SweepRun::new(&p, &alpha, &t, at)
+            SweepRun::new(&p, &alpha, &t, GammaMax { method, dataset, gamma_max }.at(&cfg.setting, grid_index, ratio))
         })
         .collect::<Result<_>>()?;
     Ok(Series { case, mean: p.mu[0], method, gf_test_risk: p.test_risk(gf.beta.view()), runs })
@@ -187,7 +186,7 @@ fn group(series: &[Series], case: Case, method: Method, fractions: usize) -> Gro
     let profile = (0..d).map(|j| quartiles(&relative.iter().map(|p| p[j]).collect::<Vec<_>>())).collect();
     let cv: Vec<f64> = gains.iter().map(|g| coefficient_of_variation(g)).collect();
     let helped = chosen.iter().filter(|s| matches!((s.risk_ratio(0), s.risk_ratio(last)), (Some(x), Some(y)) if y < x));
-    let gamma_max: Vec<f64> = chosen.iter().map(|s| s.runs[0].gamma_max).collect();
+    let gamma_max: Vec<f64> = chosen.iter().map(|s| s.runs[0].at.gamma_max).collect();
     let summary = MethodSummary {
         median_gamma_max: quartiles(&gamma_max).median,
         median_risk_ratio_smallest_gamma: ratio[0].median,
@@ -242,10 +241,10 @@ fn layout(cfg: &Config, last: f64) -> Layout {
     .x_axis4(coord_axis(1, "y4").dtick(1.0))
     .y_axis4(style::axis("").domain(&rows[1]).anchor("x4").matches("y3"))
     .annotations(vec![
-        common::centered_panel_title("centered: x ~ N(0, I)", 0.225, 1.0),
-        common::centered_panel_title(&format!("uncentered: x ~ N({}·1, I)", st.mean), 0.775, 1.0),
-        common::centered_panel_title("gain profile, centered", 0.225, 0.37),
-        common::centered_panel_title("gain profile, uncentered", 0.775, 0.37),
+        centered_panel_title("centered: x ~ N(0, I)", 0.225, 1.0),
+        centered_panel_title(&format!("uncentered: x ~ N({}·1, I)", st.mean), 0.775, 1.0),
+        centered_panel_title("gain profile, centered", 0.225, 0.37),
+        centered_panel_title("gain profile, uncentered", 0.775, 0.37),
     ] as Vec<Annotation>)
 }
 
@@ -280,11 +279,10 @@ pub struct Summary {
 }
 
 impl Experiment for Uncentered {
-    const NAME: &'static str = "uncentered";
-    const ABOUT: &'static str = "Uncentered data x ~ N(μ1, I): GD's gain becomes homogeneous and large stepsizes help GD too (side by side with centered data)";
-    type Config = Config;
-    type Output = Output;
-    type Summary = Summary;
+    experiment_items!(
+        "uncentered",
+        "Uncentered data x ~ N(μ1, I): GD's gain becomes homogeneous and large stepsizes help GD too (side by side with centered data)"
+    );
 
     fn quick() -> Config {
         Config { fractions: vec![0.1, 0.5, 0.9], datasets: 2, ..Config::default() }
@@ -304,22 +302,24 @@ impl Experiment for Uncentered {
     /// (`coordinate` 1-based in this table; test_risk and gain null for diverged runs).
     fn frame(out: &Output) -> Result<DataFrame> {
         let runs = &out.iter().flat_map(|s| s.runs.iter().map(move |r| (s, r))).collect::<Vec<_>>();
+        let d = |(_, r): &(&Series, &SweepRun)| r.gain.len();
+        let of_run = |f: fn(&SweepRun) -> f64| repeated(runs, d, |(_, r)| f(r));
         Ok(df!(
-            "case" => per_coordinate(runs, |s, _| s.case.as_str()),
-            "mean" => per_coordinate(runs, |s, _| s.mean),
-            "dataset" => per_coordinate(runs, |_, r| r.dataset as u64),
-            "method" => per_coordinate(runs, |_, r| r.method.as_str()),
-            "batch" => per_coordinate(runs, |_, r| r.batch as u64),
-            "fraction" => per_coordinate(runs, |_, r| r.ratio),
-            "gamma_max" => per_coordinate(runs, |_, r| r.gamma_max),
-            "gamma" => per_coordinate(runs, |_, r| r.gamma),
-            "status" => per_coordinate(runs, |_, r| r.status.as_str()),
-            "steps" => per_coordinate(runs, |_, r| r.steps),
-            "test_risk" => per_coordinate(runs, |_, r| r.unless_diverged(r.test_risk)),
-            "gf_test_risk" => per_coordinate(runs, |s, _| s.gf_test_risk),
-            "coordinate" => runs.iter().flat_map(|(_, r)| 1..=r.gain.len() as u64).collect::<Vec<u64>>(),
-            "on_support" => runs.iter().flat_map(|(_, r)| r.support.iter().copied()).collect::<Vec<bool>>(),
-            "gain" => runs.iter().flat_map(|(_, r)| r.gain.iter().map(|&g| r.unless_diverged(g))).collect::<Vec<_>>(),
+            "case" => repeated(runs, d, |(s, _)| s.case.as_str()),
+            "mean" => repeated(runs, d, |(s, _)| s.mean),
+            "dataset" => repeated(runs, d, |(_, r)| r.at.dataset as u64),
+            "method" => repeated(runs, d, |(_, r)| r.at.method.as_str()),
+            "batch" => repeated(runs, d, |(_, r)| r.batch as u64),
+            "fraction" => of_run(|r| r.at.ratio),
+            "gamma_max" => of_run(|r| r.at.gamma_max),
+            "gamma" => of_run(|r| r.at.gamma),
+            "status" => repeated(runs, d, |(_, r)| r.status.as_str()),
+            "steps" => repeated(runs, d, |(_, r)| r.steps),
+            "test_risk" => repeated(runs, d, |(_, r)| r.unless_diverged(r.test_risk)),
+            "gf_test_risk" => repeated(runs, d, |(s, _)| s.gf_test_risk),
+            "coordinate" => per_coordinate(runs, d, |_, c| c as u64 + 1),
+            "on_support" => per_coordinate(runs, d, |(_, r), c| r.support[c]),
+            "gain" => per_coordinate(runs, d, |(_, r), c| r.unless_diverged(r.gain[c])),
         )?)
     }
 
@@ -346,9 +346,4 @@ impl Experiment for Uncentered {
             uncentered: u,
         })
     }
-}
-
-/// `f` of each run (with its series), repeated once per coordinate (the frame's row layout).
-fn per_coordinate<T: Clone>(runs: &[(&Series, &SweepRun)], f: impl Fn(&Series, &SweepRun) -> T) -> Vec<T> {
-    runs.iter().flat_map(|(s, r)| std::iter::repeat_n(f(s, r), r.gain.len())).collect()
 }

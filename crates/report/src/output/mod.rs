@@ -15,6 +15,7 @@
 //!
 //! The scripts the figures load are written once per results directory, to `assets/` ([`html`]).
 
+pub mod files;
 pub mod html;
 pub mod static_image;
 
@@ -226,15 +227,21 @@ mod tests {
         v
     }
 
+    /// Asserts that `a.txt`, holding `content`, is the only file of `dir` (no temporary file left),
+    /// then removes `dir`.
+    fn only_a_txt(dir: &Path, content: &[u8]) {
+        assert_eq!(fs::read(dir.join("a.txt")).unwrap(), content);
+        assert_eq!(entries(dir), vec!["a.txt".to_string()]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp_file() {
         let dir = scratch("replace");
         let p = dir.join("a.txt");
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"two");
-        assert_eq!(entries(&dir), vec!["a.txt".to_string()]);
-        fs::remove_dir_all(&dir).unwrap();
+        only_a_txt(&dir, b"two");
     }
 
     #[test]
@@ -248,9 +255,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(format!("{err:#}").contains("interrupted"));
-        assert_eq!(fs::read(&p).unwrap(), b"precious");
-        assert_eq!(entries(&dir), vec!["a.txt".to_string()]);
-        fs::remove_dir_all(&dir).unwrap();
+        only_a_txt(&dir, b"precious");
     }
 
     #[test]

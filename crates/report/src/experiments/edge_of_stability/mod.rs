@@ -17,26 +17,28 @@ use std::collections::BTreeMap;
 use anyhow::{Result, ensure};
 use dln::{Problem, Record, Run, Schedule, Sgd, Snapshot, Status};
 use ndarray::{ArrayView1, ArrayView2};
-use plotly::common::{DashType, Line, Mode};
-use plotly::layout::Layout;
-use plotly::{Plot, Scatter, Trace};
+use plotly::Plot;
 use polars::df;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::common::{centered_panel_title, finite, hline, log_axis_pow};
+use super::common::{column, finite};
+use super::stepsize_sweep::SweepConfig;
 use super::{Experiment, Setting, Validate};
-use crate::snap::round_sig;
 use crate::stability::gamma_max_of;
-use crate::style;
 use crate::sweep::par_map;
+
+mod plot;
+mod summary;
+
+pub mod claims;
+
+pub use summary::{RunSummary, Summary};
 
 /// Significant digits of the summary: trajectories at the edge of stability are chaotic (a change
 /// in the last bit of the data moves them macroscopically late in the run), so the summary keeps
 /// 3 digits and reports booleans/ratios rather than exact step counts.
 pub const SUMMARY_DIGITS: usize = 3;
-
-pub mod claims;
 
 /// The experiment.
 pub struct EdgeOfStability;
@@ -72,14 +74,19 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The stepsize sweep's setting, tolerance, GD budget and bisection precision (`generalization`'s
+    /// dataset 0 and γ_max).
     fn default() -> Self {
+        let sweep = SweepConfig::default();
+        let (setting, tol, max_steps, bisection_rel_tol) =
+            (sweep.setting, sweep.tol, sweep.gd_max_steps, sweep.bisection_rel_tol);
         Self {
-            setting: Setting::default(),
+            setting,
             small_fraction: 0.1,
             edge_fraction: 1.0,
-            tol: 1e-10,
-            max_steps: 100_000,
-            bisection_rel_tol: 0.02,
+            tol,
+            max_steps,
+            bisection_rel_tol,
             points_per_decade: 30,
         }
     }
@@ -266,152 +273,11 @@ fn rows(out: &Output) -> Vec<Row> {
     rows
 }
 
-/// One column of the frame.
-fn col<T>(rows: &[Row], f: impl Fn(&Row) -> T) -> Vec<T> {
-    rows.iter().map(f).collect()
-}
-
-/// A line of one run against k on axes `axes`, named and coloured by `look` = (name, colour).
-fn line(
-    xy: (Vec<f64>, Vec<f64>),
-    look: (&str, &str),
-    axes: (&str, &str),
-    legend: bool,
-    hover: &str,
-) -> Box<Scatter<f64, f64>> {
-    let (name, color) = look;
-    Scatter::new(xy.0, xy.1)
-        .name(name)
-        .mode(Mode::Lines)
-        .line(Line::new().color(color.to_owned()).width(1.8))
-        .legend_group(name)
-        .show_legend(legend)
-        .hover_template(format!("{name}<br>k = %{{x}}<br>{hover}<extra></extra>"))
-        .x_axis(axes.0)
-        .y_axis(axes.1)
-}
-
-/// The traces of one run: loss, γ·S_k, β_k on the first `s` coordinates, mean gain on/off the support.
-fn run_traces(run: &EdgeRun, support: &[bool], look: (&str, &str), s: usize) -> Vec<Box<dyn Trace>> {
-    let mut traces: Vec<Box<dyn Trace>> = vec![
-        line(run.series(|p| p.train_loss), look, ("x", "y"), true, "L(β<sub>k</sub>) = %{y:.3e}"),
-        line(run.series(|p| p.gamma_sharpness), look, ("x2", "y2"), false, "γ·S<sub>k</sub> = %{y:.4g}"),
-    ];
-    for c in 0..s {
-        let hover = format!("β<sub>{c}</sub> = %{{y:.4g}}");
-        traces.push(line(run.series(|p| p.beta[c]), look, ("x3", "y3"), false, &hover));
-    }
-    for (on, dash) in [(true, DashType::Solid), (false, DashType::Dot)] {
-        let what = if on { "on the support" } else { "off the support" };
-        let hover = format!("mean gain {what} = %{{y:.3g}}");
-        let trace = line(run.mean_gain(support, on), look, ("x4", "y4"), false, &hover);
-        traces.push(trace.line(Line::new().color(look.1.to_owned()).width(1.8).dash(dash)));
-    }
-    traces
-}
-
-/// The four panels' layout, with γ·S = 2 and, unless the edge run diverged, β* on the support as dashed lines.
-fn layout(out: &Output, cfg: &Config) -> Layout {
-    let mut shapes = vec![hline(2.0, "x2", "y2", style::FLOW)];
-    if !out.runs[1].diverged() {
-        let on_support = out.beta_star.iter().filter(|b| **b != 0.0);
-        shapes.extend(on_support.map(|b| hline(*b, "x3", "y3", style::TRUTH)));
-    }
-    let (left, right) = ([0.0, 0.45], [0.55, 1.0]);
-    let (top, bottom) = ([0.58, 0.94], [0.0, 0.38]);
-    let title = format!(
-        "Edge of stability — GD on one dataset (seed {}), γ<sub>max</sub> = {:.3}",
-        cfg.setting.seed, out.gamma_max
-    );
-    style::layout(&title)
-        .height(820)
-        .x_axis(style::log_axis("iteration k").domain(&left).anchor("y"))
-        .y_axis(log_axis_pow("training loss L(β<sub>k</sub>)").domain(&top).anchor("x"))
-        .x_axis2(style::log_axis("iteration k").domain(&right).anchor("y2"))
-        .y_axis2(style::axis("γ · S<sub>k</sub>  (S = λ<sub>max</sub> of the Hessian)").domain(&top).anchor("x2"))
-        .x_axis3(style::log_axis("iteration k").domain(&left).anchor("y3"))
-        .y_axis3(style::axis("β<sub>k,i</sub>  (i in the support of β*)").domain(&bottom).anchor("x3"))
-        .x_axis4(style::log_axis("iteration k").domain(&right).anchor("y4"))
-        .y_axis4(log_axis_pow("Gain<sub>k</sub> = ln(α²/α<sub>k</sub>²)").domain(&bottom).anchor("x4"))
-        .shapes(shapes)
-        .annotations(vec![
-            centered_panel_title("Training loss", 0.225, top[1]),
-            centered_panel_title("Sharpness × stepsize (stable iff < 2)", 0.775, top[1]),
-            centered_panel_title("β<sub>k</sub> on the support (β* dashed)", 0.225, bottom[1]),
-            centered_panel_title("Mean gain on (solid) / off (dotted) the support", 0.775, bottom[1]),
-        ])
-}
-
-fn r3(x: f64) -> Option<f64> {
-    finite(round_sig(x, SUMMARY_DIGITS))
-}
-
-/// Headline numbers of one run (rounded to [`SUMMARY_DIGITS`]).
-#[derive(Debug, Clone, Serialize)]
-pub struct RunSummary {
-    /// γ/γ_max.
-    pub gamma_over_gamma_max: Option<f64>,
-    /// γ.
-    pub gamma: Option<f64>,
-    /// How the run ended.
-    pub status: Status,
-    /// Steps taken.
-    pub steps: u64,
-    /// ‖Gain‖₁ at the last snapshot.
-    pub gain_l1: Option<f64>,
-    /// Mean gain on the support of β* at the last snapshot.
-    pub final_mean_gain_on_support: Option<f64>,
-    /// Mean gain off the support at the last snapshot.
-    pub final_mean_gain_off_support: Option<f64>,
-    /// γ·S_k at the last snapshot.
-    pub final_gamma_sharpness: Option<f64>,
-    /// The largest γ·S_k over the snapshots.
-    pub max_gamma_sharpness: Option<f64>,
-    /// Whether the training loss rose between two consecutive snapshots.
-    pub loss_increases_between_snapshots: bool,
-}
-
-impl RunSummary {
-    fn new(run: &EdgeRun, gamma_max: f64, support: &[bool]) -> Self {
-        let (_, loss) = run.series(|p| p.train_loss);
-        let (_, sharp) = run.series(|p| p.gamma_sharpness);
-        let (_, on) = run.mean_gain(support, true);
-        let (_, off) = run.mean_gain(support, false);
-        RunSummary {
-            gamma_over_gamma_max: r3(run.gamma / gamma_max),
-            gamma: r3(run.gamma),
-            status: run.status,
-            steps: round_sig(run.steps as f64, SUMMARY_DIGITS) as u64,
-            gain_l1: r3(run.final_gain_l1()),
-            final_mean_gain_on_support: on.last().and_then(|x| r3(*x)),
-            final_mean_gain_off_support: off.last().and_then(|x| r3(*x)),
-            final_gamma_sharpness: sharp.last().and_then(|x| r3(*x)),
-            max_gamma_sharpness: r3(sharp.iter().copied().fold(f64::NAN, f64::max)),
-            loss_increases_between_snapshots: loss.windows(2).any(|w| w[1] > w[0]),
-        }
-    }
-}
-
-/// Headline numbers.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// GD's γ_max.
-    pub gamma_max: Option<f64>,
-    /// Per run label.
-    pub runs: BTreeMap<&'static str, RunSummary>,
-    /// ‖Gain‖₁ at the end of the edge run over that of the small-stepsize run.
-    pub gain_l1_edge_over_small: Option<f64>,
-    /// The chapter's claims.
-    pub claims: Vec<crate::claims::Claim>,
-}
-
 impl Experiment for EdgeOfStability {
-    const NAME: &'static str = "edge_of_stability";
-    const ABOUT: &'static str =
-        "GD at a small stepsize vs just below γ_max: oscillating loss, sharpness at 2/γ, a huge gain";
-    type Config = Config;
-    type Output = Output;
-    type Summary = Summary;
+    experiment_items!(
+        "edge_of_stability",
+        "GD at a small stepsize vs just below γ_max: oscillating loss, sharpness at 2/γ, a huge gain"
+    );
 
     fn quick() -> Config {
         Config { points_per_decade: 10, ..Config::default() }
@@ -441,39 +307,25 @@ impl Experiment for EdgeOfStability {
         let rows = rows(out);
         let run = |r: &Row| &out.runs[r.run];
         Ok(df!(
-            "run" => col(&rows, |r| run(r).label),
-            "gamma" => col(&rows, |r| run(r).gamma),
-            "gamma_over_gamma_max" => col(&rows, |r| run(r).gamma / out.gamma_max),
-            "gamma_max" => col(&rows, |_| out.gamma_max),
-            "status" => col(&rows, |r| run(r).status.as_str()),
-            "steps" => col(&rows, |r| run(r).steps),
-            "step" => col(&rows, |r| r.step),
-            "quantity" => col(&rows, |r| r.quantity),
-            "coordinate" => col(&rows, |r| r.coordinate.map(|j| j as u64)),
-            "on_support" => col(&rows, |r| r.coordinate.map(|j| out.beta_star[j] != 0.0)),
-            "value" => col(&rows, |r| finite(r.value)),
+            "run" => column(&rows, |r| run(r).label),
+            "gamma" => column(&rows, |r| run(r).gamma),
+            "gamma_over_gamma_max" => column(&rows, |r| run(r).gamma / out.gamma_max),
+            "gamma_max" => column(&rows, |_| out.gamma_max),
+            "status" => column(&rows, |r| run(r).status.as_str()),
+            "steps" => column(&rows, |r| run(r).steps),
+            "step" => column(&rows, |r| r.step),
+            "quantity" => column(&rows, |r| r.quantity),
+            "coordinate" => column(&rows, |r| r.coordinate.map(|j| j as u64)),
+            "on_support" => column(&rows, |r| r.coordinate.map(|j| out.beta_star[j] != 0.0)),
+            "value" => column(&rows, |r| finite(r.value)),
         )?)
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
-        let mut plot = Plot::new();
-        let support = out.support();
-        let s = cfg.setting.s.min(cfg.setting.d);
-        for (run, color) in out.runs.iter().zip([style::GD, style::EOS]) {
-            let name = format!("GD, γ = {:.2} γ<sub>max</sub>", run.gamma / out.gamma_max);
-            for trace in run_traces(run, &support, (&name, color), s) {
-                plot.add_trace(trace);
-            }
-        }
-        plot.set_layout(layout(out, cfg));
-        Ok(plot)
+        Ok(plot::figure(out, cfg))
     }
 
     fn summary(out: &Output, _cfg: &Config) -> Result<Summary> {
-        let support = out.support();
-        let runs = out.runs.iter().map(|r| (r.label, RunSummary::new(r, out.gamma_max, &support))).collect();
-        let [small, edge] = &out.runs;
-        let gain_l1_edge_over_small = r3(edge.final_gain_l1() / small.final_gain_l1());
-        Ok(Summary { gamma_max: r3(out.gamma_max), runs, gain_l1_edge_over_small, claims: claims::claims(out) })
+        Ok(Summary::of(out))
     }
 }

@@ -16,21 +16,24 @@
 //! The helpers here (one dataset, γ_max per method, fits at a fraction of γ_max, the frame and the
 //! per-coordinate traces) are reused by [`super::explorer`], which slides over the fraction.
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Result, ensure};
 use dln::{BregmanSolver, Problem, Sgd, Status};
 use ndarray::Array1;
-use plotly::common::{Marker, MarkerSymbol, Mode, Visible};
-use plotly::layout::{Axis, AxisType, BarMode, GridPattern, LayoutGrid, Shape, ShapeLayer, ShapeLine, ShapeType};
-use plotly::{Bar, Plot, Scatter, Trace};
+use plotly::Plot;
 use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 
-use super::common::{self, Method, finite, gamma_max_of, l1_distance, recovers_support, run_at, template};
-use super::stepsize_sweep::PerMethod;
+use super::common::{self, Method, finite, gamma_max_of, per_coordinate, run_at, template};
 use super::{Experiment, Setting, Validate};
-use crate::{style, sweep};
+use crate::sweep;
+
+mod plot;
+mod summary;
 
 pub mod claims;
+
+pub use plot::{beta_trace, gain_trace, label, truth_trace, two_row_layout};
+pub use summary::{Fit, Numbers, Summary};
 
 /// The experiment.
 pub struct EstimatedParameters;
@@ -115,15 +118,11 @@ impl Setup {
         let sol = BregmanSolver::default().theorem1(p.x.view(), p.y.view(), self.alpha.view())?;
         Ok(Estimate {
             method: "GF",
-            batch: None,
-            fraction: None,
-            gamma_max: None,
-            gamma: None,
             status: "exact".into(),
-            steps: None,
             test_risk: Some(p.test_risk(sol.beta.view())),
             beta: sol.beta.iter().map(|&b| Some(b)).collect(),
             gain: vec![None; p.d()],
+            ..Estimate::default()
         })
     }
 
@@ -157,8 +156,9 @@ impl Setup {
     // ANCHOR_END: fit
 }
 
-/// One estimate of β (a run, or gradient flow's exact limit), per coordinate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One estimate of β (a run, or gradient flow's exact limit), per coordinate. `Default` has no
+/// method, no run labels and no coordinates.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Estimate {
     /// "GF" | "GD" | "SGD".
     pub method: &'static str,
@@ -198,7 +198,7 @@ fn coordinates(d: usize) -> Vec<u64> {
 
 /// `f(estimate, coordinate)` for every row of [`frame`].
 fn per_row<T>(estimates: &[Estimate], d: usize, f: impl Fn(&Estimate, usize) -> T) -> Vec<T> {
-    estimates.iter().flat_map(|e| (0..d).map(|i| f(e, i)).collect::<Vec<_>>()).collect()
+    per_coordinate(estimates, |_| d, f)
 }
 
 /// The tidy frame: one row per (estimate, coordinate); coordinates are 1-based.
@@ -226,202 +226,11 @@ pub fn truth(beta_star: &[f64]) -> (Vec<u64>, Vec<f64>, Vec<bool>) {
     (coordinates(beta_star.len()), beta_star.to_vec(), beta_star.iter().map(|b| *b != 0.0).collect())
 }
 
-/// The colour and marker of an estimate.
-fn look(method: &str) -> (&'static str, MarkerSymbol, f64) {
-    match method {
-        "GD" => (style::GD, MarkerSymbol::Circle, 10.0),
-        "SGD" => (style::SGD, MarkerSymbol::Diamond, 10.0),
-        _ => (style::FLOW, MarkerSymbol::CircleOpen, 9.0),
-    }
-}
-
-/// The legend label of an estimate.
-pub fn label(v: &Estimate) -> String {
-    match (v.method, v.gamma, v.test_risk) {
-        ("GF", _, Some(r)) => format!("gradient flow (Thm 1), risk {r:.2e}"),
-        (m, Some(g), Some(r)) => format!("{m} (γ = {g:.3}), risk {r:.2e}"),
-        (m, Some(g), None) => format!("{m} (γ = {g:.3}): {}", v.status),
-        (m, _, _) => m.to_string(),
-    }
-}
-
-/// β* as translucent green bars on axes (`xaxis`, `yaxis`).
-pub fn truth_trace(coord: &[u64], star: &[f64], xaxis: &str, yaxis: &str) -> Box<dyn Trace> {
-    Bar::new(coord.to_vec(), star.to_vec())
-        .name("β* (truth)")
-        .marker(
-            Marker::new()
-                .color(style::band(style::TRUTH).replace("0.18", "0.55"))
-                .line(plotly::common::Line::new().color(style::TRUTH).width(1.5)),
-        )
-        .hover_template("β*<sub>%{x}</sub> = %{y:.4f}<extra></extra>")
-        .x_axis(xaxis)
-        .y_axis(yaxis)
-}
-
-/// β of one estimate as markers on (`xaxis`, `yaxis`); `legend_group` ties it to its gain trace.
-pub fn beta_trace(v: &Estimate, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn Trace> {
-    let (color, symbol, size) = look(v.method);
-    Scatter::new(coordinates(v.beta.len()), v.beta.clone())
-        .name(label(v))
-        .mode(Mode::Markers)
-        .marker(
-            Marker::new()
-                .color(color)
-                .symbol(symbol)
-                .size(size as usize)
-                .line(plotly::common::Line::new().color("white").width(0.5)),
-        )
-        .hover_template(format!("{}<br>β<sub>%{{x}}</sub> = %{{y:.4f}}<extra></extra>", v.method))
-        .legend_group(v.method)
-        .visible(if visible { Visible::True } else { Visible::False })
-        .x_axis(xaxis)
-        .y_axis(yaxis)
-}
-
-/// Gain_γ(i) of one run as bars on (`xaxis`, `yaxis`) (no legend entry: it shares the β marker's group).
-pub fn gain_trace(v: &Estimate, xaxis: &str, yaxis: &str, visible: bool) -> Box<dyn Trace> {
-    let (color, _, _) = look(v.method);
-    Bar::new(coordinates(v.gain.len()), v.gain.clone())
-        .name(format!("Gain {}", v.method))
-        .marker(Marker::new().color(color))
-        .hover_template(format!("{}<br>Gain<sub>γ</sub>(%{{x}}) = %{{y:.3g}}<extra></extra>", v.method))
-        .legend_group(v.method)
-        .show_legend(false)
-        .visible(if visible { Visible::True } else { Visible::False })
-        .x_axis(xaxis)
-        .y_axis(yaxis)
-}
-
-/// Light green background bands over the support coordinates of the subplot on (`xaxis`, `yaxis`).
-pub fn support_shapes(coord: &[u64], support: &[bool], xaxis: &str, yaxis: &str) -> Vec<Shape> {
-    coord
-        .iter()
-        .zip(support)
-        .filter(|(_, s)| **s)
-        .map(|(&c, _)| {
-            Shape::new()
-                .shape_type(ShapeType::Rect)
-                .x_ref(xaxis)
-                .y_ref(format!("{yaxis} domain"))
-                .x0(c as f64 - 0.5)
-                .x1(c as f64 + 0.5)
-                .y0(0.0)
-                .y1(1.0)
-                .fill_color(style::band(style::TRUTH))
-                .line(ShapeLine::new().width(0.0))
-                .layer(ShapeLayer::Below)
-        })
-        .collect()
-}
-
-/// The two-row layout shared with the explorer: β per coordinate on top, Gain_γ(i) (log) below.
-pub fn two_row_layout(title: &str, d: usize) -> plotly::Layout {
-    let x_range = vec![0.4, d as f64 + 0.6];
-    style::layout(title)
-        .grid(LayoutGrid::new().rows(2).columns(1).pattern(GridPattern::Independent))
-        .height(760)
-        .bar_mode(BarMode::Group)
-        .x_axis(
-            Axis::new()
-                .matches("x2")
-                .show_tick_labels(false)
-                .range(x_range.clone())
-                .zero_line(false)
-                .domain(&[0.0, 1.0])
-                .anchor("y"),
-        )
-        .y_axis(style::axis("β<sub>i</sub>").zero_line(true).domain(&[0.42, 1.0]).anchor("x"))
-        .x_axis2(
-            style::axis("coordinate i (shaded: support of β*)")
-                .range(x_range)
-                .dtick(1.0)
-                .domain(&[0.0, 1.0])
-                .anchor("y2"),
-        )
-        .y_axis2(
-            style::axis("Gain<sub>γ</sub>(i) = ln(α²/α∞,i²)")
-                .type_(AxisType::Log)
-                .dtick(1.0)
-                .exponent_format(plotly::common::ExponentFormat::Power)
-                .domain(&[0.0, 0.32])
-                .anchor("x2"),
-        )
-}
-
-/// How close an estimate is to β*.
-#[derive(Debug, Clone, Serialize)]
-pub struct Fit {
-    /// Population risk ½‖β − β*‖².
-    pub test_risk: Option<f64>,
-    /// ‖β − β*‖₁.
-    pub l1_error: f64,
-    /// ‖β_{Sᶜ}‖₁: the mass off the support S of β*.
-    pub off_support_l1: f64,
-    /// Whether the s largest |β_i| sit on the support of β*.
-    pub support_recovered: bool,
-}
-
-/// Headline numbers of one estimate.
-#[derive(Debug, Clone, Serialize)]
-pub struct Numbers {
-    /// Run status ("exact" for gradient flow).
-    pub status: String,
-    /// Its distance to β* (absent if the run diverged).
-    #[serde(flatten)]
-    pub fit: Option<Fit>,
-}
-
-impl Numbers {
-    fn new(v: &Estimate, star: &[f64]) -> Self {
-        let beta: Option<Vec<f64>> = v.beta.iter().copied().collect();
-        let fit = beta.map(|b| {
-            let (b, s) = (Array1::from(b), Array1::from(star.to_vec()));
-            Fit {
-                test_risk: v.test_risk,
-                l1_error: l1_distance(b.view(), s.view()),
-                off_support_l1: b.iter().zip(star).filter(|(_, t)| **t == 0.0).map(|(x, _)| x.abs()).sum(),
-                support_recovered: recovers_support(b.view(), s.view()),
-            }
-        });
-        Numbers { status: v.status.clone(), fit }
-    }
-}
-
-/// Headline numbers.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// γ / γ_max of both runs.
-    pub fraction: f64,
-    /// Each method's γ_max.
-    pub gamma_max: PerMethod<Option<f64>>,
-    /// Each method's stepsize γ.
-    pub gamma: PerMethod<Option<f64>>,
-    /// Gradient flow.
-    #[serde(rename = "GF")]
-    pub gf: Numbers,
-    /// GD.
-    #[serde(rename = "GD")]
-    pub gd: Numbers,
-    /// SGD.
-    #[serde(rename = "SGD")]
-    pub sgd: Numbers,
-    /// risk(SGD) < risk(GD).
-    pub sgd_risk_below_gd: bool,
-    /// risk(SGD) < risk(GF).
-    pub sgd_risk_below_gf: bool,
-    /// risk(GD) > risk(GF).
-    pub gd_risk_above_gf: bool,
-    /// The chapter's claims.
-    pub claims: Vec<crate::claims::Claim>,
-}
-
 impl Experiment for EstimatedParameters {
-    const NAME: &'static str = "estimated_parameters";
-    const ABOUT: &'static str = "β*, β_GD and β_SGD per coordinate at a macroscopic stepsize (slides Fig. 3)";
-    type Config = Config;
-    type Output = Output;
-    type Summary = Summary;
+    experiment_items!(
+        "estimated_parameters",
+        "β*, β_GD and β_SGD per coordinate at a macroscopic stepsize (slides Fig. 3)"
+    );
 
     fn quick() -> Config {
         Config { max_epochs: 50_000, rel_tol: 0.03, ..Config::default() }
@@ -439,42 +248,10 @@ impl Experiment for EstimatedParameters {
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
-        let (coord, star, support) = truth(&out.beta_star);
-        let mut plot = Plot::new();
-        plot.add_trace(truth_trace(&coord, &star, "x", "y"));
-        for v in &out.estimates {
-            plot.add_trace(beta_trace(v, "x", "y", true));
-        }
-        for v in out.estimates.iter().filter(|v| v.method != "GF") {
-            plot.add_trace(gain_trace(v, "x2", "y2", true));
-        }
-        let s = &cfg.setting;
-        let title = format!(
-            "Estimated parameters at γ = {}·γ<sub>max</sub> — GD is pulled off β*, SGD recovers it<br><sup>(n, d, s, α) = ({}, {}, {}, {}); SGD batch b = {}; gradient flow = Theorem 1's limit argmin ψ<sub>α</sub></sup>",
-            cfg.fraction, s.n, s.d, s.s, s.alpha, cfg.batch
-        );
-        let mut shapes = support_shapes(&coord, &support, "x", "y");
-        shapes.extend(support_shapes(&coord, &support, "x2", "y2"));
-        plot.set_layout(two_row_layout(&title, coord.len()).shapes(shapes));
-        Ok(plot)
+        Ok(plot::figure(out, cfg))
     }
 
     fn summary(out: &Output, cfg: &Config) -> Result<Summary> {
-        let get = |m: &str| out.estimates.iter().find(|v| v.method == m).with_context(|| format!("no {m} estimate"));
-        let (gf, gd, sgd) = (get("GF")?, get("GD")?, get("SGD")?);
-        let of = |m: Method| if m == Method::Gd { gd } else { sgd };
-        let risk = |v: &Estimate| v.test_risk.unwrap_or(f64::INFINITY);
-        Ok(Summary {
-            fraction: cfg.fraction,
-            gamma_max: PerMethod::new(|m| of(m).gamma_max),
-            gamma: PerMethod::new(|m| of(m).gamma),
-            gf: Numbers::new(gf, &out.beta_star),
-            gd: Numbers::new(gd, &out.beta_star),
-            sgd: Numbers::new(sgd, &out.beta_star),
-            sgd_risk_below_gd: risk(sgd) < risk(gd),
-            sgd_risk_below_gf: risk(sgd) < risk(gf),
-            gd_risk_above_gf: risk(gd) > risk(gf),
-            claims: claims::claims(out),
-        })
+        Summary::of(out, cfg)
     }
 }

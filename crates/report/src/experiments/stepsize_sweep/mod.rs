@@ -13,21 +13,24 @@
 //! the data seed, the same at every stepsize (common random numbers across the grid). Runs that hit
 //! the step budget or diverge stay in the data with their status and are left out of the medians.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use anyhow::{Result, bail};
 use dln::{Problem, Sgd, Status};
-use plotly::Trace;
-use polars::df;
-use polars::prelude::DataFrame;
+use polars::prelude::{Column, DataFrame};
 use serde::{Deserialize, Serialize};
 
-use super::common::{Method, Quartiles, band_traces, finite, quartiles};
+use super::common::{Method, column, finite, repeated};
 use super::{Setting, Validate};
-use crate::snap::round_sig;
 use crate::stability::{gamma_max_of, run_at};
 use crate::sweep::{log_grid, par_map};
+
+mod summary;
+
+pub use summary::{
+    GammaMaxStats, GridStat, RunCounts, gamma_max_per_dataset, grid_stats, grouped, method_bands, r4, stats,
+};
 
 /// Significant digits of the sweep's summaries: the runs at γ ≈ γ_max are at the edge of stability,
 /// where a perturbation of the last bit (e.g. a different libm in data generation) moves the result
@@ -162,25 +165,43 @@ pub struct GammaMax {
     pub gamma_max: f64,
 }
 
-/// One run of a sweep.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SweepRun {
+impl GammaMax {
+    /// The labels of the run at γ = `ratio` · γ_max on this dataset of `setting`, index `grid_index`
+    /// of its grid.
+    pub fn at(self, setting: &Setting, grid_index: usize, ratio: f64) -> RunAt {
+        let (method, dataset, gamma_max) = (self.method, self.dataset, self.gamma_max);
+        let data_seed = setting.data_seed(dataset);
+        RunAt { method, dataset, data_seed, grid_index, ratio, gamma: ratio * gamma_max, gamma_max }
+    }
+}
+
+/// Where a run of a sweep sits: its labels, passed to [`SweepRun::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RunAt {
     /// GD or SGD.
     pub method: Method,
-    /// Batch size b.
-    pub batch: usize,
     /// Dataset index i.
     pub dataset: usize,
     /// Its data seed.
     pub data_seed: u64,
     /// Index of the stepsize in the grid.
     pub grid_index: usize,
-    /// γ/γ_max.
+    /// γ/γ_max (or the fraction used).
     pub ratio: f64,
     /// γ.
     pub gamma: f64,
-    /// γ_max of this method on this dataset.
+    /// The γ_max the ratio refers to (of this method on this dataset, in a stepsize sweep).
     pub gamma_max: f64,
+}
+
+/// One run of a sweep: where it sits, and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepRun {
+    /// Its labels.
+    #[serde(flatten)]
+    pub at: RunAt,
+    /// Batch size b.
+    pub batch: usize,
     /// How the run ended.
     pub status: Status,
     /// Steps taken.
@@ -196,18 +217,12 @@ pub struct SweepRun {
 }
 
 impl SweepRun {
-    /// The row of a run of `template` at γ on dataset `dataset`.
+    /// The row of a run of `template` at γ = `at.gamma` on `problem`.
     pub fn new(problem: &Problem, alpha: &ndarray::Array1<f64>, template: &Sgd, at: RunAt) -> Result<Self> {
         let run = run_at(problem, alpha.view(), template, at.gamma)?;
         Ok(SweepRun {
-            method: at.method,
+            at,
             batch: template.batch,
-            dataset: at.dataset,
-            data_seed: at.data_seed,
-            grid_index: at.grid_index,
-            ratio: at.ratio,
-            gamma: at.gamma,
-            gamma_max: at.gamma_max,
             status: run.status,
             steps: run.steps,
             train_loss: run.train_loss,
@@ -231,25 +246,6 @@ impl SweepRun {
     pub fn unless_diverged(&self, x: f64) -> Option<f64> {
         if self.status == Status::Diverged { None } else { finite(x) }
     }
-}
-
-/// Where a run of a sweep sits: its labels, passed to [`SweepRun::new`].
-#[derive(Debug, Clone, Copy)]
-pub struct RunAt {
-    /// GD or SGD.
-    pub method: Method,
-    /// Dataset index.
-    pub dataset: usize,
-    /// Its data seed.
-    pub data_seed: u64,
-    /// Grid index.
-    pub grid_index: usize,
-    /// γ/γ_max (or the fraction used).
-    pub ratio: f64,
-    /// γ.
-    pub gamma: f64,
-    /// The γ_max the ratio refers to.
-    pub gamma_max: f64,
 }
 
 /// γ_max of every (dataset, method), datasets outer, GD then SGD (in parallel, deterministic).
@@ -277,15 +273,7 @@ fn compute(cfg: &SweepConfig) -> Result<Vec<SweepRun>> {
     let alpha = cfg.setting.alpha_vec();
     let tasks: Vec<(GammaMax, usize)> = maxes.iter().flat_map(|gm| (0..ratios.len()).map(move |j| (*gm, j))).collect();
     par_map(&tasks, |&(gm, j)| {
-        let at = RunAt {
-            method: gm.method,
-            dataset: gm.dataset,
-            data_seed: cfg.setting.data_seed(gm.dataset),
-            grid_index: j,
-            ratio: ratios[j],
-            gamma: ratios[j] * gm.gamma_max,
-            gamma_max: gm.gamma_max,
-        };
+        let at = gm.at(&cfg.setting, j, ratios[j]);
         SweepRun::new(&problems[gm.dataset], &alpha, &cfg.template(gm.method, gm.dataset), at)
     })
     .into_iter()
@@ -305,178 +293,35 @@ pub fn sweep(cfg: &SweepConfig) -> Result<Arc<Vec<SweepRun>>> {
     cell.get_or_init(|| compute(cfg).map(Arc::new).map_err(|e| format!("{e:#}"))).clone().map_err(anyhow::Error::msg)
 }
 
-/// A sweep as a tidy frame, one row per run: `method, batch, dataset, data_seed, grid_index,
-/// gamma_over_gamma_max, gamma, gamma_max, status, steps, train_loss, test_risk, gain_l1`
-/// (the last three null for diverged runs).
+/// The columns labelling each run of `runs` — `method, batch, dataset, data_seed, grid_index,
+/// gamma_over_gamma_max, gamma, gamma_max, status` — each value repeated `times(run)` times (the
+/// frame's rows per run).
+pub fn label_columns(runs: &[SweepRun], times: impl Fn(&SweepRun) -> usize + Copy) -> Vec<Column> {
+    let u64s = |f: fn(&SweepRun) -> u64| repeated(runs, times, f);
+    let f64s = |f: fn(&SweepRun) -> f64| repeated(runs, times, f);
+    vec![
+        Column::new("method".into(), repeated(runs, times, |r| r.at.method.as_str())),
+        Column::new("batch".into(), u64s(|r| r.batch as u64)),
+        Column::new("dataset".into(), u64s(|r| r.at.dataset as u64)),
+        Column::new("data_seed".into(), u64s(|r| r.at.data_seed)),
+        Column::new("grid_index".into(), u64s(|r| r.at.grid_index as u64)),
+        Column::new("gamma_over_gamma_max".into(), f64s(|r| r.at.ratio)),
+        Column::new("gamma".into(), f64s(|r| r.at.gamma)),
+        Column::new("gamma_max".into(), f64s(|r| r.at.gamma_max)),
+        Column::new("status".into(), repeated(runs, times, |r| r.status.as_str())),
+    ]
+}
+
+/// A sweep as a tidy frame, one row per run: the [`label_columns`], then `steps, train_loss,
+/// test_risk, gain_l1` (the last three null for diverged runs).
 pub fn frame(runs: &[SweepRun]) -> Result<DataFrame> {
-    let col_u = |f: &dyn Fn(&SweepRun) -> u64| runs.iter().map(f).collect::<Vec<u64>>();
-    let col_f = |f: &dyn Fn(&SweepRun) -> f64| runs.iter().map(f).collect::<Vec<f64>>();
-    let col_o = |f: &dyn Fn(&SweepRun) -> f64| runs.iter().map(|r| r.unless_diverged(f(r))).collect::<Vec<_>>();
-    Ok(df!(
-        "method" => runs.iter().map(|r| r.method.as_str()).collect::<Vec<_>>(),
-        "batch" => col_u(&|r| r.batch as u64),
-        "dataset" => col_u(&|r| r.dataset as u64),
-        "data_seed" => col_u(&|r| r.data_seed),
-        "grid_index" => col_u(&|r| r.grid_index as u64),
-        "gamma_over_gamma_max" => col_f(&|r| r.ratio),
-        "gamma" => col_f(&|r| r.gamma),
-        "gamma_max" => col_f(&|r| r.gamma_max),
-        "status" => runs.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
-        "steps" => col_u(&|r| r.steps),
-        "train_loss" => col_o(&|r| r.train_loss),
-        "test_risk" => col_o(&|r| r.test_risk),
-        "gain_l1" => col_o(&|r| r.gain_l1()),
-    )?)
-}
-
-/// Per grid point of `method` (in grid order): γ/γ_max and the quartiles over datasets of `value`
-/// among the converged runs.
-pub fn stats(runs: &[SweepRun], method: Method, value: impl Fn(&SweepRun) -> f64) -> Vec<(f64, Quartiles)> {
-    let mut groups: BTreeMap<usize, (f64, Vec<f64>)> = BTreeMap::new();
-    for r in runs.iter().filter(|r| r.method == method) {
-        let entry = groups.entry(r.grid_index).or_insert((r.ratio, Vec::new()));
-        if r.converged() {
-            entry.1.extend(finite(value(r)));
-        }
-    }
-    groups.into_values().map(|(ratio, v)| (ratio, quartiles(&v))).collect()
-}
-
-/// For GD and SGD (b = `batch`), the median line and IQR band of `value` (converged runs) against
-/// γ/γ_max, on axes ("x", "y"), with `hover` as hover text.
-pub fn method_bands(
-    runs: &[SweepRun],
-    value: impl Fn(&SweepRun) -> f64 + Copy,
-    batch: usize,
-    hover: &str,
-) -> Vec<Box<dyn Trace>> {
-    let mut traces = Vec::new();
-    for method in Method::BOTH {
-        let (x, q): (Vec<f64>, Vec<Quartiles>) = stats(runs, method, value).into_iter().unzip();
-        let name = match method {
-            Method::Gd => "GD".to_owned(),
-            Method::Sgd => format!("SGD (b = {batch})"),
-        };
-        traces.extend(band_traces(&name, method.color(), &x, &q, "x", "y", true, hover));
-    }
-    traces
-}
-
-/// γ_max of `method` on each dataset (in dataset order).
-pub fn gamma_max_per_dataset(runs: &[SweepRun], method: Method) -> Vec<f64> {
-    let mut seen = BTreeMap::new();
-    for r in runs.iter().filter(|r| r.method == method) {
-        seen.entry(r.dataset).or_insert(r.gamma_max);
-    }
-    seen.into_values().collect()
-}
-
-/// A value for each method, serialised as `{"GD": …, "SGD": …}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PerMethod<T> {
-    /// Gradient descent.
-    #[serde(rename = "GD")]
-    pub gd: T,
-    /// Stochastic gradient descent.
-    #[serde(rename = "SGD")]
-    pub sgd: T,
-}
-
-impl<T> PerMethod<T> {
-    /// `f` applied to each method.
-    pub fn new(mut f: impl FnMut(Method) -> T) -> Self {
-        Self { gd: f(Method::Gd), sgd: f(Method::Sgd) }
-    }
-
-    /// The value of `method`.
-    pub fn get(&self, method: Method) -> &T {
-        match method {
-            Method::Gd => &self.gd,
-            Method::Sgd => &self.sgd,
-        }
-    }
-}
-
-/// Number of runs per status.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RunCounts {
-    /// Runs that reached L ≤ tol.
-    pub converged: usize,
-    /// Runs that used their whole step budget.
-    pub max_steps: usize,
-    /// Runs that diverged.
-    pub diverged: usize,
-    /// Runs below γ_max (γ/γ_max < 1) that did not converge: each contradicts the bisection's
-    /// assumption that convergence is monotone in γ.
-    pub below_gamma_max_not_converged: usize,
-}
-
-impl RunCounts {
-    /// Counts of `method`'s runs.
-    pub fn of(runs: &[SweepRun], method: Method) -> Self {
-        let count = |st: Status| runs.iter().filter(|r| r.method == method && r.status == st).count();
-        let below = runs.iter().filter(|r| r.method == method && r.ratio < 1.0 && !r.converged()).count();
-        Self {
-            converged: count(Status::Converged),
-            max_steps: count(Status::MaxSteps),
-            diverged: count(Status::Diverged),
-            below_gamma_max_not_converged: below,
-        }
-    }
-}
-
-/// Rounds to [`SUMMARY_DIGITS`] (None if not finite).
-pub fn r4(x: f64) -> Option<f64> {
-    finite(round_sig(x, SUMMARY_DIGITS))
-}
-
-/// Quartiles at one grid point, rounded to [`SUMMARY_DIGITS`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct GridStat {
-    /// γ/γ_max.
-    pub gamma_over_gamma_max: Option<f64>,
-    /// Median over datasets.
-    pub median: Option<f64>,
-    /// First quartile.
-    pub q25: Option<f64>,
-    /// Third quartile.
-    pub q75: Option<f64>,
-    /// Converged runs summarised.
-    pub converged: usize,
-}
-
-/// A per-grid-point table of quartiles (rounded).
-pub fn grid_stats(stats: &[(f64, Quartiles)]) -> Vec<GridStat> {
-    stats
-        .iter()
-        .map(|(r, q)| GridStat {
-            gamma_over_gamma_max: r4(*r),
-            median: r4(q.median),
-            q25: r4(q.q25),
-            q75: r4(q.q75),
-            converged: q.count,
-        })
-        .collect()
-}
-
-/// Median and quartiles of γ_max over datasets, with the per-dataset values (rounded).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct GammaMaxStats {
-    /// Median over datasets.
-    pub median: Option<f64>,
-    /// First quartile.
-    pub q25: Option<f64>,
-    /// Third quartile.
-    pub q75: Option<f64>,
-    /// γ_max of each dataset.
-    pub per_dataset: Vec<Option<f64>>,
-}
-
-impl GammaMaxStats {
-    /// γ_max of `method` over the datasets of `runs`.
-    pub fn of(runs: &[SweepRun], method: Method) -> Self {
-        let per = gamma_max_per_dataset(runs, method);
-        let q = quartiles(&per);
-        Self { median: r4(q.median), q25: r4(q.q25), q75: r4(q.q75), per_dataset: per.iter().map(|g| r4(*g)).collect() }
-    }
+    let unless_diverged = |f: fn(&SweepRun) -> f64| column(runs, |r| r.unless_diverged(f(r)));
+    let mut columns = label_columns(runs, |_| 1);
+    columns.extend([
+        Column::new("steps".into(), column(runs, |r| r.steps)),
+        Column::new("train_loss".into(), unless_diverged(|r| r.train_loss)),
+        Column::new("test_risk".into(), unless_diverged(|r| r.test_risk)),
+        Column::new("gain_l1".into(), unless_diverged(SweepRun::gain_l1)),
+    ]);
+    Ok(DataFrame::new_infer_height(columns)?)
 }

@@ -13,22 +13,23 @@
 //! solve of [`dln::BregmanSolver::solve`] (no training), on dataset 0 of the setting. Book: chapter
 //! "Theorem 1" (`book/src/03-theorem1.md`).
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result, ensure};
 use dln::{BregmanSolver, min_l1, min_l2};
 use ndarray::Array1;
-use plotly::common::{DashType, ExponentFormat, Line, Marker, Mode};
-use plotly::layout::{Annotation, GridPattern, Layout, LayoutGrid};
-use plotly::{Plot, Scatter};
+use plotly::Plot;
 use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 
-use super::common::{self, l2_distance, recovers_support};
+use super::common::{l2_distance, recovers_support};
 use super::{Experiment, Setting, Validate};
 use crate::{style, sweep};
 
+mod plot;
+mod summary;
+
 pub mod claims;
+
+pub use summary::{AtAlpha, ShapeSummary, Summary};
 
 /// The experiment.
 pub struct Theorem1Alpha;
@@ -131,10 +132,6 @@ fn profile(shape: Shape, alpha: f64, ratio: f64, support: &[bool]) -> Array1<f64
 }
 // ANCHOR_END: profile
 
-/// Colours of the two limits in the first panel (distinct from the shapes' colours).
-const RICH: &str = "#ff7f0e";
-const KERNEL: &str = "#17becf";
-
 /// Below this a test risk is rounding-level: the interpolator *is* β* (exact sparse recovery).
 const EXACT_RECOVERY: f64 = 1e-20;
 
@@ -194,146 +191,11 @@ impl Output {
     }
 }
 
-/// A line with markers against α on axes `axes`; `hover` shows y.
-fn curve(x: Vec<f64>, y: Vec<f64>, name: &str, line: Line, hover: &str, axes: [&str; 2]) -> Box<Scatter<f64, f64>> {
-    Scatter::new(x, y)
-        .name(name)
-        .mode(Mode::LinesMarkers)
-        .line(line)
-        .marker(Marker::new().size(5))
-        .hover_template(format!("{name}<br>α = %{{x:.2e}}<br>{hover}<extra></extra>"))
-        .x_axis(axes[0])
-        .y_axis(axes[1])
-}
-
-/// The figure's traces: distances of the uniform-α interpolator to the two limits (first panel);
-/// test risk of each α profile with the two limits as dashed levels (second panel). Returns whether
-/// the min-ℓ1 level was left out because that interpolator is β* (rounding-level risk).
-fn traces(plot: &mut Plot, out: &Output, cfg: &Config) -> bool {
-    let alphas: Vec<f64> = out.grid_of(Shape::Uniform).map(|p| p.alpha).collect();
-    let dist = |f: fn(&Measures) -> f64| out.grid_of(Shape::Uniform).map(|p| f(&p.measures)).collect();
-    for (name, y, color) in [
-        ("‖β*<sub>α</sub> − β<sub>ℓ1</sub>‖₂ (rich limit)", dist(|m| m.dist_min_l1), RICH),
-        ("‖β*<sub>α</sub> − β<sub>ℓ2</sub>‖₂ (kernel limit)", dist(|m| m.dist_min_l2), KERNEL),
-    ] {
-        let line = Line::new().color(color).width(2.5).dash(DashType::Solid);
-        plot.add_trace(curve(alphas.clone(), y, name, line, "%{y:.3e}", ["x", "y"]));
-    }
-    for shape in Shape::ALL {
-        let (_, color) = shape.look();
-        let label = match shape {
-            Shape::Uniform => "uniform α".to_string(),
-            Shape::SupportLarger => format!("α×{} on the support: penalised less", cfg.shape_ratio),
-            Shape::SupportSmaller => format!("α÷{} on the support: penalised more", cfg.shape_ratio),
-        };
-        let (x, y): (Vec<f64>, Vec<f64>) = out.grid_of(shape).map(|p| (p.alpha, p.measures.test_risk)).unzip();
-        let line = Line::new().color(color).width(2.5);
-        plot.add_trace(curve(x, y, &label, line, "test risk = %{y:.3e}", ["x2", "y2"]));
-    }
-    for (limit, name, dash) in
-        [(&out.min_l1, "min-ℓ1 interpolator", DashType::Dash), (&out.min_l2, "min-ℓ2 interpolator", DashType::Dot)]
-    {
-        let risk = limit.test_risk;
-        if risk < EXACT_RECOVERY {
-            // A level at ~1e-33 would only squash the axis: the panel's title says it instead.
-            continue;
-        }
-        plot.add_trace(
-            Scatter::new(vec![cfg.alpha_min, cfg.alpha_max], vec![risk, risk])
-                .name(format!("{name} (risk {risk:.2e})"))
-                .mode(Mode::Lines)
-                .line(Line::new().color("#444444").width(1.5).dash(dash))
-                .x_axis("x2")
-                .y_axis("y2"),
-        );
-    }
-    out.min_l1.test_risk < EXACT_RECOVERY
-}
-
-/// The two-panel layout (`exact_l1`: the min-ℓ1 interpolator is β*, said in the panel's title).
-fn layout(cfg: &Config, exact_l1: bool) -> Layout {
-    let st = &cfg.setting;
-    let shape_title = if exact_l1 { "shape of α (min-ℓ1 interpolator = β* here)" } else { "shape of α" };
-    let domains = [[0.0, 0.44], [0.56, 1.0]];
-    let pow_axis = |title: &str| style::log_axis(title).exponent_format(ExponentFormat::Power);
-    style::layout(&format!(
-        "Theorem 1 across the initialisation scale: kernel (large α) → rich (small α) regime, and the shape of α<br><sup>argmin<sub>Xβ=y</sub> ψ<sub>α</sub>(β), solved exactly; (n, d, s) = ({}, {}, {}), data seed {}</sup>",
-        st.n, st.d, st.s, st.seed
-    ))
-    .grid(LayoutGrid::new().rows(1).columns(2).pattern(GridPattern::Independent))
-    .height(640)
-    .legend(plotly::layout::Legend::new().orientation(plotly::common::Orientation::Horizontal).x(0.0).y(-0.22))
-    .x_axis(pow_axis("initialisation scale α").domain(&domains[0]).anchor("y"))
-    .y_axis(pow_axis("ℓ2 distance").dtick(1.0).anchor("x"))
-    .x_axis2(pow_axis("initialisation scale α (its value off the support)").domain(&domains[1]).anchor("y2"))
-    .y_axis2(pow_axis("test risk ½‖β − β*‖²").dtick(2.0).anchor("x2"))
-    .annotations(vec![
-        common::centered_panel_title("scale of a uniform α", 0.22, 1.0),
-        common::centered_panel_title(shape_title, 0.78, 1.0),
-    ] as Vec<Annotation>)
-}
-
-/// The uniform-α solve at one end of the grid.
-#[derive(Debug, Clone, Serialize)]
-pub struct AtAlpha {
-    /// The scale α.
-    pub alpha: f64,
-    /// ‖β*_α − β_ℓ1‖₂.
-    pub dist_min_l1: f64,
-    /// ‖β*_α − β_ℓ2‖₂.
-    pub dist_min_l2: f64,
-    /// Test risk ½‖β*_α − β*‖².
-    pub test_risk: f64,
-    /// Whether β*_α recovers the support of β*.
-    pub support_recovered: bool,
-}
-
-/// The solve of one shape at the setting's α.
-#[derive(Debug, Clone, Serialize)]
-pub struct ShapeSummary {
-    /// Test risk ½‖β − β*‖².
-    pub test_risk: f64,
-    /// ‖β‖₁.
-    pub l1_norm: f64,
-    /// Whether β recovers the support of β*.
-    pub support_recovered: bool,
-}
-
-/// Headline numbers.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// Points of the α grid (per shape).
-    pub grid_points: usize,
-    /// Uniform α, smallest scale.
-    pub smallest_alpha: AtAlpha,
-    /// Uniform α, largest scale.
-    pub largest_alpha: AtAlpha,
-    /// The min-ℓ1 interpolator is β* (its risk, ~1e-33, is machine-dependent: only this is pinned).
-    pub min_l1_recovers_beta_star: bool,
-    /// Test risk of the min-ℓ2 interpolator.
-    pub min_l2_test_risk: f64,
-    /// The setting's α, where the shapes are compared.
-    pub shapes_at_alpha: f64,
-    /// Each shape at that α, by name.
-    pub shapes: BTreeMap<&'static str, ShapeSummary>,
-    /// ‖β*_α − β_ℓ1‖₂ is monotone along the whole grid: a decade-by-decade kernel → rich transition.
-    pub dist_min_l1_increases_with_alpha: bool,
-    /// ‖β*_α − β_ℓ2‖₂ likewise.
-    pub dist_min_l2_decreases_with_alpha: bool,
-    /// A larger α on the support lowers the risk.
-    pub support_larger_alpha_helps: bool,
-    /// A smaller α on the support raises it.
-    pub support_smaller_alpha_hurts: bool,
-    /// The chapter's claims.
-    pub claims: Vec<crate::claims::Claim>,
-}
-
 impl Experiment for Theorem1Alpha {
-    const NAME: &'static str = "theorem1_alpha";
-    const ABOUT: &'static str = "Theorem 1 vs the scale α (1e-4 … 10): kernel → rich regime (distance to the min-ℓ2 / min-ℓ1 interpolators, test risk) and the weighted-ℓ1 shape effect of a non-uniform α";
-    type Config = Config;
-    type Output = Output;
-    type Summary = Summary;
+    experiment_items!(
+        "theorem1_alpha",
+        "Theorem 1 vs the scale α (1e-4 … 10): kernel → rich regime (distance to the min-ℓ2 / min-ℓ1 interpolators, test risk) and the weighted-ℓ1 shape effect of a non-uniform α"
+    );
 
     fn quick() -> Config {
         Config { points_per_decade: 3, ..Config::default() }
@@ -395,39 +257,10 @@ impl Experiment for Theorem1Alpha {
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
-        let mut plot = Plot::new();
-        let exact_l1 = traces(&mut plot, out, cfg);
-        plot.set_layout(layout(cfg, exact_l1));
-        Ok(plot)
+        Ok(plot::figure(out, cfg))
     }
 
     fn summary(out: &Output, cfg: &Config) -> Result<Summary> {
-        let uni: Vec<&Measures> = out.grid_of(Shape::Uniform).map(|p| &p.measures).collect();
-        let at = |p: Option<&Point>| -> Result<AtAlpha> {
-            let (p, m) = p.map(|p| (p, &p.measures)).context("empty grid")?;
-            let (dist_min_l1, dist_min_l2, test_risk) = (m.dist_min_l1, m.dist_min_l2, m.test_risk);
-            Ok(AtAlpha { alpha: p.alpha, dist_min_l1, dist_min_l2, test_risk, support_recovered: m.support_recovered })
-        };
-        let mut shapes = BTreeMap::new();
-        for shape in Shape::ALL {
-            let m = out.reference_of(shape)?;
-            let (test_risk, l1_norm, support_recovered) = (m.test_risk, m.l1_norm, m.support_recovered);
-            shapes.insert(shape.as_str(), ShapeSummary { test_risk, l1_norm, support_recovered });
-        }
-        let risk = |shape| out.reference_of(shape).map(|m| m.test_risk);
-        Ok(Summary {
-            grid_points: uni.len(),
-            smallest_alpha: at(out.grid_of(Shape::Uniform).next())?,
-            largest_alpha: at(out.grid_of(Shape::Uniform).last())?,
-            min_l1_recovers_beta_star: out.min_l1.test_risk < EXACT_RECOVERY,
-            min_l2_test_risk: out.min_l2.test_risk,
-            shapes_at_alpha: cfg.setting.alpha,
-            shapes,
-            dist_min_l1_increases_with_alpha: uni.windows(2).all(|w| w[1].dist_min_l1 >= w[0].dist_min_l1),
-            dist_min_l2_decreases_with_alpha: uni.windows(2).all(|w| w[1].dist_min_l2 <= w[0].dist_min_l2),
-            support_larger_alpha_helps: risk(Shape::SupportLarger)? < risk(Shape::Uniform)?,
-            support_smaller_alpha_hurts: risk(Shape::SupportSmaller)? > risk(Shape::Uniform)?,
-            claims: claims::claims(out),
-        })
+        Summary::of(out, cfg)
     }
 }
