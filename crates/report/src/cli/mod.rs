@@ -40,7 +40,7 @@ pub enum Command {
     /// One (S)GD run with Theorem 2's prediction and gradient flow's interpolator (--json: one JSON object).
     #[command(allow_negative_numbers = true)]
     Run(RunArgs),
-    /// Run every experiment (or --only some) into DIR/<experiment>/, draw static images, build the book.
+    /// Run every experiment (or --only some) into `DIR/<experiment>/`, draw static images, build the book.
     Reproduce(ReproduceArgs),
     /// Name each experiment with one line on what it shows.
     List,

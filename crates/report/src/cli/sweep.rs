@@ -17,7 +17,7 @@ pub struct SweepArgs {
     /// `merge` joins shards; without it, `sweep` runs a grid.
     #[command(subcommand)]
     pub command: Option<SweepCommand>,
-    /// The grid: a TOML file with [params] (every run) and [axes] (lists, combined as `combine = "product"` or "zip").
+    /// The grid: a TOML file with `[params]` (every run) and `[axes]` (lists, combined as `combine = "product"` or "zip").
     #[arg(long, value_name = "GRID.toml", required = true)]
     pub grid: Option<PathBuf>,
     /// Output directory [default: results/sweeps/<the grid file's name>].

@@ -28,7 +28,7 @@ use crate::budget;
 /// | `d` | 30 | dimension | ≥ 1 (the theory wants d > n) |
 /// | `s` | 3 | sparsity of β* (support `0..s`, values N(0, 1)) | ≤ d |
 /// | `alpha` | 0.1 | uniform initialisation scale α (u₀ = √2α, v₀ = 0) | > 0, α² normal |
-/// | `mean` | 0 | every coordinate of E[x] | finite |
+/// | `mean` | 0 | every coordinate of E\[x\] | finite |
 /// | `noise` | 0 | label noise std | ≥ 0 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

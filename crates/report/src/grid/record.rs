@@ -61,7 +61,7 @@ mod exact {
         }
     }
 
-    /// `#[serde(with = "exact::opt")]` for Option<f64>.
+    /// `#[serde(with = "exact::opt")]` for `Option<f64>`.
     pub mod opt {
         use super::*;
         pub fn serialize<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
@@ -72,7 +72,7 @@ mod exact {
         }
     }
 
-    /// `#[serde(with = "exact::vec")]` for Vec<f64>.
+    /// `#[serde(with = "exact::vec")]` for `Vec<f64>`.
     pub mod vec {
         use super::*;
         pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
@@ -83,7 +83,7 @@ mod exact {
         }
     }
 
-    /// `#[serde(with = "exact::opt_vec")]` for Option<Vec<f64>>.
+    /// `#[serde(with = "exact::opt_vec")]` for `Option<Vec<f64>>`.
     pub mod opt_vec {
         use super::*;
         pub fn serialize<S: Serializer>(v: &Option<Vec<f64>>, s: S) -> Result<S::Ok, S::Error> {

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `data.parquet`, `data.csv` | the tidy data (polars) |
 //! | `figure.html` | the interactive figure; loads plotly.js from `../assets/` (works offline, also from a `file://` URL), or embeds it with `--standalone-html` ([`html`]) |
-//! | `figure.json` | the figure as plotly JSON ([`Plot::to_json`]): what the book draws |
+//! | `figure.json` | the figure as plotly JSON ([`plotly::Plot::to_json`]): what the book draws |
 //! | `config.json` | the configuration used |
 //! | `summary.json` | the headline numbers (full precision; snapshots round them) |
 //! | `figure.png` | the static figure, when Chromium is available ([`static_image`]) |
@@ -85,7 +85,7 @@ fn temp_file(path: &Path, dir: &Path) -> std::io::Result<tempfile::NamedTempFile
     builder.tempfile_in(dir)
 }
 
-/// Removes the temporary files that a killed earlier run left in `dir` (names as [`temp_file`]
+/// Removes the temporary files that a killed earlier run left in `dir` (names as `temp_file`
 /// makes them, of a process that no longer runs; Linux only, elsewhere nothing is removed).
 /// Returns how many were removed.
 pub fn remove_stale_temps(dir: &Path) -> usize {

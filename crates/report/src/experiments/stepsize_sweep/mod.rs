@@ -5,7 +5,7 @@
 //! given [`SweepConfig`] and hands out the memoised result (keyed by the configuration's JSON).
 //!
 //! On each dataset and for each method, γ_max — the largest constant stepsize whose run reaches
-//! L(β) ≤ `tol` within the step budget — is found by the one bisection ([`crate::stability::gamma_max`],
+//! L(β) ≤ `tol` within the step budget — is found by the one bisection ([`crate::stability::gamma_max_of`],
 //! started at b / mean‖x_i‖²) **on that dataset** (γ_max varies by a factor ≈ 4 between datasets, so
 //! a per-dataset γ_max gives the common axis γ/γ_max on which datasets are pooled). The bisection
 //! assumes convergence is monotone in γ; it is not always (an SGD run below γ_max may diverge), and

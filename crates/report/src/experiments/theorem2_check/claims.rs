@@ -22,7 +22,7 @@ fn smallest(values: impl Iterator<Item = f64>) -> f64 {
 /// ‖β∞ − argmin ψ_{α∞}‖ / ‖β∞ − β*_α‖: the error of dropping β̃₀, against the whole distance from
 /// gradient flow (`None` unless both are known).
 pub fn tilde_share(r: &Row) -> Option<f64> {
-    Some(r.err_without_tilde? / r.err_gf?)
+    Some(r.err.without_tilde? / r.err.gf?)
 }
 
 /// Per batch size, the least-squares slope of ln‖β∞ − β*_α‖₂ in ln γ over its `points` smallest
@@ -34,7 +34,7 @@ pub fn gf_slopes(rows: &[Row], points: usize) -> Vec<f64> {
         .into_iter()
         .filter_map(|b| {
             let mut gf: Vec<(f64, f64)> = (rows.iter().filter(|r| r.batch == b && r.status == Status::Converged))
-                .filter_map(|r| Some((r.gamma, r.err_gf?)))
+                .filter_map(|r| Some((r.gamma, r.err.gf?)))
                 .collect();
             gf.sort_by(|a, b| a.0.total_cmp(&b.0));
             gf.truncate(points);
@@ -50,9 +50,9 @@ pub fn gf_slopes(rows: &[Row], points: usize) -> Vec<f64> {
 pub fn claims(rows: &[Row], slope_points: usize) -> Vec<Claim> {
     let slopes = gf_slopes(rows, slope_points);
     let converged: Vec<&Row> = rows.iter().filter(|r| r.status == Status::Converged).collect();
-    let worst = largest(converged.iter().map(|r| r.err_theorem2.unwrap_or(f64::INFINITY)));
+    let worst = largest(converged.iter().map(|r| r.err.theorem2.unwrap_or(f64::INFINITY)));
     let every = converged.len() as f64 / rows.len() as f64;
-    let gain = smallest(converged.iter().filter_map(|r| Some(r.err_without_tilde? / r.err_theorem2?)));
+    let gain = smallest(converged.iter().filter_map(|r| Some(r.err.without_tilde? / r.err.theorem2?)));
     let slope_off = largest(slopes.iter().map(|s| (s - 1.0).abs()));
     let small = largest(rows.iter().filter(|r| r.fraction <= SMALL_FRACTION).filter_map(tilde_share));
     let gd_large =

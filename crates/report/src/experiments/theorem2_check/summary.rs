@@ -32,7 +32,7 @@ pub struct RunSummary {
     pub status: Status,
     /// Steps taken.
     pub steps: u64,
-    /// ‖β∞ − argmin ψ_{α∞}‖₂, to [`DIST_DIGITS`] significant digits.
+    /// ‖β∞ − argmin ψ_{α∞}‖₂, to `DIST_DIGITS` significant digits.
     pub err_without_tilde: Option<f64>,
     /// ‖β∞ − β*_α‖₂, likewise.
     pub err_gf: Option<f64>,
@@ -47,7 +47,7 @@ pub struct SeriesSummary {
     pub runs: Vec<RunSummary>,
     /// ‖β∞ − β*_α‖₂ strictly increases with γ over the converged runs.
     pub gf_distance_increases_with_gamma: bool,
-    /// Slope of ln‖β∞ − β*_α‖₂ against ln γ on the [`RATE_POINTS`] smallest converged stepsizes (2 digits).
+    /// Slope of ln‖β∞ − β*_α‖₂ against ln γ on the `RATE_POINTS` (3) smallest converged stepsizes (2 digits).
     pub gf_distance_rate_small_gamma: Option<f64>,
 }
 
