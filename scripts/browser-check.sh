@@ -6,7 +6,8 @@
 #   - book chapters: after the page's scripts ran (--virtual-time-budget), the DOM has KaTeX output
 #     (.katex with its MathML twin) and, for every figure of the chapter, a drawn plotly SVG
 #     (.main-svg with traces); the screenshot of the page scrolled to its first figure is not blank
-#     (decoded and measured); in a light and a dark theme;
+#     (decoded and measured); every chapter in the light theme, the first one in the dark theme too
+#     (the theme is one stylesheet for the whole book);
 #   - every $RESULTS/*/figure.html (which loads ../assets/plotly.min.js, or embeds it when written
 #     with --standalone-html): its plot is drawn (.main-svg layers with traces) and its screenshot
 #     is not blank.
@@ -14,14 +15,15 @@
 #
 # Usage: scripts/browser-check.sh [CHAPTER.html ...]   (default: every chapter that has a figure)
 # Env:   BOOK_HTML (default book/build), RESULTS (default results), OUT (default target/browser-check),
-#        THEMES (default "light navy").
+#        THEMES (default "light"), DARK (default "navy", checked on the first chapter), VENV (default .venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BOOK_HTML="${BOOK_HTML:-book/build}"
 RESULTS="${RESULTS:-results}"
 OUT="${OUT:-target/browser-check}"
-THEMES="${THEMES:-light navy}"
+THEMES="${THEMES:-light}"
+DARK="${DARK:-navy}"
 
 if [ ! -f "$BOOK_HTML/index.html" ]; then
     echo "error: no built book in $BOOK_HTML (build it with \`cargo run --release\`)" >&2
@@ -63,42 +65,25 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 cp -r "$BOOK_HTML" "$OUT/site"
 
-# Decodes a PNG (8-bit RGB/RGBA, as Chromium writes them) and prints "distinct-colours non-background-fraction".
+# The image statistics run in the project's venv, with Pillow (pinned) installed there when missing.
+VENV="${VENV:-.venv}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -c "import PIL" 2>/dev/null \
+    || "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pillow==13.0.0
+
+# Prints "distinct-colours non-background-fraction" of a screenshot, on every 4th pixel of every 4th
+# row (the background is its most frequent colour).
 png_stats() {
-    python3 - "$1" <<'PY'
-import struct, sys, zlib
-data = open(sys.argv[1], "rb").read()
-assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-pos, idat, w = 8, b"", 0
-while pos < len(data):
-    (n,) = struct.unpack(">I", data[pos:pos + 4]); kind = data[pos + 4:pos + 8]; body = data[pos + 8:pos + 8 + n]
-    if kind == b"IHDR":
-        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
-        assert depth == 8 and ctype in (2, 6), f"unsupported PNG (depth {depth}, colour type {ctype})"
-        bpp = 3 if ctype == 2 else 4
-    elif kind == b"IDAT":
-        idat += body
-    pos += 12 + n
-raw, stride = zlib.decompress(idat), w * bpp
-prev, counts, total = bytearray(stride), {}, 0
-for y in range(h):
-    f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-    for i in range(stride):
-        a = line[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        if f == 1: line[i] = (line[i] + a) & 255
-        elif f == 2: line[i] = (line[i] + b) & 255
-        elif f == 3: line[i] = (line[i] + ((a + b) >> 1)) & 255
-        elif f == 4:
-            c = prev[i - bpp] if i >= bpp else 0
-            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-    prev = line
-    if y % 4 == 0:
-        for x in range(0, w, 4):
-            px = bytes(line[x * bpp:x * bpp + 3]); counts[px] = counts.get(px, 0) + 1; total += 1
-top = max(counts.values())
-print(len(counts), round(1 - top / total, 4))
+    "$VENV/bin/python" - "$1" <<'PY'
+import sys
+from PIL import Image
+im = Image.open(sys.argv[1]).convert("RGB")
+data, (w, h) = im.tobytes(), im.size
+sample = [data[3 * (y * w + x):3 * (y * w + x) + 3] for y in range(0, h, 4) for x in range(0, w, 4)]
+counts = {}
+for px in sample:
+    counts[px] = counts.get(px, 0) + 1
+print(len(counts), round(1 - max(counts.values()) / len(sample), 4))
 PY
 }
 
@@ -110,7 +95,9 @@ for chapter in "${chapters[@]}"; do
     fi
     figures=$(grep -o 'class="dln-plot"' "$page" | wc -l)
     first=$(grep -o 'id="figure-[a-z0-9_]*"' "$page" | head -1 | sed 's/id="\(.*\)"/\1/')
-    for theme in $THEMES; do
+    themes="$THEMES"
+    [ "$chapter" = "${chapters[0]}" ] && themes="$THEMES $DARK"
+    for theme in $themes; do
         variant="$OUT/site/${chapter%.html}.$theme.html"
         # Two views: the top of the chapter (text and math) and its first figure. Headless Chromium
         # paints only the first screenful, so the figure view drops what precedes the figure instead
