@@ -20,7 +20,7 @@ fn check_estimated_parameters_gd_is_pulled_off_beta_star_and_sgd_recovers_it(out
     assert!(summary_bool(out, "/SGD/support_recovered"), "SGD recovers the support of β*");
     assert!(!summary_bool(out, "/GD/support_recovered"), "GD's estimate is pulled off the support");
     // Every coordinate of the truth is on the frame, once per estimate.
-    let d = u64s(df, "coordinate").into_iter().max().unwrap_or(0) as usize;
+    let d = u64s(df, "coordinate").into_iter().max().map_or(0, |c| c as usize + 1);
     assert_eq!(df.height(), 3 * d);
 }
 
@@ -57,7 +57,7 @@ fn estimated_parameters() {
     check_claims(&out);
 }
 
-/// The frame has one row per (estimate, coordinate), coordinates 1-based, β* and its support on every
+/// The frame has one row per (estimate, coordinate), coordinates 0-based, β* and its support on every
 /// estimate's rows, and a diverged run's β as nulls.
 #[test]
 fn frame_has_one_row_per_estimate_and_coordinate() {
@@ -89,11 +89,11 @@ fn frame_has_one_row_per_estimate_and_coordinate() {
     };
     let df = frame(&beta_star, &[gf, sgd]).unwrap();
     assert_eq!(strs(&df, "method"), ["GF", "GF", "GF", "SGD", "SGD", "SGD"]);
-    assert_eq!(u64s(&df, "coordinate"), [1, 2, 3, 1, 2, 3]);
+    assert_eq!(u64s(&df, "coordinate"), [0, 1, 2, 0, 1, 2]);
     assert_eq!(f64s(&df, "beta_star"), [1.5, 0.0, -0.5, 1.5, 0.0, -0.5].map(Some));
     assert_eq!(f64s(&df, "beta"), [Some(1.0), Some(0.1), Some(-0.4), None, None, None]);
     assert_eq!(f64s(&df, "gamma"), [None, None, None, Some(0.63), Some(0.63), Some(0.63)]);
-    assert_eq!(truth(&beta_star), (vec![1, 2, 3], beta_star.to_vec(), vec![true, false, true]));
+    assert_eq!(truth(&beta_star), (vec![0, 1, 2], beta_star.to_vec(), vec![true, false, true]));
 }
 
 /// A bad value in the nested setting is a one-line error naming it; so is a batch not below n.

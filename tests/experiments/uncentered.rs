@@ -24,7 +24,7 @@ fn check_uncentered_data_makes_large_stepsizes_help_gd_too(out: &Product) {
 }
 
 /// The median risk ratio of GD at the largest stepsize, recomputed from the per-coordinate frame
-/// (one run per dataset: its rows at coordinate 1), equals the summary's.
+/// (one run per dataset: its rows at coordinate 0), equals the summary's.
 fn check_uncentered_summary_matches_the_data(out: &Product) {
     let df = &out.data;
     let (case, method, fraction) = (strs(df, "case"), strs(df, "method"), f64s(df, "fraction"));
@@ -32,7 +32,7 @@ fn check_uncentered_summary_matches_the_data(out: &Product) {
     let last = out.config["fractions"].as_array().unwrap().last().unwrap().as_f64().unwrap();
     for c in ["centered", "uncentered"] {
         let ratios: Vec<f64> = (0..df.height())
-            .filter(|&i| case[i] == c && method[i] == "GD" && coord[i] == 1 && fraction[i] == Some(last))
+            .filter(|&i| case[i] == c && method[i] == "GD" && coord[i] == 0 && fraction[i] == Some(last))
             .map(|i| risk[i].unwrap() / gf[i].unwrap())
             .collect();
         assert_eq!(ratios.len() as u64, out.config["datasets"].as_u64().unwrap());
@@ -83,7 +83,7 @@ fn check_claims(out: &Product) {
     };
     let ratio = |c: &str, f: f64| {
         median(
-            gd(c, f).into_iter().filter(|&i| coord[i] == 1).filter_map(|i| Some(risk[i]? / gf[i].unwrap())).collect(),
+            gd(c, f).into_iter().filter(|&i| coord[i] == 0).filter_map(|i| Some(risk[i]? / gf[i].unwrap())).collect(),
         )
     };
     let cv = |c: &str| {
@@ -102,7 +102,7 @@ fn check_claims(out: &Product) {
         median(cvs)
     };
     let gmax =
-        |c: &str| median(gd(c, first).into_iter().filter(|&i| coord[i] == 1).map(|i| gamma_max[i].unwrap()).collect());
+        |c: &str| median(gd(c, first).into_iter().filter(|&i| coord[i] == 0).map(|i| gamma_max[i].unwrap()).collect());
     assert_claims(
         out,
         &[

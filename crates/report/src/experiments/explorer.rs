@@ -102,7 +102,7 @@ pub struct Output {
 }
 
 impl Output {
-    /// The truth as the figure draws it: coordinates (1-based, as in the frame), β*, support mask.
+    /// The truth as the figure draws it: coordinates (0-based, as in the frame), β*, support mask.
     fn truth(&self) -> (Vec<u64>, Vec<f64>, Vec<bool>) {
         ep::truth(&self.problem.beta_star.to_vec())
     }

@@ -202,7 +202,7 @@ fn group(series: &[Series], case: Case, method: Method, fractions: usize) -> Gro
 /// fraction (bottom), for GD and SGD; returns the panels' shapes (reference lines, support shading).
 fn case_panels(plot: &mut Plot, series: &[Series], cfg: &Config, c: usize) -> Vec<Shape> {
     let case = Case::BOTH[c];
-    let index: Vec<u64> = (1..=cfg.setting.d as u64).collect();
+    let index: Vec<u64> = (0..cfg.setting.d as u64).collect();
     let coords: Vec<f64> = index.iter().map(|&j| j as f64).collect();
     let [xr, yr, xg, yg] = if c == 0 { ["x", "y", "x3", "y3"] } else { ["x2", "y2", "x4", "y4"] };
     for m in Method::BOTH {
@@ -222,7 +222,7 @@ fn layout(cfg: &Config, last: f64) -> Layout {
     let st = &cfg.setting;
     let cols = [[0.0, 0.45], [0.55, 1.0]];
     let rows = [[0.6, 1.0], [0.0, 0.36]];
-    let coord_range = vec![0.5, st.d as f64 + 0.5];
+    let coord_range = vec![-0.5, st.d as f64 - 0.5];
     let risk_axis = |title: &str| log_axis_pow(title).dtick(1.0);
     let coordinate = "coordinate i (shaded: support of β*)";
     let coord_axis = |k: usize, y: &str| style::axis(coordinate).domain(&cols[k]).anchor(y).range(coord_range.clone());
@@ -299,7 +299,7 @@ impl Experiment for Uncentered {
 
     /// Tidy frame, one row per (run, coordinate): `case, mean, dataset, method, batch, fraction,
     /// gamma_max, gamma, status, steps, test_risk, gf_test_risk, coordinate, on_support, gain`
-    /// (`coordinate` 1-based in this table; test_risk and gain null for diverged runs).
+    /// (`coordinate` 0-based; test_risk and gain null for diverged runs).
     fn frame(out: &Output) -> Result<DataFrame> {
         let runs = &out.iter().flat_map(|s| s.runs.iter().map(move |r| (s, r))).collect::<Vec<_>>();
         let d = |(_, r): &(&Series, &SweepRun)| r.gain.len();
@@ -317,7 +317,7 @@ impl Experiment for Uncentered {
             "steps" => repeated(runs, d, |(_, r)| r.steps),
             "test_risk" => repeated(runs, d, |(_, r)| r.unless_diverged(r.test_risk)),
             "gf_test_risk" => repeated(runs, d, |(s, _)| s.gf_test_risk),
-            "coordinate" => per_coordinate(runs, d, |_, c| c as u64 + 1),
+            "coordinate" => per_coordinate(runs, d, |_, c| c as u64),
             "on_support" => per_coordinate(runs, d, |(_, r), c| r.support[c]),
             "gain" => per_coordinate(runs, d, |(_, r), c| r.unless_diverged(r.gain[c])),
         )?)

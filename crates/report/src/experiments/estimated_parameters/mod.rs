@@ -191,9 +191,9 @@ pub struct Output {
     pub estimates: Vec<Estimate>,
 }
 
-/// Coordinates 1, …, d (the frame's and the figure's coordinates are 1-based).
+/// Coordinates 0, …, d − 1 (0-based, like every frame and figure of the report).
 fn coordinates(d: usize) -> Vec<u64> {
-    (1..=d as u64).collect()
+    (0..d as u64).collect()
 }
 
 /// `f(estimate, coordinate)` for every row of [`frame`].
@@ -201,7 +201,7 @@ fn per_row<T>(estimates: &[Estimate], d: usize, f: impl Fn(&Estimate, usize) -> 
     per_coordinate(estimates, |_| d, f)
 }
 
-/// The tidy frame: one row per (estimate, coordinate); coordinates are 1-based.
+/// The tidy frame: one row per (estimate, coordinate); coordinates are 0-based.
 pub fn frame(beta_star: &[f64], estimates: &[Estimate]) -> Result<DataFrame> {
     let (d, e) = (beta_star.len(), estimates);
     Ok(df!(
@@ -213,7 +213,7 @@ pub fn frame(beta_star: &[f64], estimates: &[Estimate]) -> Result<DataFrame> {
         "status" => per_row(e, d, |e, _| e.status.clone()),
         "steps" => per_row(e, d, |e, _| e.steps),
         "test_risk" => per_row(e, d, |e, _| e.test_risk),
-        "coordinate" => per_row(e, d, |_, i| i as u64 + 1),
+        "coordinate" => per_row(e, d, |_, i| i as u64),
         "on_support" => per_row(e, d, |_, i| beta_star[i] != 0.0),
         "beta_star" => per_row(e, d, |_, i| beta_star[i]),
         "beta" => per_row(e, d, |e, i| e.beta[i]),
@@ -221,7 +221,7 @@ pub fn frame(beta_star: &[f64], estimates: &[Estimate]) -> Result<DataFrame> {
     )?)
 }
 
-/// The truth as the figures draw it: coordinates (1-based, as in the frame), β*, support mask.
+/// The truth as the figures draw it: coordinates (0-based, as in the frame), β*, support mask.
 pub fn truth(beta_star: &[f64]) -> (Vec<u64>, Vec<f64>, Vec<bool>) {
     (coordinates(beta_star.len()), beta_star.to_vec(), beta_star.iter().map(|b| *b != 0.0).collect())
 }

@@ -78,7 +78,7 @@ pub fn gain_trace(v: &Estimate, xaxis: &str, yaxis: &str, visible: bool) -> Box<
 
 /// The two-row layout shared with the explorer: β per coordinate on top, Gain_γ(i) (log) below.
 pub fn two_row_layout(title: &str, d: usize) -> plotly::Layout {
-    let x_range = vec![0.4, d as f64 + 0.6];
+    let x_range = vec![-0.6, d as f64 - 0.4];
     style::layout(title)
         .grid(LayoutGrid::new().rows(2).columns(1).pattern(GridPattern::Independent))
         .height(760)
