@@ -4,7 +4,8 @@
 #   bash scripts/notebooks.sh                      all notebooks, in the book's order
 #   bash scripts/notebooks.sh notebooks/04-*.ipynb  just some
 #
-# 1. installs what is missing: evcxr_jupyter (pinned, `cargo install --locked`, ~7.5 min once) and a
+# 1. installs what is missing: evcxr_jupyter (pinned, `cargo install --locked`, ~7.5 min once), lld
+#    (Debian, for evcxr's links) and a
 #    project-local Jupyter client (.venv/, pinned by notebooks/requirements.txt; no ipykernel, no server);
 # 2. registers evcxr's Rust kernel inside the venv (JUPYTER_PATH=.venv/share/jupyter, nothing in ~);
 # 3. executes each notebook with nbclient into results/notebooks/ (executed .ipynb + HTML) and fails
@@ -29,6 +30,17 @@ export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v evcxr_jupyter >/dev/null || ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
     stamp "installing evcxr_jupyter $EVCXR_VERSION (~7.5 min on 2 cores, once)"
     cargo install --locked evcxr_jupyter --version "$EVCXR_VERSION"
+fi
+
+# --- 1b. lld: evcxr links every cell with it when it is on PATH (a cell links the whole of its
+# dependencies, polars included, so the linker is a large part of a notebook's time). Debian's
+# package, installed when missing and apt-get is at hand; without it evcxr uses the system linker.
+# evcxr's build folder keys its artefacts on the linker, so switching rebuilds it once.
+if ! command -v ld.lld >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" -eq 0 ]; then
+    stamp "installing lld (Debian)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lld >/dev/null \
+        || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lld >/dev/null; } \
+        || stamp "lld not installed; evcxr uses the system linker"
 fi
 
 # --- 2. the Jupyter client stack ----------------------------------------------------------------
