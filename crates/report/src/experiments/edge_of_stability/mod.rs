@@ -1,39 +1,43 @@
-//! GD at the edge of stability: a small stepsize vs a stepsize just below γ_max.
+//! GD at the edge of stability: a small stepsize vs a stepsize just below γ_max, on several datasets.
 //!
-//! On one dataset of the paper's setting, γ_max (the largest constant stepsize at which GD reaches
-//! L ≤ `tol` within `max_steps`) is found by bisection; GD then runs at γ = `small_fraction`·γ_max
-//! and at γ = `edge_fraction`·γ_max (1 by default: the bisection's own convergent run, within
-//! `bisection_rel_tol` of the first non-convergent stepsize), recording log-spaced snapshots.
-//! Panels against the iteration k (log axes where right): the training loss; the sharpness
-//! γ·S_k with S_k = λ_max(X diag(u_k² + v_k²) Xᵀ/n), the top Hessian eigenvalue of
-//! F(u, v) = L(u ⊙ v) at an interpolator (GD is linearly stable at a minimum iff γ·S < 2); the
-//! support coordinates of β_k against β*; and the gain Gain_k = ln(α²/α_k²) averaged on and off the
-//! support. At the edge of stability the loss oscillates, γ·S_k hovers at 2 and the gain grows
-//! until the iterates reach a minimum flat enough to converge — the gain, hence ln(1/α∞), becomes
-//! arbitrarily large (Even et al. 2023, Section "Edge of stability"). Book: chapter "Edge of stability" (`book/src/07-edge-of-stability.md`).
+//! On each of `datasets` datasets of the paper's setting, γ_max (the largest constant stepsize at
+//! which GD reaches L ≤ `tol` within `max_steps`) is found by bisection; GD then runs at
+//! γ = `small_fraction`·γ_max and at γ = `edge_fraction`·γ_max (1 by default: the bisection's own
+//! convergent run, within `bisection_rel_tol` of the first non-convergent stepsize), recording
+//! log-spaced snapshots. Dataset 0 is drawn in full, panels against the iteration k (log axes where
+//! right): the training loss; the sharpness γ·S_k with S_k = λ_max(X diag(u_k² + v_k²) Xᵀ/n), the
+//! Gauss–Newton part of the Hessian of F(u, v) = L(u ⊙ v) (the whole Hessian at an interpolator;
+//! GD is linearly stable at a minimum iff γ·S < 2), beside γ·λ_max(∇²F(u_k, v_k)), the exact top
+//! eigenvalue with the residual term; the support coordinates of β_k against β*; and the gain
+//! Gain_k = ln(α²/α_k²) averaged on and off the support. A fifth panel summarises every dataset: the
+//! largest and the last γ·S_k of its edge run. At the edge of stability the loss oscillates, γ·S_k
+//! overshoots 2 and then settles at it, and the gain grows until the iterates reach a minimum flat
+//! enough to converge — the gain, hence ln(1/α∞), becomes large (Even et al. 2023, Section "Edge
+//! of stability"). Book: chapter "Edge of stability" (`book/src/07-edge-of-stability.md`).
 
 use std::collections::BTreeMap;
 
 use anyhow::{Result, ensure};
-use dln::{Problem, Record, Run, Schedule, Sgd, Snapshot, Status};
-use ndarray::{ArrayView1, ArrayView2};
+use dln::{Problem, Record, Run, Schedule, Sgd, Status};
 use plotly::Plot;
-use polars::df;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::common::{column, finite};
+use super::common::finite;
 use super::stepsize_sweep::SweepConfig;
 use super::{Experiment, Setting, Validate};
 use crate::stability::gamma_max_of;
 use crate::sweep::par_map;
 
+mod curvature;
+mod frame;
 mod plot;
 mod summary;
 
 pub mod claims;
 
-pub use summary::{RunSummary, Summary};
+pub use curvature::{hessian_sharpness, sharpness, weight_norms};
+pub use summary::{AcrossDatasets, RunSummary, Spread, Summary};
 
 /// Significant digits of the summary: trajectories at the edge of stability are chaotic (a change
 /// in the last bit of the data moves them macroscopically late in the run), so the summary keeps
@@ -47,7 +51,8 @@ pub struct EdgeOfStability;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `setting` | (20, 30, 3), α = 0.1, seed 0 | data design and initialisation ([`Setting`]; dataset 0) | |
+/// | `setting` | (20, 30, 3), α = 0.1, seed 0 | data design and initialisation ([`Setting`]) | |
+/// | `datasets` | 8 | datasets 0, 1, …; dataset 0 is drawn in full, the others summarised | ≥ 1 |
 /// | `small_fraction` | 0.1 | the small stepsize / γ_max | (0, 1] |
 /// | `edge_fraction` | 1.0 | the edge-of-stability stepsize / γ_max | (0, 1] |
 /// | `tol` | 1e-10 | convergence: L(β) ≤ tol | > 0 |
@@ -57,8 +62,10 @@ pub struct EdgeOfStability;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Data design and initialisation (the experiment uses dataset 0: data seed `setting.seed`).
+    /// Data design and initialisation.
     pub setting: Setting,
+    /// Number of datasets (drawn as [`Setting::problem`] draws them; dataset 0 is drawn in full).
+    pub datasets: usize,
     /// The small stepsize as a fraction of γ_max.
     pub small_fraction: f64,
     /// The edge-of-stability stepsize as a fraction of γ_max.
@@ -82,6 +89,7 @@ impl Default for Config {
             (sweep.setting, sweep.tol, sweep.gd_max_steps, sweep.bisection_rel_tol);
         Self {
             setting,
+            datasets: 8,
             small_fraction: 0.1,
             edge_fraction: 1.0,
             tol,
@@ -95,6 +103,7 @@ impl Default for Config {
 impl Validate for Config {
     fn validate(&self) -> Result<()> {
         self.setting.validate()?;
+        ensure!(self.datasets >= 1, "datasets must be at least 1");
         for (name, f) in [("small_fraction", self.small_fraction), ("edge_fraction", self.edge_fraction)] {
             ensure!(f > 0.0 && f <= 1.0, "{name} must be in (0, 1] (got {f})");
         }
@@ -107,31 +116,6 @@ impl Validate for Config {
     }
 }
 
-// ANCHOR: sharpness
-/// Sharpness S = λ_max(X diag(w) Xᵀ/n) for per-coordinate weights w = u² + v² — the top eigenvalue
-/// of the Hessian Jᵀ(XᵀX/n)J of F(u, v) = L(u ⊙ v) at an interpolator (J = [diag(v), diag(u)], and
-/// JJᵀ = diag(u² + v²)); away from interpolation, its Gauss–Newton part. Power iteration on the
-/// n×n matrix with a fixed summation order, the same result on every machine
-/// ([`dln::stability::gauss_newton_sharpness`]).
-pub fn sharpness(x: ArrayView2<f64>, w: &[f64]) -> Result<f64> {
-    Ok(dln::stability::gauss_newton_sharpness(x, ArrayView1::from(w))?)
-}
-// ANCHOR_END: sharpness
-
-/// u_k² + v_k² = 2√(β_k² + α_k⁴) with α_k² = α² e^{−Gain_k} (since β = (w₊² − w₋²)/2 and
-/// α_k² = |w₊w₋|), read off a snapshot.
-pub fn weight_norms(snapshot: &Snapshot, alpha: f64) -> Vec<f64> {
-    snapshot
-        .beta
-        .iter()
-        .zip(&snapshot.gain)
-        .map(|(b, g)| {
-            let a2 = alpha * alpha * (-g).exp();
-            2.0 * (b * b + a2 * a2).sqrt()
-        })
-        .collect()
-}
-
 /// The two runs' labels, in order.
 const RUNS: [&str; 2] = ["small", "edge"];
 
@@ -142,8 +126,10 @@ pub struct Point {
     pub step: u64,
     /// Training loss L(β_k).
     pub train_loss: f64,
-    /// γ·S_k, the stepsize times the sharpness at β_k.
+    /// γ·S_k, the stepsize times the Gauss–Newton sharpness at β_k.
     pub gamma_sharpness: f64,
+    /// γ·λ_max(∇²F(u_k, v_k)), the stepsize times the exact top Hessian eigenvalue.
+    pub gamma_hessian_sharpness: f64,
     /// β_k per coordinate.
     pub beta: Vec<f64>,
     /// Gain_k = ln(α²/α_k²) per coordinate.
@@ -201,9 +187,11 @@ impl EdgeRun {
     }
 }
 
-/// γ_max, β* and the two runs.
+/// One dataset: γ_max, β* and the two runs.
 #[derive(Debug, Clone, Serialize)]
-pub struct Output {
+pub struct Dataset {
+    /// Its index (data seed as [`Setting::problem`] draws it).
+    pub dataset: usize,
     /// GD's γ_max on the dataset.
     pub gamma_max: f64,
     /// β* of the dataset.
@@ -212,7 +200,21 @@ pub struct Output {
     pub runs: [EdgeRun; 2],
 }
 
+/// Every dataset, dataset 0 first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    /// Datasets 0, 1, …
+    pub datasets: Vec<Dataset>,
+}
+
 impl Output {
+    /// Dataset 0, the one drawn in full.
+    pub fn first(&self) -> &Dataset {
+        &self.datasets[0]
+    }
+}
+
+impl Dataset {
     /// Whether each coordinate is in the support of β*.
     fn support(&self) -> Vec<bool> {
         self.beta_star.iter().map(|b| *b != 0.0).collect()
@@ -231,6 +233,7 @@ fn edge_run(problem: &Problem, alpha: f64, label: &'static str, gamma: f64, run:
                     step: snap.step,
                     train_loss: snap.train_loss,
                     gamma_sharpness: gamma * sharpness(problem.x.view(), &weight_norms(snap, alpha))?,
+                    gamma_hessian_sharpness: gamma * hessian_sharpness(problem, snap, alpha)?,
                     beta: snap.beta.to_vec(),
                     gain: snap.gain.to_vec(),
                 })
@@ -240,43 +243,23 @@ fn edge_run(problem: &Problem, alpha: f64, label: &'static str, gamma: f64, run:
     Ok(EdgeRun { label, gamma, status: run.status, steps: run.steps, history })
 }
 
-/// One row of the tidy frame: run `run` (its index in [`Output::runs`]) at iteration `step`.
-struct Row {
-    run: usize,
-    step: u64,
-    quantity: &'static str,
-    coordinate: Option<usize>,
-    value: f64,
-}
-
-/// The frame's rows, per run: its snapshots then β* (a diverged run: one null loss at its last step).
-fn rows(out: &Output) -> Vec<Row> {
-    let mut rows = vec![];
-    for (run, r) in out.runs.iter().enumerate() {
-        let mut push = |step, quantity, coordinate, value| rows.push(Row { run, step, quantity, coordinate, value });
-        if r.diverged() {
-            push(r.steps, "train_loss", None, f64::NAN);
-            continue;
-        }
-        for p in &r.history {
-            push(p.step, "train_loss", None, p.train_loss);
-            push(p.step, "gamma_sharpness", None, p.gamma_sharpness);
-            for j in 0..out.beta_star.len() {
-                push(p.step, "beta", Some(j), p.beta[j]);
-                push(p.step, "gain", Some(j), p.gain[j]);
-            }
-        }
-        for (j, b) in out.beta_star.iter().enumerate() {
-            push(0, "beta_star", Some(j), *b);
-        }
-    }
-    rows
+/// Dataset `i`: γ_max by bisection, then GD at the two fractions of it.
+fn dataset(cfg: &Config, i: usize) -> Result<Dataset> {
+    let problem = cfg.setting.problem(i)?;
+    let alpha = cfg.setting.alpha_vec();
+    let template = Sgd::gd(1.0, cfg.setting.n).with_budget(cfg.max_steps, cfg.tol);
+    let gm = gamma_max_of(&problem, alpha.view(), &template, cfg.bisection_rel_tol)?;
+    let gammas = [cfg.small_fraction * gm, cfg.edge_fraction * gm];
+    let record = Record::LogSpaced(cfg.points_per_decade);
+    let run = |g: f64| Sgd { stepsize: Schedule::Constant(g), record, ..template.clone() }.run(&problem, alpha.view());
+    let [small, edge] = [0, 1].map(|k| edge_run(&problem, cfg.setting.alpha, RUNS[k], gammas[k], &run(gammas[k])?));
+    Ok(Dataset { dataset: i, gamma_max: gm, beta_star: problem.beta_star.to_vec(), runs: [small?, edge?] })
 }
 
 impl Experiment for EdgeOfStability {
     experiment_items!(
         "edge_of_stability",
-        "GD at a small stepsize vs just below γ_max: oscillating loss, sharpness at 2/γ, a huge gain"
+        "GD at a small stepsize vs just below γ_max: oscillating loss, sharpness overshooting then settling at 2/γ, a huge gain"
     );
 
     fn quick() -> Config {
@@ -284,41 +267,18 @@ impl Experiment for EdgeOfStability {
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let problem = cfg.setting.problem(0)?;
-        let alpha = cfg.setting.alpha_vec();
-        let template = Sgd::gd(1.0, cfg.setting.n).with_budget(cfg.max_steps, cfg.tol);
-        let gm = gamma_max_of(&problem, alpha.view(), &template, cfg.bisection_rel_tol)?;
-        let gammas = [cfg.small_fraction * gm, cfg.edge_fraction * gm];
-        let record = Record::LogSpaced(cfg.points_per_decade);
-        let runs: Vec<Run> = par_map(&gammas, |&g| {
-            Sgd { stepsize: Schedule::Constant(g), record, ..template.clone() }.run(&problem, alpha.view())
-        })
-        .into_iter()
-        .collect::<Result<_, _>>()?;
-        let [small, edge] = [0, 1].map(|i| edge_run(&problem, cfg.setting.alpha, RUNS[i], gammas[i], &runs[i]));
-        Ok(Output { gamma_max: gm, beta_star: problem.beta_star.to_vec(), runs: [small?, edge?] })
+        let indices: Vec<usize> = (0..cfg.datasets).collect();
+        let datasets = par_map(&indices, |&i| dataset(cfg, i)).into_iter().collect::<Result<_>>()?;
+        Ok(Output { datasets })
     }
 
-    /// Tidy frame, one row per (run, snapshot, quantity[, coordinate]): `run` ("small" | "edge"),
-    /// `gamma, gamma_over_gamma_max, gamma_max, status, steps` (of the run), `step` (k),
-    /// `quantity` ("train_loss" | "gamma_sharpness" | "beta" | "beta_star" | "gain"),
-    /// `coordinate, on_support` (null for scalars), `value`.
+    /// Tidy frame, one row per (dataset, run, snapshot, quantity[, coordinate]): `dataset`, `run`
+    /// ("small" | "edge"), `gamma, gamma_over_gamma_max, gamma_max, status, steps` (of the run),
+    /// `step` (k), `quantity` ("train_loss" | "gamma_sharpness" | "gamma_hessian_sharpness" |
+    /// "gain_l1", and for dataset 0 also "beta" | "beta_star" | "gain"), `coordinate, on_support`
+    /// (null for scalars), `value`.
     fn frame(out: &Output) -> Result<DataFrame> {
-        let rows = rows(out);
-        let run = |r: &Row| &out.runs[r.run];
-        Ok(df!(
-            "run" => column(&rows, |r| run(r).label),
-            "gamma" => column(&rows, |r| run(r).gamma),
-            "gamma_over_gamma_max" => column(&rows, |r| run(r).gamma / out.gamma_max),
-            "gamma_max" => column(&rows, |_| out.gamma_max),
-            "status" => column(&rows, |r| run(r).status.as_str()),
-            "steps" => column(&rows, |r| run(r).steps),
-            "step" => column(&rows, |r| r.step),
-            "quantity" => column(&rows, |r| r.quantity),
-            "coordinate" => column(&rows, |r| r.coordinate.map(|j| j as u64)),
-            "on_support" => column(&rows, |r| r.coordinate.map(|j| out.beta_star[j] != 0.0)),
-            "value" => column(&rows, |r| finite(r.value)),
-        )?)
+        frame::frame(out)
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {

@@ -1,11 +1,13 @@
-//! edge_of_stability's headline numbers, rounded to [`SUMMARY_DIGITS`]: γ_max and, per run, its
-//! status, final gain and sharpness, and whether its loss oscillated.
+//! edge_of_stability's headline numbers, rounded to [`SUMMARY_DIGITS`]: on dataset 0, γ_max and,
+//! per run, its status, final gain and sharpness (Gauss–Newton and exact), and whether its loss
+//! oscillated; over every dataset, the spread of the edge run's sharpness and gain.
 
 use std::collections::BTreeMap;
 
 use dln::Status;
 use serde::Serialize;
 
+use super::claims::{final_sharpness, gain_ratio, max_hessian_sharpness, max_sharpness};
 use super::{EdgeRun, Output, SUMMARY_DIGITS};
 use crate::experiments::common::rounded;
 use crate::snap::round_sig;
@@ -36,6 +38,10 @@ pub struct RunSummary {
     pub final_gamma_sharpness: Option<f64>,
     /// The largest γ·S_k over the snapshots.
     pub max_gamma_sharpness: Option<f64>,
+    /// γ·λ_max(∇²F) at the last snapshot (the exact Hessian).
+    pub final_gamma_hessian_sharpness: Option<f64>,
+    /// The largest γ·λ_max(∇²F) over the snapshots.
+    pub max_gamma_hessian_sharpness: Option<f64>,
     /// Whether the training loss rose between two consecutive snapshots.
     pub loss_increases_between_snapshots: bool,
 }
@@ -44,6 +50,7 @@ impl RunSummary {
     fn new(run: &EdgeRun, gamma_max: f64, support: &[bool]) -> Self {
         let (_, loss) = run.series(|p| p.train_loss);
         let (_, sharp) = run.series(|p| p.gamma_sharpness);
+        let (_, hessian) = run.series(|p| p.gamma_hessian_sharpness);
         let (_, on) = run.mean_gain(support, true);
         let (_, off) = run.mean_gain(support, false);
         RunSummary {
@@ -56,7 +63,62 @@ impl RunSummary {
             final_mean_gain_off_support: off.last().and_then(|x| r3(*x)),
             final_gamma_sharpness: sharp.last().and_then(|x| r3(*x)),
             max_gamma_sharpness: r3(sharp.iter().copied().fold(f64::NAN, f64::max)),
+            final_gamma_hessian_sharpness: hessian.last().and_then(|x| r3(*x)),
+            max_gamma_hessian_sharpness: r3(hessian.iter().copied().fold(f64::NAN, f64::max)),
             loss_increases_between_snapshots: loss.windows(2).any(|w| w[1] > w[0]),
+        }
+    }
+}
+
+/// The smallest, median and largest of a quantity over the datasets (rounded).
+#[derive(Debug, Clone, Serialize)]
+pub struct Spread {
+    /// Smallest value.
+    pub min: Option<f64>,
+    /// Median.
+    pub median: Option<f64>,
+    /// Largest value.
+    pub max: Option<f64>,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Self {
+        let min = values.iter().copied().fold(f64::NAN, f64::min);
+        let max = values.iter().copied().fold(f64::NAN, f64::max);
+        Spread { min: r3(min), median: r3(dln::metrics::quantile(values, 0.5)), max: r3(max) }
+    }
+}
+
+/// The edge runs of every dataset, summarised.
+#[derive(Debug, Clone, Serialize)]
+pub struct AcrossDatasets {
+    /// Number of datasets.
+    pub datasets: usize,
+    /// How many edge runs converged.
+    pub edge_converged: usize,
+    /// GD's γ_max.
+    pub gamma_max: Spread,
+    /// The largest γ·S_k (Gauss–Newton) of the edge run.
+    pub max_gamma_sharpness: Spread,
+    /// The largest γ·λ_max(∇²F) (exact Hessian) of the edge run.
+    pub max_gamma_hessian_sharpness: Spread,
+    /// γ·S_k at the edge run's last snapshot.
+    pub final_gamma_sharpness: Spread,
+    /// ‖Gain‖₁ of the edge run over that of the small-stepsize run.
+    pub gain_l1_edge_over_small: Spread,
+}
+
+impl AcrossDatasets {
+    fn of(out: &Output) -> Self {
+        let each = |f: &dyn Fn(&super::Dataset) -> f64| out.datasets.iter().map(f).collect::<Vec<f64>>();
+        AcrossDatasets {
+            datasets: out.datasets.len(),
+            edge_converged: out.datasets.iter().filter(|d| d.runs[1].status == Status::Converged).count(),
+            gamma_max: Spread::of(&each(&|d| d.gamma_max)),
+            max_gamma_sharpness: Spread::of(&each(&|d| max_sharpness(&d.runs[1]))),
+            max_gamma_hessian_sharpness: Spread::of(&each(&|d| max_hessian_sharpness(&d.runs[1]))),
+            final_gamma_sharpness: Spread::of(&each(&|d| final_sharpness(&d.runs[1]))),
+            gain_l1_edge_over_small: Spread::of(&each(&gain_ratio)),
         }
     }
 }
@@ -64,23 +126,30 @@ impl RunSummary {
 /// Headline numbers.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// GD's γ_max.
+    /// GD's γ_max on dataset 0.
     pub gamma_max: Option<f64>,
-    /// Per run label.
+    /// Per run label, on dataset 0.
     pub runs: BTreeMap<&'static str, RunSummary>,
-    /// ‖Gain‖₁ at the end of the edge run over that of the small-stepsize run.
+    /// ‖Gain‖₁ at the end of the edge run over that of the small-stepsize run, on dataset 0.
     pub gain_l1_edge_over_small: Option<f64>,
+    /// Every dataset's edge run, summarised.
+    pub across_datasets: AcrossDatasets,
     /// The chapter's claims.
     pub claims: Vec<crate::claims::Claim>,
 }
 
 impl Summary {
-    /// The summary of the two runs.
+    /// The summary of dataset 0's two runs and of every dataset's.
     pub fn of(out: &Output) -> Self {
-        let support = out.support();
-        let runs = out.runs.iter().map(|r| (r.label, RunSummary::new(r, out.gamma_max, &support))).collect();
-        let [small, edge] = &out.runs;
-        let gain_l1_edge_over_small = r3(edge.final_gain_l1() / small.final_gain_l1());
-        Summary { gamma_max: r3(out.gamma_max), runs, gain_l1_edge_over_small, claims: super::claims::claims(out) }
+        let first = out.first();
+        let support = first.support();
+        let runs = first.runs.iter().map(|r| (r.label, RunSummary::new(r, first.gamma_max, &support))).collect();
+        Summary {
+            gamma_max: r3(first.gamma_max),
+            runs,
+            gain_l1_edge_over_small: r3(gain_ratio(first)),
+            across_datasets: AcrossDatasets::of(out),
+            claims: super::claims::claims(out),
+        }
     }
 }
