@@ -4,7 +4,7 @@
 #   bash scripts/notebooks.sh                      all notebooks, in the book's order
 #   bash scripts/notebooks.sh notebooks/04-*.ipynb  just some
 #
-# 1. installs what is missing: evcxr_jupyter (pinned, `cargo install --locked`, ~7.5 min once), lld
+# 1. installs what is missing: evcxr_jupyter (pinned, `cargo install --locked`, ~13 min once), lld
 #    (Debian, for evcxr's links) and a
 #    project-local Jupyter client (.venv/, pinned by notebooks/requirements.txt; no ipykernel, no server);
 # 2. registers evcxr's Rust kernel inside the venv (JUPYTER_PATH=.venv/share/jupyter, nothing in ~);
@@ -13,9 +13,14 @@
 # 4. runs tests/notebooks.rs with DLN_NOTEBOOK_RESULTS set, which checks that every HEADLINE a
 #    notebook printed equals the report's summary of the same experiment and configuration.
 #
-# evcxr builds in one persistent folder ($EVCXR_TMPDIR, default ~/.cache/dln-evcxr/build) seeded with
-# the workspace's Cargo.lock, so notebooks use exactly the workspace's crate versions and a warm run
-# only recompiles the cells.
+# evcxr builds in one persistent folder ($DLN_EVCXR_DIR/build, DLN_EVCXR_DIR defaults to
+# ~/.cache/dln-evcxr) seeded with the workspace's Cargo.lock, so notebooks use exactly the workspace's
+# crate versions and a warm run only recompiles the cells. $DLN_EVCXR_DIR/.cargo/config.toml (written
+# here; cargo reads it because it is an ancestor of the build folder) sets the dependencies'
+# optimisation: evcxr's own profile builds all of them at opt-level 2, which makes a cold first
+# notebook compile polars, plotly and the book's crates optimised although the notebooks only build
+# small tables and figures with them. The computing crates (dln, ndarray, matrixmultiply,
+# rand_chacha) stay optimised; every other dependency is built at opt-level 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,10 +30,11 @@ start=$(date +%s)
 stamp() { echo "== [notebooks $(( $(date +%s) - start ))s] $*"; }
 
 # --- 1. evcxr_jupyter ---------------------------------------------------------------------------
-export PATH="$HOME/.cargo/bin:$PATH"
+CARGO_BIN=${CARGO_HOME:-$HOME/.cargo}/bin
+export PATH="$CARGO_BIN:$PATH"
 # (evcxr_jupyter has no --version; cargo's install list knows which version it put there)
 if ! command -v evcxr_jupyter >/dev/null || ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
-    stamp "installing evcxr_jupyter $EVCXR_VERSION (~7.5 min on 2 cores, once)"
+    stamp "installing evcxr_jupyter $EVCXR_VERSION (~13 min on 2 cores, once)"
     cargo install --locked evcxr_jupyter --version "$EVCXR_VERSION"
 fi
 
@@ -61,8 +67,22 @@ export JUPYTER_PATH=$VENV/share/jupyter
 evcxr_jupyter --install >/dev/null
 
 # --- 4. execute ---------------------------------------------------------------------------------
-export EVCXR_TMPDIR=${EVCXR_TMPDIR:-$HOME/.cache/dln-evcxr/build}
-mkdir -p "$EVCXR_TMPDIR"
+DLN_EVCXR_DIR=${DLN_EVCXR_DIR:-$HOME/.cache/dln-evcxr}
+export EVCXR_TMPDIR=$DLN_EVCXR_DIR/build
+mkdir -p "$EVCXR_TMPDIR" "$DLN_EVCXR_DIR/.cargo"
+cat > "$DLN_EVCXR_DIR/.cargo/config.toml" <<'TOML'
+# Written by scripts/notebooks.sh: the optimisation of evcxr's dependencies (see there).
+[profile.dev.package."*"]
+opt-level = 0
+[profile.dev.package.dln]
+opt-level = 3
+[profile.dev.package.ndarray]
+opt-level = 3
+[profile.dev.package.matrixmultiply]
+opt-level = 3
+[profile.dev.package.rand_chacha]
+opt-level = 3
+TOML
 # One kernel at a time per build folder: two evcxr kernels sharing it break each other's builds.
 exec 9>"$EVCXR_TMPDIR.lock"
 if ! flock -n 9; then
