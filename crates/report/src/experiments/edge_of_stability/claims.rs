@@ -1,28 +1,38 @@
 //! The claims of chapter "Edge of stability", from the runs' snapshots: dataset 0's two runs, then
 //! every dataset's edge run.
 
-use super::{Dataset, EdgeRun, Output};
+use super::{Dataset, EdgeRun, Output, Point};
 use crate::claims::{Claim, fmt3};
+use crate::experiments::common::{largest, smallest};
+
+/// The largest of a quantity over a run's snapshots (NaN ones skipped).
+fn peak(run: &EdgeRun, value: impl Fn(&Point) -> f64) -> f64 {
+    run.series(value).1.into_iter().fold(f64::NAN, f64::max)
+}
+
+/// A quantity at a run's last snapshot.
+fn last(run: &EdgeRun, value: impl Fn(&Point) -> f64) -> f64 {
+    run.series(value).1.last().copied().unwrap_or(f64::NAN)
+}
 
 /// The largest γ·S_k (Gauss–Newton sharpness) over a run's snapshots.
 pub(super) fn max_sharpness(run: &EdgeRun) -> f64 {
-    run.series(|p| p.gamma_sharpness).1.into_iter().fold(f64::NAN, f64::max)
+    peak(run, |p| p.gamma_sharpness)
 }
 
 /// γ·S_k at a run's last snapshot.
 pub(super) fn final_sharpness(run: &EdgeRun) -> f64 {
-    run.series(|p| p.gamma_sharpness).1.last().copied().unwrap_or(f64::NAN)
+    last(run, |p| p.gamma_sharpness)
 }
 
 /// The largest γ·λ_max(∇²F) (exact Hessian) over a run's snapshots.
 pub(super) fn max_hessian_sharpness(run: &EdgeRun) -> f64 {
-    run.series(|p| p.gamma_hessian_sharpness).1.into_iter().fold(f64::NAN, f64::max)
+    peak(run, |p| p.gamma_hessian_sharpness)
 }
 
 /// |λ_max(∇²F) − S_GN| / S_GN at a run's last snapshot.
 fn final_hessian_gap(run: &EdgeRun) -> f64 {
-    let last = |v: Vec<f64>| v.last().copied().unwrap_or(f64::NAN);
-    let (gn, h) = (last(run.series(|p| p.gamma_sharpness).1), last(run.series(|p| p.gamma_hessian_sharpness).1));
+    let (gn, h) = (final_sharpness(run), last(run, |p| p.gamma_hessian_sharpness));
     (h - gn).abs() / gn
 }
 
@@ -89,9 +99,10 @@ fn across_datasets(out: &Output) -> Vec<Claim> {
     let edges: Vec<&EdgeRun> = out.datasets.iter().map(|d| &d.runs[1]).collect();
     let count = edges.len() as f64;
     let converged = edges.iter().filter(|r| r.status == dln::Status::Converged).count() as f64;
-    let least_overshoot = edges.iter().map(|r| max_sharpness(r)).fold(f64::INFINITY, f64::min);
-    let worst_settle = edges.iter().map(|r| (final_sharpness(r) - 2.0).abs()).fold(f64::NEG_INFINITY, f64::max);
-    let least_ratio = out.datasets.iter().map(gain_ratio).fold(f64::INFINITY, f64::min);
+    // `smallest`/`largest` are NaN when a run has no finite value (e.g. it diverged): the claim fails.
+    let least_overshoot = smallest(edges.iter().map(|r| max_sharpness(r)));
+    let worst_settle = largest(edges.iter().map(|r| (final_sharpness(r) - 2.0).abs()));
+    let least_ratio = smallest(out.datasets.iter().map(gain_ratio));
     vec![
         Claim::at_least("every_edge_run_converges", "converged_edge_runs", converged, count)
             .says(format!("On each of the {count} datasets, GD at its own γ_max converges ({converged} of {count}).")),

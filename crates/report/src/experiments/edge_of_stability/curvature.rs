@@ -16,6 +16,11 @@ pub fn sharpness(x: ArrayView2<f64>, w: &[f64]) -> Result<f64> {
 }
 // ANCHOR_END: sharpness
 
+/// α_k² = α² e^{−Gain_k}: a coordinate's effective scale at a snapshot, from its gain.
+fn alpha_k_sq(alpha: f64, gain: f64) -> f64 {
+    alpha * alpha * (-gain).exp()
+}
+
 /// u_k² + v_k² = 2√(β_k² + α_k⁴) with α_k² = α² e^{−Gain_k} (since β = (w₊² − w₋²)/2 and
 /// α_k² = |w₊w₋|), read off a snapshot.
 pub fn weight_norms(snapshot: &Snapshot, alpha: f64) -> Vec<f64> {
@@ -24,7 +29,7 @@ pub fn weight_norms(snapshot: &Snapshot, alpha: f64) -> Vec<f64> {
         .iter()
         .zip(&snapshot.gain)
         .map(|(b, g)| {
-            let a2 = alpha * alpha * (-g).exp();
+            let a2 = alpha_k_sq(alpha, *g);
             2.0 * (b * b + a2 * a2).sqrt()
         })
         .collect()
@@ -37,7 +42,7 @@ pub fn weight_norms(snapshot: &Snapshot, alpha: f64) -> Vec<f64> {
 /// run's own up to the signs of w₊ = (u + v)/√2 and w₋ = (u − v)/√2, and flipping either sign is a
 /// reflection of (u, v) that leaves F, hence ∇²F's spectrum, unchanged.
 pub fn hessian_sharpness(problem: &Problem, snapshot: &Snapshot, alpha: f64) -> Result<f64> {
-    let alpha_sq = snapshot.gain.mapv(|g| alpha * alpha * (-g).exp());
+    let alpha_sq = snapshot.gain.mapv(|g| alpha_k_sq(alpha, g));
     let net = dln::DiagonalNet::from_beta(snapshot.beta.view(), alpha_sq.view())?;
     Ok(dln::stability::hessian_sharpness(problem.x.view(), problem.y.view(), &net)?)
 }
