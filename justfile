@@ -17,10 +17,12 @@ reproduce *ARGS:
 bench:
     cargo bench -p dln
 
-# Install Debian's chromium + chromedriver, then reproduce with static images required.
+# Install Debian's chromium + chromedriver, then reproduce with static images required. With
+# DLN_REPORT_BIN set (CI: the binary `cargo test` built), that binary reproduces instead of
+# `cargo run --release` (the results are the same: no profile changes floating-point semantics).
 static:
     bash scripts/install-chromium.sh
-    cargo run --release -- reproduce --require-static
+    if [ -n "${DLN_REPORT_BIN:-}" ]; then "$DLN_REPORT_BIN" reproduce --require-static; else cargo run --release -- reproduce --require-static; fi
 
 # Execute every notebook headless (installs evcxr_jupyter and a local Jupyter client if missing).
 notebooks:

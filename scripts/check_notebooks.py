@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Executes the evcxr notebooks headless and inspects what they printed.
 
-    check_notebooks.py run   [--out DIR] [--timeout S] NOTEBOOK...   execute, export HTML, inspect
+    check_notebooks.py run   [--out DIR] [--timeout S] [--jobs N] NOTEBOOK...   execute, export HTML, inspect
     check_notebooks.py check NOTEBOOK...                            inspect already-executed notebooks
     check_notebooks.py clear NOTEBOOK...                            clear outputs in place (for authors)
 
@@ -10,6 +10,10 @@ offline by plotly.js and MathJax copied beside them from the workspace's `plotly
 (exit 1) if any notebook timed out, shows an error output (a compile error), writes anything to stderr
 (that is how evcxr reports a panic or a cell ending in `Err` via `?`: plain text, which `jupyter
 nbconvert --execute` does not treat as a failure), or prints panic / `Error:` / rustc error text.
+
+With `--jobs N` (N > 1, EVCXR_TMPDIR set) the first notebook runs alone, warming the build folder
+(on a cold one it compiles every dependency), then N kernels share the rest, each in its own copy
+of that folder ($EVCXR_TMPDIR-2, …, kept for the next run).
 
 The numbers the notebooks print (`HEADLINE <experiment> <json>` lines) are compared with the
 report's by `tests/notebooks.rs` (see scripts/notebooks.sh); this script only checks that every
@@ -213,6 +217,33 @@ def execute(path: Path, out_dir: Path, timeout: int) -> tuple[list[str], float]:
     return failures, elapsed
 
 
+def run_serially(notebooks: list[str], out_dir: Path, timeout: int) -> tuple[int, float]:
+    """Executes `notebooks` one after the other in this process's kernel environment; returns the
+    number that failed and the seconds they took."""
+    failed = 0
+    total = 0.0
+    for name in notebooks:
+        path = Path(name).resolve()
+        print(f"== executing {path.name}", flush=True)
+        failures, elapsed = execute(path, out_dir, timeout)
+        total += elapsed
+        status = "ok" if not failures else "FAILED"
+        print(f"   {path.name}: {status} in {elapsed:.1f} s -> {out_dir / path.name}", flush=True)
+        for f in failures:
+            print(f"   {path.name}: {f}", flush=True)
+        failed += bool(failures)
+    return failed, total
+
+
+def build_folders(jobs: int) -> list[Path]:
+    """One evcxr build folder per kernel: $EVCXR_TMPDIR itself, then $EVCXR_TMPDIR-2, … . Two evcxr
+    kernels must not share a build folder (they break each other's builds)."""
+    base = os.environ.get("EVCXR_TMPDIR")
+    if not base:
+        return []
+    return [Path(base)] + [Path(f"{base}-{k}") for k in range(2, jobs + 1)]
+
+
 def cmd_run(args) -> int:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -220,19 +251,39 @@ def cmd_run(args) -> int:
     if resources is not None:
         for asset in ASSETS:
             shutil.copyfile(resources / asset, out_dir / asset)
-    failed = 0
-    total = 0.0
-    for name in args.notebooks:
-        path = Path(name).resolve()
-        print(f"== executing {path.name}", flush=True)
-        failures, elapsed = execute(path, out_dir, args.timeout)
-        total += elapsed
-        status = "ok" if not failures else "FAILED"
-        print(f"   {status} in {elapsed:.1f} s -> {out_dir / path.name}", flush=True)
-        for f in failures:
-            print(f"   {path.name}: {f}", flush=True)
-        failed += bool(failures)
-    print(f"== {len(args.notebooks) - failed} passed, {failed} failed in {total:.1f} s")
+    notebooks = list(args.notebooks)
+    folders = build_folders(args.jobs) if args.jobs > 1 and len(notebooks) > 1 else []
+    if len(folders) < 2:
+        failed, total = run_serially(notebooks, out_dir, args.timeout)
+        print(f"== {len(notebooks) - failed} passed, {failed} failed in {total:.1f} s")
+        return 1 if failed else 0
+
+    # The first notebook alone: on a cold build folder it compiles every dependency once. Then each
+    # further kernel gets a copy of that warm folder (cargo's artefacts do not depend on where the
+    # target folder lives) and the rest run in parallel, dealt round-robin in the book's order.
+    wall = time.monotonic()
+    failed, _ = run_serially(notebooks[:1], out_dir, args.timeout)  # 0 or 1 notebook
+    for folder in folders[1:]:
+        if not folder.exists():
+            print(f"== copying the warm build folder {folders[0]} -> {folder}", flush=True)
+            tmp = folder.with_name(folder.name + ".partial")
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(folders[0], tmp, symlinks=True)
+            tmp.rename(folder)
+        shutil.copyfile(folders[0] / "Cargo.lock", folder / "Cargo.lock")
+    rest = notebooks[1:]
+    shares = [rest[k :: len(folders)] for k in range(len(folders))]
+    children = []
+    for folder, share in zip(folders, shares):
+        if not share:
+            continue
+        env = dict(os.environ, EVCXR_TMPDIR=str(folder))
+        cmd = [sys.executable, str(Path(__file__).resolve()), "run", "--jobs", "1", "--out", str(out_dir),
+               "--timeout", str(args.timeout), *share]
+        children.append(subprocess.Popen(cmd, env=env))
+    failed += sum(child.wait() != 0 for child in children)  # a kernel's run fails if any notebook did
+    print(f"== {len(notebooks)} notebooks, {len(children)} kernels in parallel after the first:"
+          f" {'all passed' if not failed else 'FAILED (see above)'} in {time.monotonic() - wall:.1f} s wall")
     return 1 if failed else 0
 
 
@@ -272,6 +323,8 @@ def main() -> int:
     run.add_argument("--out", default=str(ROOT / "results" / "notebooks"))
     run.add_argument("--timeout", type=int, default=int(os.environ.get("NOTEBOOK_CELL_TIMEOUT", "1800")),
                      help="seconds per cell (a cold build of the crates happens in the first cell)")
+    run.add_argument("--jobs", type=int, default=int(os.environ.get("NOTEBOOK_JOBS", "1")),
+                     help="evcxr kernels in parallel, each in its own build folder (needs EVCXR_TMPDIR)")
     run.add_argument("notebooks", nargs="+")
     run.set_defaults(func=cmd_run)
     check = sub.add_parser("check", help="inspect executed notebooks")

@@ -3,6 +3,10 @@
 #
 #   bash scripts/notebooks.sh                      all notebooks, in the book's order
 #   bash scripts/notebooks.sh notebooks/04-*.ipynb  just some
+#   bash scripts/notebooks.sh --install-only        only step 1 (CI starts it early, in the background)
+#
+# NOTEBOOK_JOBS (default: 2 when the machine has 2 cores or more) kernels execute the notebooks after
+# the first in parallel, each in its own build folder (scripts/check_notebooks.py --jobs).
 #
 # 1. installs what is missing: evcxr_jupyter (pinned, `cargo install --locked`, ~13 min once), lld
 #    (Debian, for evcxr's links) and a
@@ -47,6 +51,11 @@ if ! command -v ld.lld >/dev/null && command -v apt-get >/dev/null && [ "$(id -u
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lld >/dev/null \
         || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lld >/dev/null; } \
         || stamp "lld not installed; evcxr uses the system linker"
+fi
+
+if [[ ${1:-} == --install-only ]]; then
+    stamp "installed"
+    exit 0
 fi
 
 # --- 2. the Jupyter client stack ----------------------------------------------------------------
@@ -106,7 +115,8 @@ else
 fi
 stamp "executing ${#books[@]} notebook(s) (EVCXR_TMPDIR=$EVCXR_TMPDIR)"
 status=0
-"$VENV/bin/python" scripts/check_notebooks.py run --out results/notebooks "${books[@]}" || status=$?
+jobs=${NOTEBOOK_JOBS:-$(( $(nproc) >= 2 ? 2 : 1 ))}
+"$VENV/bin/python" scripts/check_notebooks.py run --jobs "$jobs" --out results/notebooks "${books[@]}" || status=$?
 
 # --- 5. their numbers equal the report's ----------------------------------------------------------
 stamp "comparing the notebooks' HEADLINE numbers with the report (tests/notebooks.rs)"

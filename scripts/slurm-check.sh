@@ -31,10 +31,15 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
     fi
 fi
 
-# 2. The binary the jobs run.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --release --locked -q -p dln-report
-bin=$(realpath "$CARGO_TARGET_DIR/release/dln-report")
+# 2. The binary the jobs run: $DLN_REPORT_BIN when set (CI: the one `cargo test` built), else the
+# release build.
+if [ -n "${DLN_REPORT_BIN:-}" ]; then
+    bin=$(realpath "$DLN_REPORT_BIN")
+else
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+    cargo build --release --locked -q -p dln-report
+    bin=$(realpath "$CARGO_TARGET_DIR/release/dln-report")
+fi
 
 # 3. A temporary home for everything the daemons write; the trap stops what was started.
 tmp=$(mktemp -d /tmp/dln-slurm-check.XXXXXX)
