@@ -3,28 +3,80 @@
 use dln_report::experiments::Product;
 use dln_tests::*;
 
+/// The frame's columns the checks use.
+struct Frame {
+    dataset: Vec<u64>,
+    shape: Vec<String>,
+    reference: Vec<bool>,
+    alpha: Vec<Option<f64>>,
+    dl1: Vec<f64>,
+    dl2: Vec<f64>,
+    risk: Vec<f64>,
+    residual: Vec<Option<f64>>,
+}
+
+impl Frame {
+    fn of(out: &Product) -> Self {
+        let df = &out.data;
+        let req = |v: Vec<Option<f64>>| v.into_iter().map(|x| x.expect("always set")).collect();
+        Frame {
+            dataset: u64s(df, "dataset"),
+            shape: strs(df, "shape"),
+            reference: df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect(),
+            alpha: f64s(df, "alpha"),
+            dl1: req(f64s(df, "dist_min_l1")),
+            dl2: req(f64s(df, "dist_min_l2")),
+            risk: req(f64s(df, "test_risk")),
+            residual: f64s(df, "residual"),
+        }
+    }
+
+    fn datasets(&self) -> u64 {
+        self.dataset.iter().max().unwrap() + 1
+    }
+
+    /// The uniform-α grid rows of dataset `k`, by increasing α.
+    fn uniform(&self, k: u64) -> Vec<usize> {
+        let mut rows: Vec<usize> = (0..self.shape.len())
+            .filter(|&i| self.dataset[i] == k && self.shape[i] == "uniform" && !self.reference[i])
+            .collect();
+        rows.sort_by(|&a, &b| self.alpha[a].unwrap().total_cmp(&self.alpha[b].unwrap()));
+        rows
+    }
+
+    /// The risk of `shape` at the setting's α on dataset `k`.
+    fn at_reference(&self, shape: &str, k: u64) -> f64 {
+        self.risk[(0..self.shape.len())
+            .find(|&i| self.dataset[i] == k && self.shape[i] == shape && self.reference[i])
+            .unwrap()]
+    }
+}
+
 fn check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(out: &Product) {
-    let df = &out.data;
-    let (shape, reference) = (
-        strs(df, "shape"),
-        df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect::<Vec<_>>(),
+    let f = Frame::of(out);
+    assert!(f.datasets() >= 8, "every figure summarises at least 8 datasets");
+    for k in 0..f.datasets() {
+        let uni = f.uniform(k);
+        assert!(uni.len() >= 20, "a fine α grid");
+        let (first, last) = (uni[0], *uni.last().unwrap());
+        assert!(f.alpha[first].unwrap() <= 1e-4 * 1.0001 && f.alpha[last].unwrap() >= 10.0 * 0.9999);
+        // α → 0: towards the minimum-ℓ1 interpolator; α → ∞: the minimum-ℓ2 one.
+        assert!(f.dl1[last] > 1e2 * f.dl1[first], "dataset {k}: ‖β*_α − β_ℓ1‖ {:e} → {:e}", f.dl1[first], f.dl1[last]);
+        assert!(f.dl2[first] > 1e2 * f.dl2[last], "dataset {k}: ‖β*_α − β_ℓ2‖ {:e} → {:e}", f.dl2[first], f.dl2[last]);
+    }
+    let monotone = |k: u64, up: bool| {
+        let uni = f.uniform(k);
+        let d = if up { &f.dl1 } else { &f.dl2 };
+        uni.windows(2).all(|w| if up { d[w[1]] >= d[w[0]] } else { d[w[1]] <= d[w[0]] })
+    };
+    let (up, down) = (
+        (0..f.datasets()).filter(|&k| monotone(k, true)).count(),
+        (0..f.datasets()).filter(|&k| monotone(k, false)).count(),
     );
-    let (alpha, dl1, dl2, residual) =
-        (f64s(df, "alpha"), f64s(df, "dist_min_l1"), f64s(df, "dist_min_l2"), f64s(df, "residual"));
-    let uni: Vec<usize> = (0..shape.len()).filter(|&i| shape[i] == "uniform" && !reference[i]).collect();
-    assert!(uni.len() >= 20, "a fine α grid");
-    let (first, last) = (uni[0], *uni.last().unwrap());
-    assert!(alpha[first].unwrap() <= 1e-4 * 1.0001 && alpha[last].unwrap() >= 10.0 * 0.9999);
-    // α → 0: the minimum-ℓ1 interpolator; α → ∞: the minimum-ℓ2 one (both within 1e-4 at the ends).
-    assert!(dl1[first].unwrap() < 1e-4, "‖β*_α − β_ℓ1‖ at α = 1e-4: {:e}", dl1[first].unwrap());
-    assert!(dl2[last].unwrap() < 1e-4, "‖β*_α − β_ℓ2‖ at α = 10: {:e}", dl2[last].unwrap());
-    assert!(dl1[last].unwrap() > 1e3 * dl1[first].unwrap());
-    assert!(dl2[first].unwrap() > 1e3 * dl2[last].unwrap());
-    // Monotone transition, decade after decade.
-    assert!(summary_bool(out, "/dist_min_l1_increases_with_alpha"));
-    assert!(summary_bool(out, "/dist_min_l2_decreases_with_alpha"));
+    assert_eq!(summary_f64(out, "/datasets_where_dist_min_l1_increases_with_alpha"), up as f64);
+    assert_eq!(summary_f64(out, "/datasets_where_dist_min_l2_decreases_with_alpha"), down as f64);
     // Every solve is feasible to rounding.
-    for (i, r) in residual.iter().enumerate() {
+    for (i, r) in f.residual.iter().enumerate() {
         if let Some(r) = r {
             assert!(*r <= 1e-10, "row {i}: relative feasibility residual {r:e}");
         }
@@ -33,13 +85,13 @@ fn check_theorem1_alpha_interpolates_between_the_kernel_and_rich_regimes(out: &P
 
 fn check_theorem1_alpha_weighted_l1_shape_effect(out: &Product) {
     // ψ_α ~ Σ ln(1/α_i)|β_i|: a larger α on the support penalises it less (better recovery), a
-    // smaller α penalises it more (worse) — at the paper's α = 0.1.
-    let uniform = summary_f64(out, "/shapes/uniform/test_risk");
-    let larger = summary_f64(out, "/shapes/support ×ratio/test_risk");
-    let smaller = summary_f64(out, "/shapes/support ÷ratio/test_risk");
-    assert!(larger < uniform && uniform < smaller, "risks: ×ratio {larger:e}, uniform {uniform:e}, ÷ratio {smaller:e}");
-    assert!(summary_bool(out, "/shapes/support ×ratio/support_recovered"));
-    assert!(!summary_bool(out, "/shapes/support ÷ratio/support_recovered"));
+    // smaller α penalises it more (worse) — at the paper's α = 0.1, counted per dataset.
+    let f = Frame::of(out);
+    let ks = 0..f.datasets();
+    let helps = ks.clone().filter(|&k| f.at_reference("support ×ratio", k) < f.at_reference("uniform", k)).count();
+    let hurts = ks.filter(|&k| f.at_reference("support ÷ratio", k) > f.at_reference("uniform", k)).count();
+    assert_eq!(summary_f64(out, "/datasets_where_support_larger_alpha_helps"), helps as f64);
+    assert_eq!(summary_f64(out, "/datasets_where_support_smaller_alpha_hurts"), hurts as f64);
 }
 
 #[test]
@@ -52,22 +104,20 @@ fn theorem1_alpha() {
 
 /// The chapter's claims, recomputed from the frame.
 fn check_claims(out: &Product) {
-    let df = &out.data;
-    let reference: Vec<bool> = df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect();
-    let (shape, alpha) = (strs(df, "shape"), f64s(df, "alpha"));
-    let (dl1, dl2, risk) = (f64s(df, "dist_min_l1"), f64s(df, "dist_min_l2"), f64s(df, "test_risk"));
-    let mut grid: Vec<usize> = (0..df.height()).filter(|&i| shape[i] == "uniform" && !reference[i]).collect();
-    grid.sort_by(|&a, &b| alpha[a].unwrap().total_cmp(&alpha[b].unwrap()));
-    let reversals = grid.windows(2).filter(|w| dl1[w[1]].unwrap() < dl1[w[0]].unwrap()).count();
-    let at_reference = |s: &str| risk[(0..df.height()).find(|&i| shape[i] == s && reference[i]).unwrap()].unwrap();
+    let f = Frame::of(out);
+    let ks = || 0..f.datasets();
+    let max = |v: Vec<f64>| v.into_iter().fold(f64::NEG_INFINITY, f64::max);
+    let min = |v: Vec<f64>| v.into_iter().fold(f64::INFINITY, f64::min);
+    let reversals: usize = ks().map(|k| f.uniform(k).windows(2).filter(|w| f.dl1[w[1]] < f.dl1[w[0]]).count()).sum();
+    let ratio = |shape: &str, k: u64| f.at_reference(shape, k) / f.at_reference("uniform", k);
     assert_claims(
         out,
         &[
-            ("small_alpha_is_min_l1", dl1[grid[0]].unwrap()),
-            ("large_alpha_is_min_l2", dl2[*grid.last().unwrap()].unwrap()),
+            ("small_alpha_is_min_l1", max(ks().map(|k| f.dl1[f.uniform(k)[0]]).collect())),
+            ("large_alpha_is_min_l2", max(ks().map(|k| f.dl2[*f.uniform(k).last().unwrap()]).collect())),
             ("distance_to_min_l1_grows_with_alpha", reversals as f64),
-            ("larger_alpha_on_support_helps", at_reference("support ×ratio") / at_reference("uniform")),
-            ("smaller_alpha_on_support_hurts", at_reference("support ÷ratio") / at_reference("uniform")),
+            ("larger_alpha_on_support_helps", max(ks().map(|k| ratio("support ×ratio", k)).collect())),
+            ("smaller_alpha_on_support_hurts", min(ks().map(|k| ratio("support ÷ratio", k)).collect())),
         ],
     );
 }
@@ -80,6 +130,7 @@ fn theorem1_alpha_configuration() {
     use dln_report::experiments::theorem1_alpha::Config;
     let base = Config::default();
     let cases = [
+        (Config { datasets: 0, ..base.clone() }, "datasets"),
         (Config { alpha_min: 0.0, ..base.clone() }, "alpha_min"),
         (Config { alpha_max: 1e-5, ..base.clone() }, "alpha_max"),
         (Config { points_per_decade: 0, ..base.clone() }, "points_per_decade"),

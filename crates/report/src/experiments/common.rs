@@ -98,6 +98,30 @@ pub fn smallest(values: impl IntoIterator<Item = f64>) -> f64 {
     -largest(values.into_iter().map(|v| -v))
 }
 
+/// The smallest, median and largest of a quantity over datasets, rounded to a summary's digits
+/// (`None`: not finite, or no value).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Spread {
+    /// Smallest value.
+    pub min: Option<f64>,
+    /// Median ([`dln::metrics::quantile`] at 0.5).
+    pub median: Option<f64>,
+    /// Largest value.
+    pub max: Option<f64>,
+}
+
+impl Spread {
+    /// The spread of `values`, each end rounded to `digits` significant digits.
+    pub fn of(values: &[f64], digits: usize) -> Self {
+        let r = |x: f64| rounded(x, digits);
+        Spread {
+            min: r(smallest(values.iter().copied())),
+            median: r(dln::metrics::quantile(values, 0.5)),
+            max: r(largest(values.iter().copied())),
+        }
+    }
+}
+
 /// One column of a tidy frame: `f` of each row.
 pub fn column<R, T>(rows: &[R], f: impl Fn(&R) -> T) -> Vec<T> {
     rows.iter().map(f).collect()

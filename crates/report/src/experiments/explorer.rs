@@ -1,8 +1,8 @@
 //! An interactive explorer: one figure with a slider over the stepsize γ = fraction · γ_max that shows,
 //! for GD and SGD, the per-coordinate Gain_γ(i) and the recovered β against β*.
 //!
-//! Same dataset, methods and γ_max as [`super::estimated_parameters`] (whose helpers it reuses), but
-//! swept over a grid of fractions of each method's own γ_max. Every slider position is precomputed:
+//! GD and SGD on one dataset, each at a grid of fractions of its own γ_max (bisected here, [`Setup`]),
+//! drawn with [`super::estimated_parameters`]' per-coordinate traces. Every slider position is precomputed:
 //! the figure holds one group of traces per fraction and the slider's steps toggle their visibility
 //! (plotly `update`: `visible` + title), so it works offline in any browser, with no server.
 //! Reading it left to right is Theorem 2 in motion: at small γ both gains are ≈ 0 and both methods
@@ -21,12 +21,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::common::{coefficient_of_variation, validate_fractions};
-use super::estimated_parameters::{self as ep, Estimate, Setup, beta_trace, gain_trace, truth_trace, two_row_layout};
+use super::estimated_parameters::{self as ep, Estimate, beta_trace, gain_trace, truth_trace, two_row_layout};
 use super::plotting::support_shapes;
 use super::{Experiment, Setting, Validate};
 use crate::sweep;
 
 pub mod claims;
+mod setup;
+
+pub use setup::Setup;
 
 /// The experiment.
 pub struct Explorer;
@@ -59,25 +62,10 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// estimated_parameters' defaults, slid over twelve fractions.
+    /// The paper's setting, SGD with b = 1, slid over twelve fractions.
     fn default() -> Self {
-        let ep::Config { setting, batch, fraction: _, max_epochs, tol, rel_tol } = ep::Config::default();
         let fractions = vec![0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
-        Self { setting, batch, fractions, max_epochs, tol, rel_tol }
-    }
-}
-
-impl Config {
-    /// The estimated-parameters configuration this explorer slides (its `fraction` is unused).
-    fn base(&self) -> ep::Config {
-        ep::Config {
-            setting: self.setting.clone(),
-            batch: self.batch,
-            fraction: 1.0,
-            max_epochs: self.max_epochs,
-            tol: self.tol,
-            rel_tol: self.rel_tol,
-        }
+        Self { setting: Setting::default(), batch: 1, fractions, max_epochs: 100_000, tol: 1e-12, rel_tol: 0.01 }
     }
 }
 
@@ -88,7 +76,12 @@ impl Validate for Config {
         ensure!(mean == 0.0, "setting: mean must be 0 (estimated_parameters' dataset is centered), got {mean}");
         ensure!(noise == 0.0, "setting: noise must be 0 (estimated_parameters' dataset is noiseless), got {noise}");
         validate_fractions(&self.fractions, 1)?;
-        self.base().validate()
+        let n = self.setting.n;
+        ensure!(self.batch >= 1 && self.batch < n, "batch must satisfy 1 ≤ b < n = {n} for SGD, got {}", self.batch);
+        ensure!(self.max_epochs >= 1, "max_epochs must be at least 1");
+        ensure!(self.tol.is_finite() && self.tol > 0.0, "tol must be finite and > 0, got {}", self.tol);
+        ensure!(self.rel_tol.is_finite() && self.rel_tol > 0.0, "rel_tol must be finite and > 0, got {}", self.rel_tol);
+        Ok(())
     }
 }
 
@@ -214,7 +207,7 @@ impl Experiment for Explorer {
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let setup = Setup::new(&cfg.base())?;
+        let setup = Setup::new(cfg)?;
         let mut estimates = vec![setup.gradient_flow()?];
         for fits in sweep::par_map(&cfg.fractions, |&f| setup.fit(f)) {
             estimates.extend(fits?);
@@ -224,7 +217,9 @@ impl Experiment for Explorer {
 
     /// Tidy frame, one row per (estimate, coordinate): [`ep::frame`].
     fn frame(out: &Output) -> Result<DataFrame> {
-        ep::frame(&out.problem.beta_star.to_vec(), &out.estimates)
+        let fit =
+            ep::DatasetFit { dataset: 0, beta_star: out.problem.beta_star.to_vec(), estimates: out.estimates.clone() };
+        ep::frame(std::slice::from_ref(&fit))
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {

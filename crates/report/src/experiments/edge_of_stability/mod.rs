@@ -37,7 +37,7 @@ mod summary;
 pub mod claims;
 
 pub use curvature::{hessian_sharpness, sharpness, weight_norms};
-pub use summary::{AcrossDatasets, RunSummary, Spread, Summary};
+pub use summary::{AcrossDatasets, RunSummary, Summary};
 
 /// Significant digits of the summary: trajectories at the edge of stability are chaotic (a change
 /// in the last bit of the data moves them macroscopically late in the run), so the summary keeps

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::claims::{final_sharpness, gain_ratio, max_hessian_sharpness, max_sharpness};
 use super::{EdgeRun, Output, SUMMARY_DIGITS};
-use crate::experiments::common::rounded;
+use crate::experiments::common::{Spread, rounded};
 use crate::snap::round_sig;
 
 /// `x` rounded to [`SUMMARY_DIGITS`] (None if not finite).
@@ -70,25 +70,6 @@ impl RunSummary {
     }
 }
 
-/// The smallest, median and largest of a quantity over the datasets (rounded).
-#[derive(Debug, Clone, Serialize)]
-pub struct Spread {
-    /// Smallest value.
-    pub min: Option<f64>,
-    /// Median.
-    pub median: Option<f64>,
-    /// Largest value.
-    pub max: Option<f64>,
-}
-
-impl Spread {
-    fn of(values: &[f64]) -> Self {
-        let min = values.iter().copied().fold(f64::NAN, f64::min);
-        let max = values.iter().copied().fold(f64::NAN, f64::max);
-        Spread { min: r3(min), median: r3(dln::metrics::quantile(values, 0.5)), max: r3(max) }
-    }
-}
-
 /// The edge runs of every dataset, summarised.
 #[derive(Debug, Clone, Serialize)]
 pub struct AcrossDatasets {
@@ -114,11 +95,11 @@ impl AcrossDatasets {
         AcrossDatasets {
             datasets: out.datasets.len(),
             edge_converged: out.datasets.iter().filter(|d| d.runs[1].status == Status::Converged).count(),
-            gamma_max: Spread::of(&each(&|d| d.gamma_max)),
-            max_gamma_sharpness: Spread::of(&each(&|d| max_sharpness(&d.runs[1]))),
-            max_gamma_hessian_sharpness: Spread::of(&each(&|d| max_hessian_sharpness(&d.runs[1]))),
-            final_gamma_sharpness: Spread::of(&each(&|d| final_sharpness(&d.runs[1]))),
-            gain_l1_edge_over_small: Spread::of(&each(&gain_ratio)),
+            gamma_max: Spread::of(&each(&|d| d.gamma_max), SUMMARY_DIGITS),
+            max_gamma_sharpness: Spread::of(&each(&|d| max_sharpness(&d.runs[1])), SUMMARY_DIGITS),
+            max_gamma_hessian_sharpness: Spread::of(&each(&|d| max_hessian_sharpness(&d.runs[1])), SUMMARY_DIGITS),
+            final_gamma_sharpness: Spread::of(&each(&|d| final_sharpness(&d.runs[1])), SUMMARY_DIGITS),
+            gain_l1_edge_over_small: Spread::of(&each(&gain_ratio), SUMMARY_DIGITS),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! β*, β_GD and β_SGD per coordinate at a macroscopic stepsize (slides Fig. 3).
 //!
-//! One dataset in the paper's setting: (n, d, s, α) = (20, 30, 3, 0.1), x ~ N(0, I), β* supported on
-//! the first s coordinates with N(0, 1) values, y = Xβ*. Each method gets its own γ_max — the largest
-//! constant stepsize whose run reaches the loss tolerance within the budget, found by bisection
-//! ([`crate::stability::gamma_max_of`]) — and is run at the macroscopic stepsize γ = `fraction`·γ_max
-//! (default 0.9, just below divergence): GD with b = n, SGD with b = `batch`. Gradient flow is
-//! Theorem 1's exact limit β*_α = argmin_{Xβ=y} ψ_α(β), the γ → 0 limit of both methods.
+//! The runs are those of the shared stepsize sweep ([`super::stepsize_sweep::sweep`], computed once
+//! per process: the datasets, γ_max bisections and budgets of `generalization`): on each dataset,
+//! GD (b = n) and SGD (b = `sweep.batch`) at γ = `fraction`·γ_max, each method its own γ_max
+//! (default 0.9, just below divergence), with β and the gain read off every run. Gradient flow is
+//! Theorem 1's exact limit β*_α = argmin_{Xβ=y} ψ_α(β), the γ → 0 limit of both methods. The figure
+//! draws dataset 0 coordinate by coordinate; the claims and the summary cover every dataset.
 //!
 //! Theorem 2 explains the picture: β∞ = argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀) with α∞² = α² e^{−Gain_γ}.
 //! GD's gain is heterogeneous — largest on the coordinates the early gradients ≈ −Xᵀy/n hit hardest,
@@ -13,18 +13,19 @@
 //! is spread evenly (a smaller, uniform α∞: closer to ℓ1, sparser). The second panel shows
 //! Gain_γ(i) per coordinate. Book: chapter "Estimated parameters" (`book/src/08-estimated-parameters.md`).
 //!
-//! The helpers here (one dataset, γ_max per method, fits at a fraction of γ_max, the frame and the
-//! per-coordinate traces) are reused by [`super::explorer`], which slides over the fraction.
+//! The estimate type, the frame and the per-coordinate traces here are reused by [`super::explorer`],
+//! which slides over the fraction on one dataset.
 
 use anyhow::{Result, ensure};
-use dln::{BregmanSolver, Problem, Sgd, Status};
-use ndarray::Array1;
+use dln::{BregmanSolver, Problem};
+use ndarray::ArrayView1;
 use plotly::Plot;
 use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 
-use super::common::{self, Method, finite, gamma_max_of, per_coordinate, run_at, template};
-use super::{Experiment, Setting, Validate};
+use super::common::{Method, per_coordinate};
+use super::stepsize_sweep::{self, SweepConfig, SweepRun};
+use super::{Experiment, Validate};
 use crate::sweep;
 
 mod plot;
@@ -33,7 +34,7 @@ mod summary;
 pub mod claims;
 
 pub use plot::{beta_trace, gain_trace, label, truth_trace, two_row_layout};
-pub use summary::{Fit, Numbers, Summary};
+pub use summary::{AcrossDatasets, Fit, Numbers, Summary};
 
 /// The experiment.
 pub struct EstimatedParameters;
@@ -42,119 +43,69 @@ pub struct EstimatedParameters;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `setting` | (20, 30, 3), α = 0.1, seed 0 | data design and initialisation ([`Setting`]; dataset 0, the SGD sampler's seed derived from `seed`) | |
-/// | `batch` | 1 | SGD's batch size b (GD uses b = n) | 1 ≤ b < n |
-/// | `fraction` | 0.9 | γ = fraction · γ_max, for each method its own γ_max | (0, 1] |
-/// | `max_epochs` | 100 000 | budget of every run (bisection included), in passes over the data | ≥ 1 |
-/// | `tol` | 1e-12 | training-loss tolerance ("converged") | > 0 |
-/// | `rel_tol` | 0.01 | relative precision of the γ_max bisection | > 0 |
+/// | `sweep` | `generalization`'s default (8 datasets) | the stepsize sweep whose runs are shown (datasets, SGD batch, γ_max, budgets) | |
+/// | `fraction` | 0.9 | γ = fraction · γ_max, for each method its own γ_max | a ratio of the sweep's grid |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Data design and initialisation (dataset 0: data seed `setting.seed`).
-    pub setting: Setting,
-    /// SGD's batch size b.
-    pub batch: usize,
-    /// γ = fraction · γ_max.
+    /// The stepsize sweep (the same runs as the `generalization` experiment).
+    pub sweep: SweepConfig,
+    /// γ = fraction · γ_max: one of the sweep's ratios.
     pub fraction: f64,
-    /// Budget of every run, in epochs (⌈n/b⌉ steps each).
-    pub max_epochs: u64,
-    /// Training-loss tolerance.
-    pub tol: f64,
-    /// Relative precision of the γ_max bisection.
-    pub rel_tol: f64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { setting: Setting::default(), batch: 1, fraction: 0.9, max_epochs: 100_000, tol: 1e-12, rel_tol: 0.01 }
+        Self { sweep: SweepConfig::default(), fraction: 0.9 }
     }
 }
 
 impl Validate for Config {
     fn validate(&self) -> Result<()> {
-        self.setting.validate()?;
-        let (n, f) = (self.setting.n, self.fraction);
-        ensure!(f.is_finite() && f > 0.0 && f <= 1.0, "fraction must be in (0, 1], got {f}");
-        ensure!(self.batch >= 1 && self.batch < n, "batch must satisfy 1 ≤ b < n = {n} for SGD, got {}", self.batch);
-        ensure!(self.max_epochs >= 1, "max_epochs must be at least 1");
-        ensure!(self.tol.is_finite() && self.tol > 0.0, "tol must be finite and > 0, got {}", self.tol);
-        ensure!(self.rel_tol.is_finite() && self.rel_tol > 0.0, "rel_tol must be finite and > 0, got {}", self.rel_tol);
+        self.sweep.validate().map_err(|e| anyhow::anyhow!("sweep: {e:#}"))?;
+        let (f, ratios) = (self.fraction, self.sweep.ratios());
+        ensure!(
+            ratios.iter().any(|r| (r - f).abs() <= 1e-12 * f.abs()),
+            "fraction must be one of the sweep's ratios {ratios:?} (add it to sweep.extra_ratios), got {f}"
+        );
         Ok(())
     }
 }
 
-/// One dataset with its two methods' templates and γ_max (shared with [`super::explorer`]).
-pub struct Setup {
-    /// The regression problem.
-    pub problem: Problem,
-    /// The uniform initialisation α·1.
-    pub alpha: Array1<f64>,
-    /// GD (b = n) and SGD (b = `batch`) templates, in [`Method::BOTH`] order.
-    pub templates: [Sgd; 2],
-    /// Their γ_max, same order.
-    pub gamma_max: [f64; 2],
+/// Gradient flow's limit (Theorem 1) on `problem`: argmin_{Xβ=y} ψ_α(β).
+pub fn gradient_flow(problem: &Problem, alpha: ArrayView1<f64>) -> Result<Estimate> {
+    let sol = BregmanSolver::default().theorem1(problem.x.view(), problem.y.view(), alpha)?;
+    Ok(Estimate {
+        method: "GF",
+        status: "exact".into(),
+        test_risk: Some(problem.test_risk(sol.beta.view())),
+        beta: sol.beta.iter().map(|&b| Some(b)).collect(),
+        gain: vec![None; problem.d()],
+        ..Estimate::default()
+    })
 }
 
-impl Setup {
-    /// Draws dataset 0 of the setting and bisects each method's γ_max (the two bisections run in
-    /// parallel). The SGD sampler's seed is derived from the data seed.
-    pub fn new(cfg: &Config) -> Result<Self> {
-        let problem = cfg.setting.problem(0)?;
-        let alpha = cfg.setting.alpha_vec();
-        let (n, sampler) = (cfg.setting.n, common::derived_seed(cfg.setting.seed, 1));
-        let templates = [
-            template(n, n, cfg.max_epochs, cfg.tol, sampler),
-            template(n, cfg.batch, cfg.max_epochs, cfg.tol, sampler),
-        ];
-        let gm = sweep::par_map(&templates, |t| gamma_max_of(&problem, alpha.view(), t, cfg.rel_tol));
-        let gm: Vec<f64> = gm.into_iter().collect::<Result<_>>()?;
-        Ok(Self { problem, alpha, templates, gamma_max: [gm[0], gm[1]] })
+// ANCHOR: fit
+impl Estimate {
+    /// The estimate of one run of the stepsize sweep: β and the gain per coordinate (None if the run
+    /// diverged), with its labels.
+    pub fn of_run(run: &SweepRun) -> Self {
+        let keep = |v: f64| run.unless_diverged(v);
+        Estimate {
+            method: run.at.method.as_str(),
+            batch: Some(run.batch as u64),
+            fraction: Some(run.at.ratio),
+            gamma_max: Some(run.at.gamma_max),
+            gamma: Some(run.at.gamma),
+            status: run.status.as_str().into(),
+            steps: Some(run.steps),
+            test_risk: keep(run.test_risk),
+            beta: run.beta.iter().map(|&b| keep(b)).collect(),
+            gain: run.gain.iter().map(|&g| keep(g)).collect(),
+        }
     }
-
-    /// Gradient flow's limit (Theorem 1): argmin_{Xβ=y} ψ_α(β).
-    pub fn gradient_flow(&self) -> Result<Estimate> {
-        let p = &self.problem;
-        let sol = BregmanSolver::default().theorem1(p.x.view(), p.y.view(), self.alpha.view())?;
-        Ok(Estimate {
-            method: "GF",
-            status: "exact".into(),
-            test_risk: Some(p.test_risk(sol.beta.view())),
-            beta: sol.beta.iter().map(|&b| Some(b)).collect(),
-            gain: vec![None; p.d()],
-            ..Estimate::default()
-        })
-    }
-
-    // ANCHOR: fit
-    /// GD and SGD at γ = fraction · γ_max (each its own), run in parallel.
-    pub fn fit(&self, fraction: f64) -> Result<Vec<Estimate>> {
-        let jobs: Vec<usize> = vec![0, 1];
-        sweep::par_map(&jobs, |&k| {
-            let method = Method::BOTH[k];
-            let t = &self.templates[k];
-            let gamma = fraction * self.gamma_max[k];
-            let run = run_at(&self.problem, self.alpha.view(), t, gamma)?;
-            let ok = run.status != Status::Diverged && run.beta.iter().all(|b| b.is_finite());
-            let keep = |v: f64| if ok { finite(v) } else { None };
-            Ok(Estimate {
-                method: method.as_str(),
-                batch: Some(t.batch as u64),
-                fraction: Some(fraction),
-                gamma_max: Some(self.gamma_max[k]),
-                gamma: Some(gamma),
-                status: run.status.as_str().into(),
-                steps: Some(run.steps),
-                test_risk: keep(self.problem.test_risk(run.beta.view())),
-                beta: run.beta.iter().map(|&b| keep(b)).collect(),
-                gain: run.effective.gain.iter().map(|&g| keep(g)).collect(),
-            })
-        })
-        .into_iter()
-        .collect()
-    }
-    // ANCHOR_END: fit
 }
+// ANCHOR_END: fit
 
 /// One estimate of β (a run, or gradient flow's exact limit), per coordinate. `Default` has no
 /// method, no run labels and no coordinates.
@@ -182,13 +133,29 @@ pub struct Estimate {
     pub gain: Vec<Option<f64>>,
 }
 
-/// β* and the estimates of the figure.
+/// β* and the estimates on one dataset.
 #[derive(Debug, Clone, Serialize)]
-pub struct Output {
+pub struct DatasetFit {
+    /// The dataset's index k (data seed `setting.seed + k`).
+    pub dataset: usize,
     /// β* of the dataset.
     pub beta_star: Vec<f64>,
     /// Gradient flow's limit, then GD and SGD at γ = fraction · γ_max.
     pub estimates: Vec<Estimate>,
+}
+
+impl DatasetFit {
+    /// The estimate of `method` ("GF", "GD" or "SGD").
+    pub fn get(&self, method: &str) -> Option<&Estimate> {
+        self.estimates.iter().find(|e| e.method == method)
+    }
+}
+
+/// The estimates on every dataset; dataset 0 first (the figure draws it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    /// One per dataset, in order.
+    pub datasets: Vec<DatasetFit>,
 }
 
 /// Coordinates 0, …, d − 1 (0-based, like every frame and figure of the report).
@@ -196,28 +163,30 @@ fn coordinates(d: usize) -> Vec<u64> {
     (0..d as u64).collect()
 }
 
-/// `f(estimate, coordinate)` for every row of [`frame`].
-fn per_row<T>(estimates: &[Estimate], d: usize, f: impl Fn(&Estimate, usize) -> T) -> Vec<T> {
-    per_coordinate(estimates, |_| d, f)
+/// `f(fit, estimate, coordinate)` for every row of [`frame`].
+fn per_row<T>(e: &[(&DatasetFit, &Estimate)], f: impl Fn(&DatasetFit, &Estimate, usize) -> T) -> Vec<T> {
+    per_coordinate(e, |(fit, _)| fit.beta_star.len(), |(fit, e), i| f(fit, e, i))
 }
 
-/// The tidy frame: one row per (estimate, coordinate); coordinates are 0-based.
-pub fn frame(beta_star: &[f64], estimates: &[Estimate]) -> Result<DataFrame> {
-    let (d, e) = (beta_star.len(), estimates);
+/// The tidy frame: one row per (dataset, estimate, coordinate); coordinates are 0-based.
+pub fn frame(fits: &[DatasetFit]) -> Result<DataFrame> {
+    let e: Vec<(&DatasetFit, &Estimate)> = fits.iter().flat_map(|f| f.estimates.iter().map(move |e| (f, e))).collect();
+    let e = &e;
     Ok(df!(
-        "method" => per_row(e, d, |e, _| e.method),
-        "batch" => per_row(e, d, |e, _| e.batch),
-        "fraction" => per_row(e, d, |e, _| e.fraction),
-        "gamma_max" => per_row(e, d, |e, _| e.gamma_max),
-        "gamma" => per_row(e, d, |e, _| e.gamma),
-        "status" => per_row(e, d, |e, _| e.status.clone()),
-        "steps" => per_row(e, d, |e, _| e.steps),
-        "test_risk" => per_row(e, d, |e, _| e.test_risk),
-        "coordinate" => per_row(e, d, |_, i| i as u64),
-        "on_support" => per_row(e, d, |_, i| beta_star[i] != 0.0),
-        "beta_star" => per_row(e, d, |_, i| beta_star[i]),
-        "beta" => per_row(e, d, |e, i| e.beta[i]),
-        "gain" => per_row(e, d, |e, i| e.gain[i]),
+        "dataset" => per_row(e, |f, _, _| f.dataset as u64),
+        "method" => per_row(e, |_, e, _| e.method),
+        "batch" => per_row(e, |_, e, _| e.batch),
+        "fraction" => per_row(e, |_, e, _| e.fraction),
+        "gamma_max" => per_row(e, |_, e, _| e.gamma_max),
+        "gamma" => per_row(e, |_, e, _| e.gamma),
+        "status" => per_row(e, |_, e, _| e.status.clone()),
+        "steps" => per_row(e, |_, e, _| e.steps),
+        "test_risk" => per_row(e, |_, e, _| e.test_risk),
+        "coordinate" => per_row(e, |_, _, i| i as u64),
+        "on_support" => per_row(e, |f, _, i| f.beta_star[i] != 0.0),
+        "beta_star" => per_row(e, |f, _, i| f.beta_star[i]),
+        "beta" => per_row(e, |_, e, i| e.beta[i]),
+        "gain" => per_row(e, |_, e, i| e.gain[i]),
     )?)
 }
 
@@ -233,18 +202,31 @@ impl Experiment for EstimatedParameters {
     );
 
     fn quick() -> Config {
-        Config { max_epochs: 50_000, rel_tol: 0.03, ..Config::default() }
+        Config { sweep: SweepConfig::quick(), ..Config::default() }
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let setup = Setup::new(cfg)?;
-        let mut estimates = vec![setup.gradient_flow()?];
-        estimates.extend(setup.fit(cfg.fraction)?);
-        Ok(Output { beta_star: setup.problem.beta_star.to_vec(), estimates })
+        let runs = stepsize_sweep::sweep(&cfg.sweep)?;
+        let st = &cfg.sweep.setting;
+        let problems = st.problems(cfg.sweep.datasets)?;
+        let alpha = st.alpha_vec();
+        let at = |r: &SweepRun| (r.at.ratio - cfg.fraction).abs() <= 1e-12 * cfg.fraction;
+        let ks: Vec<usize> = (0..problems.len()).collect();
+        let fits = sweep::par_map(&ks, |&k| -> Result<DatasetFit> {
+            let mut estimates = vec![gradient_flow(&problems[k], alpha.view())?];
+            for method in Method::BOTH {
+                let run = runs.iter().find(|r| r.at.dataset == k && r.at.method == method && at(r));
+                estimates.push(Estimate::of_run(
+                    run.ok_or_else(|| anyhow::anyhow!("no {} run at the fraction", method.as_str()))?,
+                ));
+            }
+            Ok(DatasetFit { dataset: k, beta_star: problems[k].beta_star.to_vec(), estimates })
+        });
+        Ok(Output { datasets: fits.into_iter().collect::<Result<_>>()? })
     }
 
     fn frame(out: &Output) -> Result<DataFrame> {
-        frame(&out.beta_star, &out.estimates)
+        frame(&out.datasets)
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {

@@ -110,21 +110,22 @@ pub fn two_row_layout(title: &str, d: usize) -> plotly::Layout {
         )
 }
 
-/// The figure: β*, gradient flow's limit, GD and SGD on top; GD's and SGD's gains below.
+/// The figure, on dataset 0: β*, gradient flow's limit, GD and SGD on top; GD's and SGD's gains below.
 pub(super) fn figure(out: &Output, cfg: &Config) -> Plot {
-    let (coord, star, support) = truth(&out.beta_star);
+    let Some(fit) = out.datasets.first() else { return Plot::new() };
+    let (coord, star, support) = truth(&fit.beta_star);
     let mut plot = Plot::new();
     plot.add_trace(truth_trace(&coord, &star, "x", "y"));
-    for v in &out.estimates {
+    for v in &fit.estimates {
         plot.add_trace(beta_trace(v, "x", "y", true));
     }
-    for v in out.estimates.iter().filter(|v| v.method != "GF") {
+    for v in fit.estimates.iter().filter(|v| v.method != "GF") {
         plot.add_trace(gain_trace(v, "x2", "y2", true));
     }
-    let s = &cfg.setting;
+    let s = &cfg.sweep.setting;
     let title = format!(
-        "Estimated parameters at γ = {}·γ<sub>max</sub> — GD is pulled off β*, SGD recovers it<br><sup>(n, d, s, α) = ({}, {}, {}, {}); SGD batch b = {}; gradient flow = Theorem 1's limit argmin ψ<sub>α</sub></sup>",
-        cfg.fraction, s.n, s.d, s.s, s.alpha, cfg.batch
+        "Estimated parameters at γ = {}·γ<sub>max</sub> — GD is pulled off β*, SGD recovers it<br><sup>dataset 0 of {} (the others: the claims below); (n, d, s, α) = ({}, {}, {}, {}); SGD batch b = {}; gradient flow = Theorem 1's limit argmin ψ<sub>α</sub></sup>",
+        cfg.fraction, cfg.sweep.datasets, s.n, s.d, s.s, s.alpha, cfg.sweep.batch
     );
     let mut shapes = support_shapes(&coord, &support, "x", "y");
     shapes.extend(support_shapes(&coord, &support, "x2", "y2"));

@@ -212,6 +212,8 @@ pub struct SweepRun {
     pub test_risk: f64,
     /// Gain_γ per coordinate.
     pub gain: Vec<f64>,
+    /// The final β per coordinate.
+    pub beta: Vec<f64>,
     /// Whether each coordinate is in the support of β*.
     pub support: Vec<bool>,
 }
@@ -228,6 +230,7 @@ impl SweepRun {
             train_loss: run.train_loss,
             test_risk: problem.test_risk(run.beta.view()),
             gain: run.gain().to_vec(),
+            beta: run.beta.to_vec(),
             support: problem.beta_star.iter().map(|b| *b != 0.0).collect(),
         })
     }

@@ -10,7 +10,8 @@
 //! penalised less and recovery improves; with α_i = α/`shape_ratio` on the support it is penalised
 //! more and recovery worsens — the mechanism by which GD's heterogeneous gain (α∞ smallest on the
 //! support) hurts (Theorem 2). The shapes are compared at the setting's α. Every point is one exact
-//! solve of [`dln::BregmanSolver::solve`] (no training), on dataset 0 of the setting. Book: chapter
+//! solve of [`dln::BregmanSolver::solve`] (no training), on each of `datasets` datasets of the
+//! setting; the figure shows the median over them with the interquartile band. Book: chapter
 //! "Theorem 1" (`book/src/03-theorem1.md`).
 
 use anyhow::{Context, Result, ensure};
@@ -38,15 +39,18 @@ pub struct Theorem1Alpha;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `setting` | (20, 30, 3), α = 0.1 | data design ([`Setting`], dataset 0); α: where the shapes are compared | |
+/// | `setting` | (20, 30, 3), α = 0.1 | data design ([`Setting`]); α: where the shapes are compared | |
+/// | `datasets` | 8 | datasets 0, 1, … of the setting | ≥ 1 |
 /// | `alpha_min`, `alpha_max` | 1e-4, 10 | range of the scale α | finite, 0 < `alpha_min` < `alpha_max` |
 /// | `points_per_decade` | 8 | grid density: α = 10^(k / points_per_decade) | ≥ 1 |
 /// | `shape_ratio` | 10 | α on the support = α·ratio ("support ×ratio") or α/ratio ("support ÷ratio") | finite, > 1 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Data design (dataset 0) and the scale α at which the shapes are compared.
+    /// Data design and the scale α at which the shapes are compared.
     pub setting: Setting,
+    /// Number of datasets (drawn as [`Setting::problem`] draws them).
+    pub datasets: usize,
     /// Smallest scale α.
     pub alpha_min: f64,
     /// Largest scale α.
@@ -59,7 +63,14 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { setting: Setting::default(), alpha_min: 1e-4, alpha_max: 10.0, points_per_decade: 8, shape_ratio: 10.0 }
+        Self {
+            setting: Setting::default(),
+            datasets: 8,
+            alpha_min: 1e-4,
+            alpha_max: 10.0,
+            points_per_decade: 8,
+            shape_ratio: 10.0,
+        }
     }
 }
 
@@ -67,6 +78,7 @@ impl Validate for Config {
     fn validate(&self) -> Result<()> {
         self.setting.validate()?;
         let (lo, hi, ratio) = (self.alpha_min, self.alpha_max, self.shape_ratio);
+        ensure!(self.datasets >= 1, "datasets must be at least 1");
         ensure!(lo.is_finite() && lo > 0.0, "alpha_min must be finite and > 0, got {lo}");
         ensure!(hi.is_finite() && hi > lo, "alpha_max must be finite and above alpha_min = {lo}, got {hi}");
         ensure!(self.points_per_decade >= 1, "points_per_decade must be at least 1");
@@ -153,6 +165,8 @@ pub struct Measures {
 /// One exact solve of Theorem 1, β*_α = argmin_{Xβ=y} ψ_α(β), for the profile `shape` at scale `alpha`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Point {
+    /// The dataset's index k (data seed `setting.seed + k`).
+    pub dataset: usize,
     /// The α profile.
     pub shape: Shape,
     /// Its scale α (its value off the support).
@@ -167,28 +181,88 @@ pub struct Point {
     pub measures: Measures,
 }
 
-/// The solves and the two limits.
-#[derive(Debug, Clone, Serialize)]
-pub struct Output {
-    /// Every shape on the α grid (shapes in [`Shape::ALL`] order, then increasing α), then every
-    /// shape at the setting's α (`reference`), where the summary compares them.
-    pub points: Vec<Point>,
+/// The two limits of β*_α on one dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Limits {
     /// The minimum-ℓ1 interpolator (the α → 0 limit).
     pub min_l1: Measures,
     /// The minimum-ℓ2 interpolator (the α → ∞ limit).
     pub min_l2: Measures,
 }
 
+/// The solves and the two limits, per dataset.
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    /// Datasets outer; on each, every shape on the α grid (shapes in [`Shape::ALL`] order, then
+    /// increasing α), then every shape at the setting's α (`reference`), where they are compared.
+    pub points: Vec<Point>,
+    /// The limits, indexed by dataset.
+    pub limits: Vec<Limits>,
+}
+
 impl Output {
-    /// Grid points of `shape`, in α order.
-    fn grid_of(&self, shape: Shape) -> impl Iterator<Item = &Point> {
-        self.points.iter().filter(move |p| p.shape == shape && !p.reference)
+    /// Grid points of `shape` on `dataset`, in α order.
+    fn grid_of(&self, shape: Shape, dataset: usize) -> impl Iterator<Item = &Point> {
+        self.points.iter().filter(move |p| p.shape == shape && !p.reference && p.dataset == dataset)
     }
 
-    /// The measures of `shape` at the setting's α.
-    fn reference_of(&self, shape: Shape) -> Result<&Measures> {
-        self.points.iter().find(|p| p.shape == shape && p.reference).map(|p| &p.measures).context("no reference solve")
+    /// The measures of `shape` at the setting's α on `dataset`.
+    fn reference_of(&self, shape: Shape, dataset: usize) -> Result<&Measures> {
+        (self.points.iter())
+            .find(|p| p.shape == shape && p.reference && p.dataset == dataset)
+            .map(|p| &p.measures)
+            .context("no reference solve")
     }
+
+    /// The datasets' indices.
+    fn datasets(&self) -> std::ops::Range<usize> {
+        0..self.limits.len()
+    }
+
+    /// The α grid (the same on every dataset).
+    fn alphas(&self) -> Vec<f64> {
+        self.grid_of(Shape::Uniform, 0).map(|p| p.alpha).collect()
+    }
+
+    /// Per grid α, `f` of `shape`'s solve on every dataset.
+    fn across(&self, shape: Shape, f: impl Fn(&Measures) -> f64) -> Vec<Vec<f64>> {
+        let per: Vec<Vec<f64>> =
+            self.datasets().map(|k| self.grid_of(shape, k).map(|p| f(&p.measures)).collect()).collect();
+        (0..self.alphas().len()).map(|j| per.iter().map(|v| v[j]).collect()).collect()
+    }
+}
+
+/// Every solve on dataset `k`, and its two limits.
+fn dataset(cfg: &Config, k: usize) -> Result<(Vec<Point>, Limits)> {
+    let problem = cfg.setting.problem(k)?;
+    let (x, y) = (problem.x.view(), problem.y.view());
+    let support: Vec<bool> = problem.beta_star.iter().map(|b| *b != 0.0).collect();
+    let (l1, l2) = (min_l1(x, y)?, min_l2(x, y)?);
+    let mut jobs: Vec<(Shape, f64)> =
+        Shape::ALL.iter().flat_map(|&s| cfg.grid().into_iter().map(move |a| (s, a))).collect();
+    // The reference scale, exactly (the summary's comparison of shapes).
+    jobs.extend(Shape::ALL.iter().map(|&s| (s, cfg.setting.alpha)));
+    let solver = BregmanSolver::default();
+    let sols = sweep::par_map(&jobs, |&(shape, alpha)| {
+        solver.theorem1(x, y, profile(shape, alpha, cfg.shape_ratio, &support).view())
+    });
+    let measure = |beta: &Array1<f64>| Measures {
+        dist_min_l1: l2_distance(beta.view(), l1.view()),
+        dist_min_l2: l2_distance(beta.view(), l2.view()),
+        test_risk: problem.test_risk(beta.view()),
+        l1_norm: beta.iter().map(|b| b.abs()).sum::<f64>(),
+        support_recovered: recovers_support(beta.view(), problem.beta_star.view()),
+    };
+    let grid_len = jobs.len() - Shape::ALL.len();
+    let points = (jobs.iter().zip(sols).enumerate())
+        .map(|(i, (&(shape, alpha), sol))| {
+            let sol = sol.with_context(|| format!("Theorem 1 at α = {alpha:e} ({}), dataset {k}", shape.as_str()))?;
+            let (iterations, residual) = (sol.iterations as u64, sol.residual);
+            let reference = i >= grid_len;
+            Ok(Point { dataset: k, shape, alpha, reference, iterations, residual, measures: measure(&sol.beta) })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((points, Limits { min_l1: measure(&l1), min_l2: measure(&l2) }))
 }
 
 impl Experiment for Theorem1Alpha {
@@ -198,61 +272,43 @@ impl Experiment for Theorem1Alpha {
     );
 
     fn quick() -> Config {
-        Config { points_per_decade: 3, ..Config::default() }
+        Config { datasets: 3, points_per_decade: 3, ..Config::default() }
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let problem = cfg.setting.problem(0)?;
-        let (x, y) = (problem.x.view(), problem.y.view());
-        let support: Vec<bool> = problem.beta_star.iter().map(|b| *b != 0.0).collect();
-        let (l1, l2) = (min_l1(x, y)?, min_l2(x, y)?);
-        let mut jobs: Vec<(Shape, f64)> =
-            Shape::ALL.iter().flat_map(|&s| cfg.grid().into_iter().map(move |a| (s, a))).collect();
-        // The reference scale, exactly (the summary's comparison of shapes).
-        jobs.extend(Shape::ALL.iter().map(|&s| (s, cfg.setting.alpha)));
-        let solver = BregmanSolver::default();
-        let sols = sweep::par_map(&jobs, |&(shape, alpha)| {
-            solver.theorem1(x, y, profile(shape, alpha, cfg.shape_ratio, &support).view())
-        });
-        let measure = |beta: &Array1<f64>| Measures {
-            dist_min_l1: l2_distance(beta.view(), l1.view()),
-            dist_min_l2: l2_distance(beta.view(), l2.view()),
-            test_risk: problem.test_risk(beta.view()),
-            l1_norm: beta.iter().map(|b| b.abs()).sum::<f64>(),
-            support_recovered: recovers_support(beta.view(), problem.beta_star.view()),
-        };
-        let grid_len = jobs.len() - Shape::ALL.len();
-        let points = (jobs.iter().zip(sols).enumerate())
-            .map(|(k, (&(shape, alpha), sol))| {
-                let sol = sol.with_context(|| format!("Theorem 1 at α = {alpha:e} ({})", shape.as_str()))?;
-                let (iterations, residual) = (sol.iterations as u64, sol.residual);
-                Ok(Point { shape, alpha, reference: k >= grid_len, iterations, residual, measures: measure(&sol.beta) })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Output { points, min_l1: measure(&l1), min_l2: measure(&l2) })
+        let ks: Vec<usize> = (0..cfg.datasets).collect();
+        let per = sweep::par_map(&ks, |&k| dataset(cfg, k)).into_iter().collect::<Result<Vec<_>>>()?;
+        let (points, limits): (Vec<Vec<Point>>, Vec<Limits>) = per.into_iter().unzip();
+        Ok(Output { points: points.into_iter().flatten().collect(), limits })
     }
 
-    /// Tidy frame, one row per solve: `shape, alpha, reference, dist_min_l1, dist_min_l2, test_risk,
-    /// l1_norm, support_recovered, iterations, residual` — the grid, the reference solves (`reference`
-    /// true), then the two limits (`shape` = min_l1, min_l2: α and the solver's figures null).
+    /// Tidy frame, one row per solve: `dataset, shape, alpha, reference, dist_min_l1, dist_min_l2,
+    /// test_risk, l1_norm, support_recovered, iterations, residual` — per dataset the grid, the
+    /// reference solves (`reference` true), then the two limits (`shape` = min_l1, min_l2: α and the
+    /// solver's figures null).
     fn frame(out: &Output) -> Result<DataFrame> {
-        let mut rows: Vec<_> = (out.points.iter())
-            .map(|p| (p.shape.as_str(), Some(p.alpha), p.reference, &p.measures, Some(p.iterations), Some(p.residual)))
-            .collect();
-        rows.push(("min_l1", None, false, &out.min_l1, None, None));
-        rows.push(("min_l2", None, false, &out.min_l2, None, None));
-        let measure = |f: fn(&Measures) -> f64| rows.iter().map(|r| f(r.3)).collect::<Vec<f64>>();
+        type FrameRow<'a> = (usize, &'a str, Option<f64>, bool, &'a Measures, Option<u64>, Option<f64>);
+        let mut rows: Vec<FrameRow> = Vec::new();
+        for (k, limits) in out.limits.iter().enumerate() {
+            rows.extend((out.points.iter().filter(|p| p.dataset == k)).map(|p| {
+                (k, p.shape.as_str(), Some(p.alpha), p.reference, &p.measures, Some(p.iterations), Some(p.residual))
+            }));
+            rows.push((k, "min_l1", None, false, &limits.min_l1, None, None));
+            rows.push((k, "min_l2", None, false, &limits.min_l2, None, None));
+        }
+        let measure = |f: fn(&Measures) -> f64| rows.iter().map(|r| f(r.4)).collect::<Vec<f64>>();
         Ok(df!(
-            "shape" => rows.iter().map(|r| r.0).collect::<Vec<&str>>(),
-            "alpha" => rows.iter().map(|r| r.1).collect::<Vec<Option<f64>>>(),
-            "reference" => rows.iter().map(|r| r.2).collect::<Vec<bool>>(),
+            "dataset" => rows.iter().map(|r| r.0 as u64).collect::<Vec<u64>>(),
+            "shape" => rows.iter().map(|r| r.1).collect::<Vec<&str>>(),
+            "alpha" => rows.iter().map(|r| r.2).collect::<Vec<Option<f64>>>(),
+            "reference" => rows.iter().map(|r| r.3).collect::<Vec<bool>>(),
             "dist_min_l1" => measure(|m| m.dist_min_l1),
             "dist_min_l2" => measure(|m| m.dist_min_l2),
             "test_risk" => measure(|m| m.test_risk),
             "l1_norm" => measure(|m| m.l1_norm),
-            "support_recovered" => rows.iter().map(|r| r.3.support_recovered).collect::<Vec<bool>>(),
-            "iterations" => rows.iter().map(|r| r.4).collect::<Vec<Option<u64>>>(),
-            "residual" => rows.iter().map(|r| r.5).collect::<Vec<Option<f64>>>(),
+            "support_recovered" => rows.iter().map(|r| r.4.support_recovered).collect::<Vec<bool>>(),
+            "iterations" => rows.iter().map(|r| r.5).collect::<Vec<Option<u64>>>(),
+            "residual" => rows.iter().map(|r| r.6).collect::<Vec<Option<f64>>>(),
         )?)
     }
 

@@ -1,27 +1,29 @@
 //! Theorem 2 checked run by run: the limit of (S)GD is exactly argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀),
 //! while gradient flow's β*_α (Theorem 1) drifts away as the stepsize grows.
 //!
-//! Over a grid of batch sizes (b = n is GD) and stepsizes γ = fraction · γ_max(b) on dataset 0 of the
-//! setting, every run goes to a training loss ≤ `tol` (1e-26: β∞ is then known to rounding) and is
-//! compared with three interpolators, all solved by [`dln::BregmanSolver`]:
+//! On every dataset of the shared stepsize sweep ([`super::stepsize_sweep::sweep`], computed once
+//! per process), GD and SGD (b = `sweep.batch`, the sweep's sampler) run at γ = fraction · γ_max —
+//! the sweep's own γ_max of that method on that dataset — to a training loss ≤ `tol` (1e-26: β∞ is
+//! then known to rounding), and each limit is compared with three interpolators, all solved by
+//! [`dln::BregmanSolver`]:
 //! - Theorem 2's prediction β_pred = argmin_{Xβ=y} D_{ψ_{α∞}}(β, β̃₀) from the run's own α∞, β̃₀:
 //!   ‖β∞ − β_pred‖₂ is rounding-level (~1e-12) on every converged run;
 //! - the same without β̃₀, argmin ψ_{α∞}: larger — the small perturbation β̃₀ is needed for exactness;
 //! - gradient flow's β*_α = argmin ψ_α (Theorem 1): the distance grows with γ, and shrinks as γ → 0
 //!   (at a rate ≈ γ¹, fitted on the smallest stepsizes): (S)GD → GF.
 //!
-//! γ_max(b) is bisected by [`crate::stability::gamma_max_of`]. Book: chapter "Theorem 2"
-//! (`book/src/04-theorem2.md`).
+//! Book: chapter "Theorem 2" (`book/src/04-theorem2.md`).
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use dln::{BregmanSolver, Run, Status};
 use ndarray::{ArrayView1, ArrayView2};
 use plotly::Plot;
 use polars::prelude::{DataFrame, df};
 use serde::{Deserialize, Serialize};
 
-use super::common::{self, Method, column, finite, gamma_max_of, l2_distance, run_at, template, validate_fractions};
-use super::{Experiment, Setting, Validate};
+use super::common::{Method, column, finite, l2_distance, run_at, steps_for_epochs, validate_fractions};
+use super::stepsize_sweep::{self, SweepConfig};
+use super::{Experiment, Validate};
 use crate::sweep;
 
 mod plot;
@@ -29,7 +31,7 @@ mod summary;
 
 pub mod claims;
 
-pub use summary::{RunSummary, SeriesSummary, Summary};
+pub use summary::{NotConverged, RunSummary, SeriesSummary, Summary};
 
 /// The experiment.
 pub struct Theorem2Check;
@@ -38,61 +40,40 @@ pub struct Theorem2Check;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `setting` | (20, 30, 3), α = 0.1, seed 0 | data design and initialisation ([`Setting`], dataset 0; the SGD sampler's seed is derived from `seed`) | |
-/// | `batches` | [20, 5, 1] | batch sizes b (b = n is GD) | 1 ≤ b ≤ n, not empty |
-/// | `fractions` | 0.01 … 0.9 | stepsizes γ = fraction · γ_max(b) | in (0, 1], increasing, ≥ 2 |
+/// | `sweep` | `generalization`'s default (8 datasets, SGD b = 1) | the datasets, the SGD batch and sampler, and γ_max of each method per dataset | |
+/// | `fractions` | 0.03 … 0.9 | stepsizes γ = fraction · γ_max | in (0, 1], increasing, ≥ 2 |
 /// | `max_epochs` | 1 000 000 | budget of the grid runs, in epochs | ≥ 1 |
 /// | `tol` | 1e-26 | training-loss tolerance of the grid runs | > 0 |
-/// | `bisection_epochs` | 100 000 | budget of the γ_max bisection runs (tolerance `tol` too) | ≥ 1 |
-/// | `rel_tol` | 0.01 | relative precision of the γ_max bisection | > 0 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Data design (dataset 0) and initialisation.
-    pub setting: Setting,
-    /// Batch sizes (b = n is GD).
-    pub batches: Vec<usize>,
-    /// Stepsizes as fractions of each batch size's γ_max, increasing.
+    /// The stepsize sweep (the same datasets and γ_max as the `generalization` experiment).
+    pub sweep: SweepConfig,
+    /// Stepsizes as fractions of each method's γ_max, increasing.
     pub fractions: Vec<f64>,
     /// Budget of the grid runs, in epochs.
     pub max_epochs: u64,
     /// Training-loss tolerance.
     pub tol: f64,
-    /// Budget of the bisection runs, in epochs.
-    pub bisection_epochs: u64,
-    /// Relative precision of the γ_max bisection.
-    pub rel_tol: f64,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            setting: Setting::default(),
-            batches: vec![20, 5, 1],
-            fractions: vec![0.01, 0.03, 0.1, 0.3, 0.6, 0.9],
+            sweep: SweepConfig::default(),
+            fractions: vec![0.03, 0.06, 0.1, 0.3, 0.6, 0.9],
             max_epochs: 1_000_000,
             tol: 1e-26,
-            bisection_epochs: 100_000,
-            rel_tol: 0.01,
         }
     }
 }
 
 impl Validate for Config {
     fn validate(&self) -> Result<()> {
-        self.setting.validate()?;
-        let n = self.setting.n;
-        ensure!(!self.batches.is_empty(), "batches must not be empty");
-        ensure!(
-            self.batches.iter().all(|&b| b >= 1 && b <= n),
-            "batches must satisfy 1 ≤ b ≤ n = {n}, got {:?}",
-            self.batches
-        );
+        self.sweep.validate().map_err(|e| anyhow::anyhow!("sweep: {e:#}"))?;
         validate_fractions(&self.fractions, 2)?;
         ensure!(self.tol.is_finite() && self.tol > 0.0, "tol must be finite and > 0, got {}", self.tol);
-        ensure!(self.rel_tol.is_finite() && self.rel_tol > 0.0, "rel_tol must be finite and > 0, got {}", self.rel_tol);
         ensure!(self.max_epochs >= 1, "max_epochs must be at least 1");
-        ensure!(self.bisection_epochs >= 1, "bisection_epochs must be at least 1");
         Ok(())
     }
 }
@@ -101,13 +82,15 @@ impl Validate for Config {
 /// the run diverged).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
+    /// The dataset's index k (data seed `setting.seed + k`).
+    pub dataset: usize,
     /// GD (b = n) or SGD.
     pub method: Method,
     /// Batch size b.
     pub batch: usize,
     /// γ / γ_max(b).
     pub fraction: f64,
-    /// γ_max(b).
+    /// γ_max(b) on this dataset.
     pub gamma_max: f64,
     /// The stepsize γ.
     pub gamma: f64,
@@ -171,14 +154,14 @@ impl Row {
     }
 }
 
-/// The runs, batch sizes outer and increasing stepsizes inner.
+/// The runs: datasets outer, then batch sizes, then increasing stepsizes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Output {
-    /// One row per (batch size, stepsize).
+    /// One row per (dataset, batch size, stepsize).
     pub rows: Vec<Row>,
 }
 
-/// The rows per (method, batch) series, in order of first appearance.
+/// The rows per (method, batch) series (all datasets), in order of first appearance.
 fn series(rows: &[Row]) -> Vec<(String, Vec<&Row>)> {
     let mut out: Vec<(String, Vec<&Row>)> = Vec::new();
     for row in rows {
@@ -191,6 +174,41 @@ fn series(rows: &[Row]) -> Vec<(String, Vec<&Row>)> {
     out
 }
 
+/// The grid on dataset `k`: GD and SGD at every fraction of their γ_max (`gamma_max`, in
+/// [`Method::BOTH`] order), each compared with the three interpolators.
+fn dataset(cfg: &Config, k: usize, gamma_max: [f64; 2]) -> Result<Vec<Row>> {
+    let st = &cfg.sweep.setting;
+    let (problem, alpha) = (st.problem(k)?, st.alpha_vec());
+    let (x, y) = (problem.x.view(), problem.y.view());
+    let solver = BregmanSolver::default();
+    let gf = solver.theorem1(x, y, alpha.view())?.beta;
+    let grid: Vec<(usize, f64)> = (0..2).flat_map(|i| cfg.fractions.iter().map(move |&f| (i, f))).collect();
+    let rows = sweep::par_map(&grid, |&(i, fraction)| -> Result<Row> {
+        let method = Method::BOTH[i];
+        let template = cfg.sweep.template(method, k);
+        let template = template.clone().with_budget(steps_for_epochs(cfg.max_epochs, st.n, template.batch), cfg.tol);
+        let gamma = fraction * gamma_max[i];
+        let run = run_at(&problem, alpha.view(), &template, gamma)?;
+        let usable =
+            run.status != Status::Diverged && run.effective.is_finite() && run.beta.iter().all(|v| v.is_finite());
+        let err = if usable { Distances::of(&solver, (x, y), &run, gf.view())? } else { Distances::default() };
+        Ok(Row {
+            dataset: k,
+            method,
+            batch: template.batch,
+            fraction,
+            gamma_max: gamma_max[i],
+            gamma,
+            status: run.status,
+            steps: run.steps,
+            train_loss: if usable { finite(run.train_loss) } else { None },
+            gain_l1: if usable { finite(run.effective.gain_l1()) } else { None },
+            err,
+        })
+    });
+    rows.into_iter().collect()
+}
+
 impl Experiment for Theorem2Check {
     experiment_items!(
         "theorem2_check",
@@ -199,58 +217,33 @@ impl Experiment for Theorem2Check {
 
     fn quick() -> Config {
         Config {
-            batches: vec![20, 1],
+            sweep: SweepConfig::quick(),
             fractions: vec![0.03, 0.1, 0.3, 0.9],
             max_epochs: 400_000,
-            bisection_epochs: 50_000,
-            rel_tol: 0.03,
             ..Config::default()
         }
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let (st, n) = (&cfg.setting, cfg.setting.n);
-        let (problem, alpha) = (st.problem(0)?, st.alpha_vec());
-        let (x, y) = (problem.x.view(), problem.y.view());
-        let solver = BregmanSolver::default();
-        let gf = solver.theorem1(x, y, alpha.view())?.beta;
-        let sampler = common::derived_seed(st.seed, 2);
-        let gamma_max: Vec<f64> = sweep::par_map(&cfg.batches, |&b| {
-            gamma_max_of(&problem, alpha.view(), &template(n, b, cfg.bisection_epochs, cfg.tol, sampler), cfg.rel_tol)
-        })
-        .into_iter()
-        .collect::<Result<_>>()?;
-
-        let grid: Vec<(usize, f64)> =
-            (0..cfg.batches.len()).flat_map(|i| cfg.fractions.iter().map(move |&f| (i, f))).collect();
-        let rows = sweep::par_map(&grid, |&(i, fraction)| -> Result<Row> {
-            let (b, gamma) = (cfg.batches[i], fraction * gamma_max[i]);
-            let run = run_at(&problem, alpha.view(), &template(n, b, cfg.max_epochs, cfg.tol, sampler), gamma)?;
-            let usable =
-                run.status != Status::Diverged && run.effective.is_finite() && run.beta.iter().all(|v| v.is_finite());
-            let err = if usable { Distances::of(&solver, (x, y), &run, gf.view())? } else { Distances::default() };
-            Ok(Row {
-                method: if b == n { Method::Gd } else { Method::Sgd },
-                batch: b,
-                fraction,
-                gamma_max: gamma_max[i],
-                gamma,
-                status: run.status,
-                steps: run.steps,
-                train_loss: if usable { finite(run.train_loss) } else { None },
-                gain_l1: if usable { finite(run.effective.gain_l1()) } else { None },
-                err,
-            })
-        });
-        Ok(Output { rows: rows.into_iter().collect::<Result<_>>()? })
+        let runs = stepsize_sweep::sweep(&cfg.sweep)?;
+        let gamma_max = |k: usize, m: Method| {
+            (runs.iter().find(|r| r.at.dataset == k && r.at.method == m).map(|r| r.at.gamma_max))
+                .with_context(|| format!("the sweep has no {} run on dataset {k}", m.as_str()))
+        };
+        let ks: Vec<usize> = (0..cfg.sweep.datasets).collect();
+        let per_dataset =
+            sweep::par_map(&ks, |&k| dataset(cfg, k, [gamma_max(k, Method::Gd)?, gamma_max(k, Method::Sgd)?]));
+        let rows = per_dataset.into_iter().collect::<Result<Vec<_>>>()?;
+        Ok(Output { rows: rows.into_iter().flatten().collect() })
     }
 
-    /// Tidy frame, one row per run: `method, batch, fraction, gamma_max, gamma, status, steps,
+    /// Tidy frame, one row per run: `dataset, method, batch, fraction, gamma_max, gamma, status, steps,
     /// train_loss, gain_l1, err_theorem2, err_without_tilde, err_gf, solver_residual` (nulls: not
     /// finite, or the run diverged).
     fn frame(out: &Output) -> Result<DataFrame> {
         let rows = &out.rows;
         Ok(df!(
+            "dataset" => column(rows, |r| r.dataset as u64),
             "method" => column(rows, |r| r.method.as_str()),
             "batch" => column(rows, |r| r.batch as u64),
             "fraction" => column(rows, |r| r.fraction),

@@ -1,13 +1,14 @@
 //! theorem2_check's figure: per (method, batch) series, the distance of β∞ to Theorem 2's
-//! prediction, to the prediction without β̃₀ and to gradient flow's limit, against γ/γ_max.
+//! prediction, to the prediction without β̃₀ and to gradient flow's limit, against γ/γ_max (median
+//! and interquartile band over the datasets).
 
 use plotly::common::{DashType, ExponentFormat, Line, Marker, MarkerSymbol, Mode};
 use plotly::layout::{Annotation, GridPattern, Layout, LayoutGrid};
 use plotly::{Plot, Scatter};
 
 use super::{Config, Output, Row, series};
-use crate::experiments::common::Method;
-use crate::experiments::plotting::centered_panel_title;
+use crate::experiments::common::{Method, Quartiles, quartiles};
+use crate::experiments::plotting::{band_traces, centered_panel_title};
 use crate::style;
 
 /// The colour of a batch size: GD blue, SGD with b = 1 red, intermediate batches orange/brown.
@@ -28,39 +29,49 @@ const PANELS: [Panel; 3] = [
     (|r| r.err.gf, "x3", "y3", "‖β∞ − β*<sub>α</sub>‖₂ (gradient flow, Theorem 1)"),
 ];
 
-/// The traces of one series on one panel: converged runs as a line, the others as open markers.
+/// The traces of one series on one panel: per stepsize, the median and interquartile band over the
+/// datasets' converged runs; the runs that did not converge as open markers.
 fn series_traces(plot: &mut Plot, label: &str, rows: &[&Row], panel: &Panel, legend: bool) {
     let (value, xa, ya, _) = *panel;
     let c = color(rows[0].method, rows[0].batch);
-    let trace = |rows: &[&Row], name: String, what: String| {
-        let (xs, ys): (Vec<f64>, Vec<Option<f64>>) =
-            rows.iter().map(|r| (r.fraction, value(r).filter(|v| *v > 0.0))).unzip();
-        let text: Vec<String> =
-            rows.iter().map(|r| format!("γ = {:.4e}, {} after {} steps", r.gamma, r.status, r.steps)).collect();
-        let hover = "γ/γ<sub>max</sub> = %{x}<br>distance = %{y:.3e}<br>%{text}<extra></extra>";
-        Scatter::new(xs, ys)
-            .name(name)
-            .legend_group(label)
-            .text_array(text)
-            .hover_template(format!("{what}<br>{hover}"))
-            .x_axis(xa)
-            .y_axis(ya)
-    };
-    let (done, open): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.converged());
-    let (line, marker) = (Line::new().color(c).width(2.0), Marker::new().color(c));
-    let converged = trace(&done, label.into(), label.into()).mode(Mode::LinesMarkers);
-    plot.add_trace(converged.show_legend(legend).line(line).marker(marker.clone().size(8)));
+    let mut fractions: Vec<f64> = rows.iter().map(|r| r.fraction).collect();
+    fractions.sort_by(f64::total_cmp);
+    fractions.dedup();
+    let stats: Vec<Quartiles> = (fractions.iter())
+        .map(|&f| {
+            let at = rows.iter().filter(|r| r.fraction == f && r.converged());
+            quartiles(&at.filter_map(|r| value(r).filter(|v| *v > 0.0)).collect::<Vec<f64>>())
+        })
+        .collect();
+    let hover = "γ/γ<sub>max</sub> = %{x}<br>median distance = %{y:.3e}";
+    for trace in band_traces(label, c, &fractions, &stats, xa, ya, legend, hover) {
+        plot.add_trace(trace);
+    }
+    let open: Vec<&Row> = rows.iter().filter(|r| !r.converged()).copied().collect();
     if !open.is_empty() {
-        let others = trace(&open, format!("{label}: not converged"), format!("{label} (not converged)"));
+        let (xs, ys): (Vec<f64>, Vec<Option<f64>>) =
+            open.iter().map(|r| (r.fraction, value(r).filter(|v| *v > 0.0))).unzip();
+        let text: Vec<String> = (open.iter())
+            .map(|r| format!("dataset {}, γ = {:.4e}, {} after {} steps", r.dataset, r.gamma, r.status, r.steps))
+            .collect();
         plot.add_trace(
-            others.show_legend(false).mode(Mode::Markers).marker(marker.size(10).symbol(MarkerSymbol::CircleOpen)),
+            Scatter::new(xs, ys)
+                .name(format!("{label}: not converged"))
+                .legend_group(label)
+                .show_legend(false)
+                .text_array(text)
+                .hover_template(format!("{label} (not converged)<br>distance = %{{y:.3e}}<br>%{{text}}<extra></extra>"))
+                .mode(Mode::Markers)
+                .marker(Marker::new().color(c).size(10).symbol(MarkerSymbol::CircleOpen))
+                .x_axis(xa)
+                .y_axis(ya),
         );
     }
 }
 
 /// The three-panel layout.
 fn layout(cfg: &Config) -> Layout {
-    let st = &cfg.setting;
+    let st = &cfg.sweep.setting;
     let domains = [[0.0, 0.29], [0.355, 0.645], [0.71, 1.0]];
     let xaxis = |k: usize| style::log_axis("γ / γ<sub>max</sub>").domain(&domains[k]).anchor(["y", "y2", "y3"][k]);
     let yaxis = |k: usize, title: &str| {
@@ -70,8 +81,8 @@ fn layout(cfg: &Config) -> Layout {
         .map(|(k, (_, _, _, title))| centered_panel_title(title, (domains[k][0] + domains[k][1]) / 2.0, 1.0))
         .collect();
     style::layout(&format!(
-        "Theorem 2 is exact; gradient flow drifts away as γ grows<br><sup>(n, d, s, α) = ({}, {}, {}, {}); every run to training loss ≤ {:.0e}; open markers: not converged (excluded from the claim)</sup>",
-        st.n, st.d, st.s, st.alpha, cfg.tol
+        "Theorem 2 is exact; gradient flow drifts away as γ grows<br><sup>{} datasets, (n, d, s, α) = ({}, {}, {}, {}); median and interquartile band of the runs that reach training loss ≤ {:.0e}; open markers: not converged (excluded from the claims)</sup>",
+        cfg.sweep.datasets, st.n, st.d, st.s, st.alpha, cfg.tol
     ))
     .grid(LayoutGrid::new().rows(1).columns(3).pattern(GridPattern::Independent))
     .height(520)
