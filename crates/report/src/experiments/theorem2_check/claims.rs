@@ -40,7 +40,7 @@ pub fn tilde_share(r: &Row) -> Option<f64> {
 }
 
 /// Per (batch size, dataset), the least-squares slope of ln‖β∞ − β*_α‖₂ in ln γ over its
-/// [`RATE_POINTS`] smallest converged stepsizes.
+/// `RATE_POINTS` (3) smallest converged stepsizes.
 pub fn gf_slopes(rows: &[Row]) -> Vec<f64> {
     (series(rows).iter())
         .flat_map(|(_, members)| datasets(members).into_iter().map(|k| small_gamma_rate(&gf_points(members, k))))

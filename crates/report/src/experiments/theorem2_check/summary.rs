@@ -42,7 +42,7 @@ pub struct SeriesSummary {
     pub datasets: usize,
     /// Datasets on which ‖β∞ − β*_α‖₂ strictly increases with γ over the converged runs.
     pub datasets_where_gf_distance_increases_with_gamma: usize,
-    /// Per dataset, the slope of ln‖β∞ − β*_α‖₂ against ln γ on its [`RATE_POINTS`] smallest
+    /// Per dataset, the slope of ln‖β∞ − β*_α‖₂ against ln γ on its `RATE_POINTS` (3) smallest
     /// converged stepsizes; spread over the datasets (3 digits).
     pub gf_distance_rate_small_gamma: Spread,
 }
