@@ -105,6 +105,11 @@ pub fn f64s(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
     df.column(name).unwrap_or_else(|e| panic!("column {name}: {e}")).f64().expect("f64 column").iter().collect()
 }
 
+/// A float column without nulls.
+pub fn f64s_set(df: &DataFrame, name: &str) -> Vec<f64> {
+    f64s(df, name).into_iter().map(|x| x.unwrap_or_else(|| panic!("column {name}: null"))).collect()
+}
+
 /// A string column (no nulls).
 pub fn strs(df: &DataFrame, name: &str) -> Vec<String> {
     df.column(name).expect("column").str().expect("str column").iter().map(|s| s.expect("no null").to_owned()).collect()

@@ -52,11 +52,6 @@ fn check_claims(out: &Product) {
     let norm1 = |k: u64| -> f64 { rows(k, "GF").into_iter().map(|i| star[i].unwrap().abs()).sum() };
     let per = |f: &dyn Fn(u64) -> f64| (0..datasets).map(f).collect::<Vec<f64>>();
     let min = |v: Vec<f64>| v.into_iter().fold(f64::INFINITY, f64::min);
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let m = v.len();
-        if m % 2 == 1 { v[m / 2] } else { (v[m / 2 - 1] + v[m / 2]) / 2.0 }
-    };
     assert_claims(
         out,
         &[

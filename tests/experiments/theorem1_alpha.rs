@@ -18,15 +18,14 @@ struct Frame {
 impl Frame {
     fn of(out: &Product) -> Self {
         let df = &out.data;
-        let req = |v: Vec<Option<f64>>| v.into_iter().map(|x| x.expect("always set")).collect();
         Frame {
             dataset: u64s(df, "dataset"),
             shape: strs(df, "shape"),
             reference: df.column("reference").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect(),
             alpha: f64s(df, "alpha"),
-            dl1: req(f64s(df, "dist_min_l1")),
-            dl2: req(f64s(df, "dist_min_l2")),
-            risk: req(f64s(df, "test_risk")),
+            dl1: f64s_set(df, "dist_min_l1"),
+            dl2: f64s_set(df, "dist_min_l2"),
+            risk: f64s_set(df, "test_risk"),
             residual: f64s(df, "residual"),
         }
     }

@@ -23,14 +23,13 @@ struct Frame {
 impl Frame {
     fn of(out: &Product) -> Self {
         let df = &out.data;
-        let req = |v: Vec<Option<f64>>| v.into_iter().map(|x| x.expect("always set")).collect();
         Frame {
             dataset: u64s(df, "dataset"),
             method: strs(df, "method"),
             batch: u64s(df, "batch"),
             status: strs(df, "status"),
-            fraction: req(f64s(df, "fraction")),
-            gamma: req(f64s(df, "gamma")),
+            fraction: f64s_set(df, "fraction"),
+            gamma: f64s_set(df, "gamma"),
             loss: f64s(df, "train_loss"),
             e2: f64s(df, "err_theorem2"),
             e0: f64s(df, "err_without_tilde"),
@@ -127,11 +126,6 @@ fn check_theorem2_claims(out: &Product) {
     let converged = f.converged();
     let max = |v: Vec<f64>| v.into_iter().fold(f64::NEG_INFINITY, f64::max);
     let min = |v: Vec<f64>| v.into_iter().fold(f64::INFINITY, f64::min);
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let m = v.len();
-        if m % 2 == 1 { v[m / 2] } else { (v[m / 2 - 1] + v[m / 2]) / 2.0 }
-    };
     let share = |i: &usize| f.e0[*i].zip(f.egf[*i]).map(|(a, b)| a / b);
     let slopes: Vec<f64> = f.gf_curves().iter().map(|(_, c)| slope3(c)).collect();
     assert_claims(
