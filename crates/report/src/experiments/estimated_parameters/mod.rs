@@ -16,7 +16,7 @@
 //! The estimate type, the frame and the per-coordinate traces here are reused by [`super::explorer`],
 //! which slides over the fraction on one dataset.
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 use dln::{BregmanSolver, Problem};
 use ndarray::ArrayView1;
 use plotly::Plot;
@@ -63,10 +63,11 @@ impl Default for Config {
 impl Validate for Config {
     fn validate(&self) -> Result<()> {
         self.sweep.validate().map_err(|e| anyhow::anyhow!("sweep: {e:#}"))?;
-        let (f, ratios) = (self.fraction, self.sweep.ratios());
         ensure!(
-            ratios.iter().any(|r| (r - f).abs() <= 1e-12 * f.abs()),
-            "fraction must be one of the sweep's ratios {ratios:?} (add it to sweep.extra_ratios), got {f}"
+            self.sweep.ratio_index(self.fraction).is_some(),
+            "fraction must be one of the sweep's ratios {:?} (add it to sweep.extra_ratios), got {}",
+            self.sweep.ratios(),
+            self.fraction
         );
         Ok(())
     }
@@ -210,12 +211,12 @@ impl Experiment for EstimatedParameters {
         let st = &cfg.sweep.setting;
         let problems = st.problems(cfg.sweep.datasets)?;
         let alpha = st.alpha_vec();
-        let at = |r: &SweepRun| (r.at.ratio - cfg.fraction).abs() <= 1e-12 * cfg.fraction;
+        let j = cfg.sweep.ratio_index(cfg.fraction).context("fraction is not one of the sweep's ratios")?;
         let ks: Vec<usize> = (0..problems.len()).collect();
         let fits = sweep::par_map(&ks, |&k| -> Result<DatasetFit> {
             let mut estimates = vec![gradient_flow(&problems[k], alpha.view())?];
             for method in Method::BOTH {
-                let run = runs.iter().find(|r| r.at.dataset == k && r.at.method == method && at(r));
+                let run = runs.iter().find(|r| r.at.dataset == k && r.at.method == method && r.at.grid_index == j);
                 estimates.push(Estimate::of_run(
                     run.ok_or_else(|| anyhow::anyhow!("no {} run at the fraction", method.as_str()))?,
                 ));

@@ -152,6 +152,11 @@ impl SweepConfig {
         r.dedup();
         r
     }
+
+    /// The index in [`Self::ratios`] of `ratio` (equal to 1e-12 relative), if it is on the grid.
+    pub fn ratio_index(&self, ratio: f64) -> Option<usize> {
+        self.ratios().iter().position(|r| (r - ratio).abs() <= 1e-12 * ratio.abs())
+    }
 }
 
 /// γ_max of one method on one dataset.

@@ -186,7 +186,8 @@ fn dataset(cfg: &Config, k: usize, gamma_max: [f64; 2]) -> Result<Vec<Row>> {
     let rows = sweep::par_map(&grid, |&(i, fraction)| -> Result<Row> {
         let method = Method::BOTH[i];
         let template = cfg.sweep.template(method, k);
-        let template = template.clone().with_budget(steps_for_epochs(cfg.max_epochs, st.n, template.batch), cfg.tol);
+        let budget = steps_for_epochs(cfg.max_epochs, st.n, template.batch);
+        let template = template.with_budget(budget, cfg.tol);
         let gamma = fraction * gamma_max[i];
         let run = run_at(&problem, alpha.view(), &template, gamma)?;
         let usable =
