@@ -58,6 +58,19 @@ impl Design {
         }
     }
 
+    // ANCHOR: support_ratio
+    /// SGD's (b = 1) second-order on/off-support gain ratio at the start, 1 + (m₄ − 1)/s.
+    ///
+    /// To second order Gain_γ(j) ≈ γ² Σ_k g_k,j², and a single-sample gradient is g = x r with
+    /// r = ⟨x, Δ⟩ (no noise), Δ = β − β*. For independent unit-variance coordinates with E x_j⁴ = m₄,
+    /// E[x_j²⟨x, Δ⟩²] = ‖Δ‖² + (m₄ − 1)Δ_j², so at Δ = −β* (β₀ = 0) its mean over the support of β*
+    /// (size s) over its value off the support is 1 + (m₄ − 1)/s: 1 + 2/s (Gaussian), exactly 1
+    /// (Rademacher), 1 + 0.8/s (uniform). Book: chapter "What sets the gain's shape".
+    pub fn second_order_support_ratio(self, s: usize) -> f64 {
+        1.0 + (self.fourth_moment() - 1.0) / s as f64
+    }
+    // ANCHOR_END: support_ratio
+
     // ANCHOR: design_sample
     /// One draw of z: a standard normal (Ziggurat, `rand_distr::StandardNormal`); a fair bit mapped to
     /// ±1; or √3 (2u − 1) with u uniform on [0, 1) (53-bit).
@@ -278,9 +291,9 @@ impl DataConfig {
     // ANCHOR_END: generate
 }
 
-/// Deserialises `sigma` from a number (broadcast) or a list of numbers.
+/// Deserialises `sigma` from a number (broadcast) or a list of numbers (serde's `deserialize_with`).
 #[cfg(feature = "serde")]
-fn scalar_or_list<'de, D: serde::Deserializer<'de>>(
+pub fn scalar_or_list<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> std::result::Result<Option<Vec<f64>>, D::Error> {
     #[derive(serde::Deserialize)]
@@ -347,6 +360,22 @@ impl Problem {
         0.5 * var + 0.5 * m * m
     }
     // ANCHOR_END: test_risk
+
+    // ANCHOR: mean_sq_sample_gradient
+    /// The mean squared single-sample gradient at β, per coordinate: (1/n) Σ_i x_ij² r_i² with
+    /// r_i = ⟨x_i, β⟩ − y_i (the gradient of ½ r_i² is r_i x_i). At β = 0 it is (1/n) Σ_i x_ij² y_i²,
+    /// whose on/off-support ratio is the sample version of
+    /// [`Design::second_order_support_ratio`]. Book: chapter "What sets the gain's shape".
+    pub fn mean_sq_sample_gradient(&self, beta: ArrayView1<f64>) -> Array1<f64> {
+        let r = self.x.dot(&beta) - &self.y;
+        let n = self.n() as f64;
+        let mut out = Array1::<f64>::zeros(self.d());
+        for (row, ri) in self.x.rows().into_iter().zip(&r) {
+            out.zip_mut_with(&row, |o, x| *o += x * x * ri * ri);
+        }
+        out / n
+    }
+    // ANCHOR_END: mean_sq_sample_gradient
 
     /// λ_max(XᵀX/n) = λ_max(XXᵀ/n), by [`crate::power_iteration`] on the n×n Gram matrix (it is
     /// [`crate::gauss_newton_sharpness`] with unit weights). GD's classical stability threshold for

@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::Problem;
 use crate::error::{DlnError, Result, invalid};
-use crate::gain::{QSums, gain_from_weights};
+use crate::gain::{QSums, SecondOrder, gain_from_weights};
 use crate::kernels;
 use crate::linalg::{dot, dot4};
 use crate::optimizer::{Record, Sampling, Sgd};
@@ -230,6 +230,7 @@ pub(crate) struct Engine<'a> {
     pub lambda: Vec<f64>,
     sampler: Sampler,
     pub q_sums: Option<QSums>,
+    pub second_order: Option<SecondOrder>,
     inv_b: f64,
     inv_2n: f64,
     threshold: f64,
@@ -246,6 +247,17 @@ pub(crate) struct Engine<'a> {
 pub(crate) fn divergence_threshold(y: &[f64], n: usize, factor: f64) -> f64 {
     let loss0 = y[..n].iter().map(|v| v * v).sum::<f64>() * (0.5 / n as f64);
     factor * loss0.max(1.0)
+}
+
+/// Adds one step's γg to the trackers that are on (the tracked path only).
+#[inline(always)]
+fn track(q_sums: &mut Option<QSums>, second_order: &mut Option<SecondOrder>, gamma_g: &[f64]) {
+    if let Some(q) = q_sums {
+        q.add(gamma_g);
+    }
+    if let Some(s) = second_order {
+        s.add(gamma_g);
+    }
 }
 
 /// Whether a step's stepsize is usable, as a one-line error naming the step if not.
@@ -284,6 +296,7 @@ impl<'a> Engine<'a> {
             lambda: vec![0.0; n],
             sampler: Sampler::new(n, sgd.batch, sgd.sampling, sgd.seed),
             q_sums: sgd.track_q_sums.then(|| QSums::zeros(d)),
+            second_order: sgd.track_second_order.then(|| SecondOrder::zeros(d)),
             inv_b: 1.0 / sgd.batch as f64,
             inv_2n: 0.5 / n as f64,
             threshold: divergence_threshold(&data.y, n, sgd.divergence_factor),
@@ -296,8 +309,11 @@ impl<'a> Engine<'a> {
 
     /// Runs to the end and returns how it ended; snapshots go to `observer`.
     pub fn run(&mut self, observer: &mut dyn Observer) -> Result<Status> {
-        let status =
-            if self.q_sums.is_some() { self.dispatch::<true>(observer) } else { self.dispatch::<false>(observer) }?;
+        let status = if self.q_sums.is_some() || self.second_order.is_some() {
+            self.dispatch::<true>(observer)
+        } else {
+            self.dispatch::<false>(observer)
+        }?;
         if self.loss.is_nan() {
             self.loss = self.full_loss::<false>();
         }
@@ -393,8 +409,8 @@ impl<'a> Engine<'a> {
             }
             kernels::gradient::<WIDE>(&self.data.xr, idx, &self.c, &mut self.g);
             kernels::multiplicative_step::<WIDE, TRACK>(&mut self.g, gamma, &mut self.wp, &mut self.wm, &mut self.beta);
-            if let (true, Some(q)) = (TRACK, self.q_sums.as_mut()) {
-                q.add(&self.g[..self.data.d]);
+            if TRACK {
+                track(&mut self.q_sums, &mut self.second_order, &self.g[..self.data.d]);
             }
             // s = −2Σγg = Xᵀλ: λ ← λ − 2γ r / b.
             let c = 2.0 * gamma * self.inv_b;
@@ -483,7 +499,7 @@ impl<'a> Engine<'a> {
         let (n, d, dp) = (data.n, data.d, data.dp);
         let constant = if let crate::Schedule::Constant(g) = sgd.stepsize { Some(g) } else { None };
         // The state as plain slices for the loop (no reloads through `self`).
-        let Self { wp, wm, beta, g, lambda, sampler, q_sums, k, .. } = self;
+        let Self { wp, wm, beta, g, lambda, sampler, q_sums, second_order, k, .. } = self;
         let (wp, wm, beta, g, lambda) = (&mut wp[..dp], &mut wm[..dp], &mut beta[..dp], &mut g[..dp], &mut lambda[..n]);
         let (xr, y) = (&data.xr[..n * dp], &data.y[..n]);
         while *k < end {
@@ -499,8 +515,8 @@ impl<'a> Engine<'a> {
             }
             // γg = (r/b) x γ with b = 1 (r · 1 = r exactly).
             kernels::rank_one::<WIDE, TRACK>(x, r, gamma, wp, wm, beta, g);
-            if let (true, Some(q)) = (TRACK, q_sums.as_mut()) {
-                q.add(&g[..d]);
+            if TRACK {
+                track(q_sums, second_order, &g[..d]);
             }
             // λ_i ← λ_i − 2γ r / b, with b = 1.
             lambda[i] -= 2.0 * gamma * r;
@@ -566,8 +582,8 @@ impl<'a> Engine<'a> {
             }
             kernels::gradient::<WIDE>(&self.data.xr, batch, &self.c, &mut self.g);
             kernels::multiplicative_step::<WIDE, TRACK>(&mut self.g, gamma, &mut self.wp, &mut self.wm, &mut self.beta);
-            if let (true, Some(q)) = (TRACK, self.q_sums.as_mut()) {
-                q.add(&self.g[..d]);
+            if TRACK {
+                track(&mut self.q_sums, &mut self.second_order, &self.g[..d]);
             }
             let c = 2.0 * gamma * self.inv_b;
             for (t, &i) in batch.iter().enumerate() {

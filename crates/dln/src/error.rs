@@ -28,6 +28,14 @@ pub enum DlnError {
         /// What happened.
         reason: String,
     },
+    /// A γ_max search found no convergent constant stepsize: every stepsize it tried, down to
+    /// `smallest`, failed to reach the tolerance within the step budget (a status of the data and the
+    /// budget, not a fault of the search).
+    #[error("no constant stepsize converged within the step budget, down to {smallest:.3e}")]
+    NoConvergentStepsize {
+        /// The smallest stepsize tried.
+        smallest: f64,
+    },
 }
 
 /// `Result` with [`DlnError`].

@@ -129,3 +129,32 @@ impl QSums {
             .map_collect(|a, qp, qm| 0.5 * a * a * ((-qp).exp() - (-qm).exp()))
     }
 }
+
+// ANCHOR: second_order
+/// Gain_γ's second-order approximation accumulated step by step: Σ_k (γ_k g_k)² per coordinate
+/// (q(x) = x² + x⁴/2 + O(x⁶)), with the largest step max_k |γ_k g_k| that bounds its error
+/// (x² ≤ q(x) ≤ x² + x⁴ for x² ≤ ½). One multiply–add and one comparison per coordinate and step.
+/// Enabled by `Sgd::track_second_order`. Book: chapter "What sets the gain's shape".
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SecondOrder {
+    /// Σ_k (γ_k g_k)².
+    pub sq: Array1<f64>,
+    /// max_k |γ_k g_k|.
+    pub max_abs: Array1<f64>,
+}
+
+impl SecondOrder {
+    pub(crate) fn zeros(d: usize) -> Self {
+        Self { sq: Array1::zeros(d), max_abs: Array1::zeros(d) }
+    }
+
+    /// Adds one step's x = γ g.
+    pub(crate) fn add(&mut self, gamma_g: &[f64]) {
+        for ((s, m), &x) in self.sq.iter_mut().zip(self.max_abs.iter_mut()).zip(gamma_g) {
+            *s += x * x;
+            *m = m.max(x.abs());
+        }
+    }
+}
+// ANCHOR_END: second_order

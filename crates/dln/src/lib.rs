@@ -48,11 +48,12 @@ pub mod stability;
 
 pub use data::{DataConfig, Design, Problem};
 pub use error::{DlnError, Result};
-pub use gain::{EffectiveInit, QSums, gain_from_weights, q, q_minus, q_plus};
+pub use gain::{EffectiveInit, QSums, SecondOrder, gain_from_weights, q, q_minus, q_plus};
 pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
 pub use lockstep::Lockstep;
 pub use metrics::{
-    Quartiles, coefficient_of_variation, l1_distance, l2_distance, log_log_slope, quantile, quartiles, recovers_support,
+    Quartiles, coefficient_of_variation, l1_distance, l2_distance, log_log_slope, on_off_ratio, quantile, quartiles,
+    recovers_support,
 };
 pub use model::{DiagonalNet, MAX_SQUARABLE, MIN_SQUARABLE, uniform_alpha, validate_alpha};
 pub use optimizer::{CustomSchedule, Record, Sampling, Schedule, Sgd};

@@ -42,6 +42,21 @@ pub fn coefficient_of_variation(values: &[f64]) -> f64 {
     var.sqrt() / mean
 }
 
+/// The mean of `values` over the coordinates where `support` holds over their mean where it does
+/// not: the on/off-support ratio of a profile (1 when even). NaN when a side is empty or the lengths
+/// differ.
+pub fn on_off_ratio(values: &[f64], support: &[bool]) -> f64 {
+    if values.len() != support.len() {
+        return f64::NAN;
+    }
+    let mean = |on: bool| {
+        let (sum, count) = (values.iter().zip(support).filter(|(_, s)| **s == on))
+            .fold((0.0, 0usize), |(sum, count), (v, _)| (sum + v, count + 1));
+        if count == 0 { f64::NAN } else { sum / count as f64 }
+    };
+    mean(true) / mean(false)
+}
+
 /// Slope of the least-squares line through the points (ln x_i, ln y_i): the exponent p of a power
 /// law y ∝ x^p, Σ(lx − l̄x)(ly − l̄y) / Σ(lx − l̄x)².
 ///

@@ -26,7 +26,7 @@ use ndarray::{Array1, ArrayView1};
 use crate::data::Problem;
 use crate::engine::{Data, Engine};
 use crate::error::{Result, invalid};
-use crate::gain::{EffectiveInit, QSums};
+use crate::gain::{EffectiveInit, QSums, SecondOrder};
 use crate::model::validate_alpha;
 use crate::run::{Observer, Run, Snapshot, Status};
 
@@ -216,6 +216,7 @@ pub enum Record {
 /// | `seed` | 0 | seed of the batch sampler | any |
 /// | `record` | `Never` | snapshot schedule for observers / history | — |
 /// | `track_q_sums` | false | also accumulate Σq, Σq± (test oracle, slow) | — |
+/// | `track_second_order` | false | also accumulate Σ(γg)² and max\|γg\| per coordinate ([`SecondOrder`]) | — |
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
@@ -240,6 +241,8 @@ pub struct Sgd {
     pub record: Record,
     /// Accumulate the Σq oracle.
     pub track_q_sums: bool,
+    /// Accumulate Gain's second-order approximation Σ(γg)² and the largest step max|γg|.
+    pub track_second_order: bool,
 }
 
 impl Default for Sgd {
@@ -255,6 +258,7 @@ impl Default for Sgd {
             seed: 0,
             record: Record::Never,
             track_q_sums: false,
+            track_second_order: false,
         }
     }
 }
@@ -355,8 +359,9 @@ impl Sgd {
         let data = Data::new(problem)?;
         let mut engine = Engine::new(self, &data, alpha);
         let status = engine.run(observer)?;
-        let Engine { wp, wm, beta, lambda, q_sums, k, loss, .. } = engine;
-        Ok(finish_run(problem, alpha, Weights { wp, wm, beta, lambda }, status, k, loss, q_sums))
+        let Engine { wp, wm, beta, lambda, q_sums, second_order, k, loss, .. } = engine;
+        let tracked = Tracked { q_sums, second_order };
+        Ok(finish_run(problem, alpha, Weights { wp, wm, beta, lambda }, status, k, loss, tracked))
     }
 }
 
@@ -368,6 +373,13 @@ pub(crate) struct Weights {
     pub lambda: Vec<f64>,
 }
 
+/// What a run accumulated besides its state (each `None` unless switched on).
+#[derive(Debug, Default)]
+pub(crate) struct Tracked {
+    pub q_sums: Option<QSums>,
+    pub second_order: Option<SecondOrder>,
+}
+
 /// The [`Run`] from the final state: u, v from w±, s = Xᵀλ and the effective initialisation.
 pub(crate) fn finish_run(
     problem: &Problem,
@@ -376,7 +388,7 @@ pub(crate) fn finish_run(
     status: Status,
     steps: u64,
     train_loss: f64,
-    q_sums: Option<QSums>,
+    tracked: Tracked,
 ) -> Run {
     let d = alpha.len();
     let wp = Array1::from_iter(w.wp.into_iter().take(d));
@@ -396,7 +408,8 @@ pub(crate) fn finish_run(
         s,
         lambda,
         effective,
-        q_sums,
+        q_sums: tracked.q_sums,
+        second_order: tracked.second_order,
         history: Vec::new(),
     }
 }

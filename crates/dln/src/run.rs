@@ -2,7 +2,7 @@
 
 use ndarray::Array1;
 
-use crate::gain::{EffectiveInit, QSums};
+use crate::gain::{EffectiveInit, QSums, SecondOrder};
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -91,6 +91,8 @@ pub struct Run {
     pub effective: EffectiveInit,
     /// The accumulated Σ q(γg), Σ q±(γg) if `track_q_sums` was set (test oracle).
     pub q_sums: Option<QSums>,
+    /// Σ(γg)² and max|γg| per coordinate if `track_second_order` was set.
+    pub second_order: Option<SecondOrder>,
     /// Snapshots at the recording steps (empty unless a record schedule was set).
     pub history: Vec<Snapshot>,
 }

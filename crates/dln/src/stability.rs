@@ -359,8 +359,9 @@ pub struct GammaMax {
 /// lies in [`gamma_max`, `fails_at`]. If it is not monotone, the result is *one* crossing point of
 /// the predicate, not necessarily the first or the last.
 ///
-/// Errors: `start` or `rel_tol` not finite and > 0; no crossing found (the predicate holds up to
-/// start·2⁶⁰, or fails down to start·2⁻⁶⁰); an error of the predicate.
+/// Errors: `start` or `rel_tol` not finite and > 0; no crossing found: the predicate holds up to
+/// start·2⁶⁰ ([`DlnError::NotConverged`]) or fails down to start·2⁻⁶⁰
+/// ([`DlnError::NoConvergentStepsize`]); an error of the predicate.
 pub fn bisect_gamma_max(start: f64, rel_tol: f64, mut converges: impl FnMut(f64) -> Result<bool>) -> Result<GammaMax> {
     if !(start.is_finite() && start > 0.0) {
         return Err(invalid("start", format!("the bisection's start must be finite and > 0, got {start}")));
@@ -395,7 +396,7 @@ pub fn bisect_gamma_max(start: f64, rel_tol: f64, mut converges: impl FnMut(f64)
             hi = lo;
         }
         if lo == hi {
-            return Err(not_bracketed(format!("no stepsize down to {lo:.3e} converged")));
+            return Err(DlnError::NoConvergentStepsize { smallest: lo });
         }
     }
     while hi / lo > 1.0 + rel_tol {

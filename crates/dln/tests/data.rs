@@ -283,3 +283,37 @@ fn test_risk_is_the_population_mean_of_half_the_squared_error() {
         assert!(mean_term > 10.0 * tol, "{design}: the mean term {mean_term} must be detectable (tol {tol})");
     }
 }
+
+#[test]
+fn second_order_support_ratio_matches_a_monte_carlo_of_single_sample_gradients() {
+    // The on/off-support ratio of (1/n) Σ_i x_ij² ⟨x_i, β*⟩² (the squared single-sample gradient at
+    // β₀ = 0) over many samples, against 1 + (m₄ − 1)/s, for every design and two sparsities.
+    for design in Design::ALL {
+        for s in [1, 3] {
+            let problem =
+                DataConfig { n: 200_000, d: 6, s, design, seed: 11, ..DataConfig::default() }.generate().unwrap();
+            let sq: Vec<f64> = (0..problem.d())
+                .map(|j| problem.x.column(j).iter().zip(&problem.y).map(|(x, y)| (x * y).powi(2)).sum::<f64>())
+                .collect();
+            let support: Vec<bool> = problem.beta_star.iter().map(|b| *b != 0.0).collect();
+            let measured = dln::on_off_ratio(&sq, &support);
+            let predicted = design.second_order_support_ratio(s);
+            assert!(
+                (measured / predicted - 1.0).abs() < 0.03,
+                "{design} s = {s}: Monte Carlo {measured} vs {predicted}"
+            );
+        }
+    }
+    assert_eq!(Design::Rademacher.second_order_support_ratio(3), 1.0);
+    assert_eq!(Design::Gaussian.second_order_support_ratio(2), 2.0);
+}
+
+#[test]
+fn mean_sq_sample_gradient_is_computed_by_hand() {
+    let x = ndarray::array![[1.0, 2.0], [3.0, -4.0]];
+    let problem = Problem::new(x, ndarray::array![1.0, 2.0], None).unwrap();
+    // β = 0: (1/n) Σ_i x_ij² y_i² = ((1 + 9·4)/2, (4 + 16·4)/2).
+    assert_eq!(problem.mean_sq_sample_gradient(ndarray::array![0.0, 0.0].view()).to_vec(), vec![18.5, 34.0]);
+    // β = (1, 1): r = (1·1 + 2·1 − 1, 3 − 4 − 2) = (2, −3); ((1·4 + 9·9)/2, (4·4 + 16·9)/2).
+    assert_eq!(problem.mean_sq_sample_gradient(ndarray::array![1.0, 1.0].view()).to_vec(), vec![42.5, 80.0]);
+}

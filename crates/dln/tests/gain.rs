@@ -189,3 +189,32 @@ fn larger_stepsize_gives_larger_gain_and_larger_batch_smaller_gain() {
     let (b1, b5, b20) = (gain(Sgd::sgd(gamma, 1)), gain(Sgd::sgd(gamma, 5)), gain(Sgd::gd(gamma, 20)));
     assert!(b1 > b5 && b5 > b20, "gain vs batch at fixed γ: {b1} {b5} {b20}");
 }
+
+#[test]
+fn second_order_sums_match_the_gradients_of_the_recorded_trajectory() {
+    // GD recorded at every step: the gradient g_k = Xᵀ(Xβ_k − y)/n is recomputed from each
+    // snapshot's β_k, independently of the engine's kernels.
+    let problem = problem(12, 20, 3, 4);
+    let alpha = uniform_alpha(0.1, problem.d());
+    let gamma = 0.5 / problem.lambda_max();
+    let sgd = Sgd { track_second_order: true, ..Sgd::gd(gamma, problem.n()) };
+    let run = sgd.with_budget(300, 0.0).with_record(dln::Record::Every(1)).run(&problem, alpha.view()).unwrap();
+    let oracle = run.second_order.as_ref().expect("track_second_order was set");
+    let steps: Vec<&dln::Snapshot> = run.history.iter().filter(|s| s.step < 300).collect();
+    assert_eq!(steps.len(), 300, "β_0 … β_299 recorded");
+    let (mut sq, mut max) = (Array1::<f64>::zeros(problem.d()), Array1::<f64>::zeros(problem.d()));
+    for snap in steps {
+        let r = problem.x.dot(&snap.beta) - &problem.y;
+        let x = problem.x.t().dot(&r) * (gamma / problem.n() as f64);
+        sq += &x.mapv(|v| v * v);
+        max.zip_mut_with(&x, |m, v| *m = m.max(v.abs()));
+    }
+    let rel = |a: &Array1<f64>, b: &Array1<f64>| max_abs((a - b).view()) / max_abs(b.view());
+    assert!(rel(&oracle.sq, &sq) <= 1e-12, "Σ(γg)²: {:e}", rel(&oracle.sq, &sq));
+    assert!(rel(&oracle.max_abs, &max) <= 1e-12, "max|γg|: {:e}", rel(&oracle.max_abs, &max));
+    // Gain = Σ q(γg) ≥ Σ (γg)² (q(x) − x² = x⁴/2 + … ≥ 0), with equality to second order.
+    let gain = &run.effective.gain;
+    assert!(gain.iter().zip(&oracle.sq).all(|(g, s)| *g >= *s * (1.0 - 1e-12)));
+    let bound = max.iter().fold(0.0f64, |m, v| m.max(*v)).powi(2);
+    assert!(rel(gain, &oracle.sq) <= bound, "Gain vs Σ(γg)²: {:e} > max|γg|² = {bound:e}", rel(gain, &oracle.sq));
+}

@@ -93,3 +93,12 @@ fn quantiles_interpolate_linearly_between_order_statistics() {
     assert!(quantile(&[f64::NAN], 0.5).is_nan());
     assert_eq!(quartiles(&[]).count, 0);
 }
+
+#[test]
+fn on_off_ratio_is_the_ratio_of_the_two_means() {
+    // On: (3 + 5)/2 = 4; off: (1 + 1 + 2)/3 = 4/3.
+    let r = dln::on_off_ratio(&[3.0, 1.0, 5.0, 1.0, 2.0], &[true, false, true, false, false]);
+    assert!((r - 3.0).abs() < 1e-15, "{r}");
+    assert!(dln::on_off_ratio(&[1.0, 2.0], &[true, true]).is_nan(), "no coordinate off the support");
+    assert!(dln::on_off_ratio(&[1.0], &[true, false]).is_nan(), "lengths differ");
+}

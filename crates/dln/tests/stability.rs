@@ -253,11 +253,16 @@ fn bisection_errors() {
             other => panic!("expected InvalidParameter rel_tol, got {other:?}"),
         }
     }
-    for always in [true, false] {
-        match bisect_gamma_max(1.0, 1e-3, |_| Ok(always)) {
-            Err(e @ DlnError::NotConverged { .. }) => drop(one_line(&e)),
-            other => panic!("expected NotConverged, got {other:?}"),
+    match bisect_gamma_max(1.0, 1e-3, |_| Ok(true)) {
+        Err(e @ DlnError::NotConverged { .. }) => drop(one_line(&e)),
+        other => panic!("expected NotConverged, got {other:?}"),
+    }
+    match bisect_gamma_max(1.0, 1e-3, |_| Ok(false)) {
+        Err(e @ DlnError::NoConvergentStepsize { smallest }) => {
+            drop(one_line(&e));
+            assert_eq!(smallest, 2f64.powi(-60), "halved 60 times from 1");
         }
+        other => panic!("expected NoConvergentStepsize, got {other:?}"),
     }
     let failing = bisect_gamma_max(1.0, 1e-3, |_| Err(DlnError::NonFinite("probe")));
     assert_eq!(failing, Err(DlnError::NonFinite("probe")));

@@ -12,7 +12,7 @@ use super::{V, W};
 use crate::data::Problem;
 use crate::engine::{Data, Sampler, check_gamma, divergence_threshold};
 use crate::error::Result;
-use crate::optimizer::{Schedule, Sgd, Weights, finish_run};
+use crate::optimizer::{Schedule, Sgd, Tracked, Weights, finish_run};
 use crate::run::{Run, Status};
 
 /// Steps per index buffer refill (SGD).
@@ -654,7 +654,8 @@ impl LaneSet<'_> {
             loss
         };
         let Lane { id, alpha, .. } = self.lanes[lane];
-        let run = finish_run(self.problem, alpha, Weights { wp, wm, beta, lambda }, status, steps, loss, None);
+        let run =
+            finish_run(self.problem, alpha, Weights { wp, wm, beta, lambda }, status, steps, loss, Tracked::default());
         results[id] = Some(Ok(run));
         self.reset(s);
     }

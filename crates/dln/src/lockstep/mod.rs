@@ -56,7 +56,7 @@ type V = [f64; W];
 /// The lockstep kernel of a run, if one fits: none with snapshots or the Σq oracle, or 1 < b < n.
 fn kind(sgd: &Sgd, n: usize) -> Option<Kind> {
     match sgd.batch {
-        _ if sgd.record != Record::Never || sgd.track_q_sums => None,
+        _ if sgd.record != Record::Never || sgd.track_q_sums || sgd.track_second_order => None,
         b if b == n => Some(Kind::Gd),
         1 => Some(Kind::Sgd1),
         _ => None,
