@@ -198,7 +198,8 @@ pub fn summary_f64(out: &Product, pointer: &str) -> f64 {
 /// Checks an experiment's claims against values this test recomputed from the data (never the
 /// experiment's own verdict): the summary has at least three claims, its claim ids are exactly the
 /// recomputed ones, each recomputed value equals the claim's key value (to its 4 significant
-/// digits), and each satisfies the claim's threshold.
+/// digits), and each satisfies the claim's threshold — except a finding (`"finding": true`), a
+/// prediction the chapter reports as contradicted, which must still fail it.
 pub fn assert_claims(out: &Product, recomputed: &[(&str, f64)]) {
     let claims = out.summary["claims"].as_array().unwrap_or_else(|| panic!("{}: no claims", out.name));
     assert!(claims.len() >= 3, "{}: {} claims, expected at least 3", out.name, claims.len());
@@ -221,6 +222,133 @@ pub fn assert_claims(out: &Product, recomputed: &[(&str, f64)]) {
             Some("at_least") => value >= threshold,
             other => panic!("{}.{id}: unknown comparison {other:?}", out.name),
         };
-        assert!(holds, "{}.{id}: {value} fails its threshold {threshold}: {}", out.name, claim["statement"]);
+        if claim["finding"].as_bool() == Some(true) {
+            // A prediction reported as contradicted by the data: if it starts to hold, the chapter
+            // that reports the finding must be revised.
+            assert!(!holds, "{}.{id}: the finding now holds ({value} vs {threshold}): revise its chapter", out.name);
+            assert_eq!(claim["holds"].as_bool(), Some(false), "{}.{id}: a finding the summary says holds", out.name);
+        } else {
+            assert!(holds, "{}.{id}: {value} fails its threshold {threshold}: {}", out.name, claim["statement"]);
+        }
     }
+}
+
+/// One run of an experiment on `fraction_runs`, read back from its d consecutive rows of the
+/// per-coordinate frame (independently of the report's typed rows).
+#[derive(Debug, Clone)]
+pub struct FrameRun {
+    /// The values of the experiment's cell columns, as text (e.g. `["gaussian", "3"]`).
+    pub labels: Vec<String>,
+    pub method: String,
+    pub fraction: f64,
+    pub gamma: f64,
+    pub gamma_max: f64,
+    pub status: String,
+    pub theorem2_error: Option<f64>,
+    pub beta_norm: Option<f64>,
+    pub test_risk: Option<f64>,
+    pub gf_test_risk: f64,
+    pub support: Vec<bool>,
+    pub start: Vec<f64>,
+    pub gain: Vec<f64>,
+    pub second_order: Vec<f64>,
+    pub max_step: Vec<f64>,
+}
+
+impl FrameRun {
+    /// Whether it did not diverge.
+    pub fn kept(&self) -> bool {
+        self.status != "diverged"
+    }
+
+    /// Mean of `v` on the support over its mean off it.
+    pub fn on_off(&self, v: &[f64]) -> f64 {
+        let mean = |on: bool| {
+            let x: Vec<f64> = v.iter().zip(&self.support).filter(|p| *p.1 == on).map(|p| *p.0).collect();
+            x.iter().sum::<f64>() / x.len() as f64
+        };
+        mean(true) / mean(false)
+    }
+
+    /// Population coefficient of variation of the gain across coordinates.
+    pub fn cv(&self) -> f64 {
+        let m = self.gain.len() as f64;
+        let mean = self.gain.iter().sum::<f64>() / m;
+        (self.gain.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / m).sqrt() / mean
+    }
+
+    /// ‖Gain‖₁.
+    pub fn gain_l1(&self) -> f64 {
+        self.gain.iter().map(|g| g.abs()).sum()
+    }
+
+    /// Test risk over gradient flow's (NaN if diverged).
+    pub fn risk_ratio(&self) -> f64 {
+        self.test_risk.map_or(f64::NAN, |r| r / self.gf_test_risk)
+    }
+}
+
+/// A column's values as text (strings, integers or floats).
+fn texts(df: &DataFrame, name: &str) -> Vec<String> {
+    let col = df.column(name).unwrap_or_else(|e| panic!("column {name}: {e}"));
+    match col.dtype() {
+        DataType::String => strs(df, name),
+        DataType::UInt64 => u64s(df, name).into_iter().map(|v| v.to_string()).collect(),
+        DataType::Float64 => f64s_set(df, name).into_iter().map(|v| v.to_string()).collect(),
+        other => panic!("column {name}: unexpected type {other}"),
+    }
+}
+
+/// The runs of a `fraction_runs` frame whose cells are labelled by the columns `labels`.
+pub fn frame_runs(out: &Product, labels: &[&str]) -> Vec<FrameRun> {
+    let df = &out.data;
+    let label_cols: Vec<Vec<String>> = labels.iter().map(|l| texts(df, l)).collect();
+    let (method, fraction, status) = (strs(df, "method"), f64s_set(df, "fraction"), strs(df, "status"));
+    let (gamma, gamma_max) = (f64s_set(df, "gamma"), f64s_set(df, "gamma_max"));
+    let (coordinate, t2, norm) = (u64s(df, "coordinate"), f64s(df, "theorem2_error"), f64s(df, "beta_norm"));
+    let (risk, gf) = (f64s(df, "test_risk"), f64s_set(df, "gf_test_risk"));
+    let support: Vec<bool> = df.column("on_support").unwrap().bool().unwrap().iter().map(|b| b.unwrap()).collect();
+    let (gain, sq, step) = (f64s(df, "gain"), f64s(df, "second_order"), f64s(df, "max_step"));
+    let start = f64s_set(df, "sq_grad_at_init");
+    let mut runs: Vec<FrameRun> = Vec::new();
+    for i in 0..df.height() {
+        if coordinate[i] == 0 {
+            runs.push(FrameRun {
+                labels: label_cols.iter().map(|c| c[i].clone()).collect(),
+                method: method[i].clone(),
+                fraction: fraction[i],
+                gamma: gamma[i],
+                gamma_max: gamma_max[i],
+                status: status[i].clone(),
+                theorem2_error: t2[i],
+                beta_norm: norm[i],
+                test_risk: risk[i],
+                gf_test_risk: gf[i],
+                support: Vec::new(),
+                start: Vec::new(),
+                gain: Vec::new(),
+                second_order: Vec::new(),
+                max_step: Vec::new(),
+            });
+        }
+        let run = runs.last_mut().expect("a run starts at coordinate 0");
+        assert_eq!(coordinate[i] as usize, run.gain.len(), "rows of a run in coordinate order");
+        run.support.push(support[i]);
+        run.start.push(start[i]);
+        run.gain.push(gain[i].unwrap_or(f64::NAN));
+        run.second_order.push(sq[i].unwrap_or(f64::NAN));
+        run.max_step.push(step[i].unwrap_or(f64::NAN));
+    }
+    runs
+}
+
+/// Theorem 2 on every converged run of a `fraction_runs` frame, relative to max(1, ‖β∞‖): each
+/// error at most 1e-8; returns the largest, and the converged share.
+pub fn theorem2_on_every_converged_run(runs: &[FrameRun]) -> (f64, f64) {
+    let converged: Vec<&FrameRun> = runs.iter().filter(|r| r.status == "converged").collect();
+    let relative: Vec<f64> =
+        converged.iter().map(|r| r.theorem2_error.expect("error") / r.beta_norm.expect("norm").max(1.0)).collect();
+    let worst = relative.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    assert!(relative.iter().all(|e| *e <= 1e-8), "Theorem 2: largest relative error {worst}");
+    (worst, converged.len() as f64 / runs.len() as f64)
 }

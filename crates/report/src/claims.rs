@@ -6,7 +6,9 @@
 //! `{{#claim <experiment>.<id>}}` or links to it as `{{#claimref <experiment>.<id>}}` (the build
 //! fails on an unknown id, [`crate::book::claims`]), the notebooks print them, and
 //! `cargo test` recomputes every one from the tidy data independently of the experiment's own
-//! verdict. A claim the data contradict is kept, with `holds: false`: it is a finding.
+//! verdict. A prediction the data contradict is kept, with `holds: false`, and marked a *finding*
+//! ([`Claim::finding`]): the book shows it as such, and `cargo test` asserts that it still fails, so
+//! the chapter's text is revisited if the data ever start to satisfy it.
 
 use std::collections::BTreeMap;
 
@@ -44,6 +46,9 @@ pub struct Claim {
     pub threshold: f64,
     /// Whether the data satisfy it.
     pub holds: bool,
+    /// A prediction stated in order to report that the data contradict it (written out only when set).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub finding: bool,
 }
 
 impl Claim {
@@ -54,7 +59,7 @@ impl Claim {
         };
         let mut values = BTreeMap::new();
         values.insert(key, rounded(value));
-        Self { id, statement: String::new(), values, key, comparison, threshold, holds }
+        Self { id, statement: String::new(), values, key, comparison, threshold, holds, finding: false }
     }
 
     /// The claim `key = value ≤ threshold`.
@@ -70,6 +75,12 @@ impl Claim {
     /// Adds a value the statement cites.
     pub fn with(mut self, name: &'static str, value: f64) -> Self {
         self.values.insert(name, rounded(value));
+        self
+    }
+
+    /// Marks the claim a finding: a prediction the data are reported to contradict (`holds` false).
+    pub fn finding(mut self) -> Self {
+        self.finding = true;
         self
     }
 

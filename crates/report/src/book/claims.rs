@@ -31,12 +31,21 @@ pub struct Recorded {
     pub threshold: f64,
     /// Whether the data satisfy it.
     pub holds: bool,
+    /// A prediction reported as contradicted by the data.
+    #[serde(default)]
+    pub finding: bool,
 }
 
 impl Recorded {
     /// ✓ or ✗.
     pub fn mark(&self) -> &'static str {
         if self.holds { "✓" } else { "✗" }
+    }
+
+    /// The mark of its line in the list: ✓, ✗, or ✗ and "Finding:" for a prediction the data are
+    /// reported to contradict.
+    fn list_mark(&self) -> &'static str {
+        if self.finding && !self.holds { "✗ <strong>Finding:</strong>" } else { self.mark() }
     }
 
     /// The comparison in words: "key = 0.0123 ≤ 0.1".
@@ -62,16 +71,22 @@ pub fn markdown(experiment: &str, claims: &[Recorded]) -> String {
         return String::new();
     }
     let held = claims.iter().filter(|c| c.holds).count();
+    let findings = claims.iter().filter(|c| c.finding && !c.holds).count();
+    let reported = match findings {
+        0 => String::new(),
+        1 => "; 1 prediction the data contradict, reported as a finding".to_string(),
+        k => format!("; {k} predictions the data contradict, reported as findings"),
+    };
     let mut out = format!(
-        "<div class=\"claims\" id=\"claims-{experiment}\">\n\n**Claims** ({held} of {} hold; computed from the data \
-         of the figure and recomputed by `cargo test`):\n\n",
+        "<div class=\"claims\" id=\"claims-{experiment}\">\n\n**Claims** ({held} of {} hold{reported}; computed from the \
+         data of the figure and recomputed by `cargo test`):\n\n",
         claims.len()
     );
     for c in claims {
         out += &format!(
             "- <span id=\"{}\"></span>{} {} <small>(`{experiment}.{}`: {})</small>\n",
             anchor(experiment, &c.id),
-            c.mark(),
+            c.list_mark(),
             c.statement,
             c.id,
             c.comparison_text()
@@ -229,6 +244,11 @@ mod tests {
         assert_eq!(markdown("exp", &[]), "");
         assert!(read(&serde_json::json!({"x": 1})).unwrap().is_empty());
         assert!(read(&serde_json::json!({"claims": [{"id": 1}]})).is_err());
+        let mut finding = claims[1].clone();
+        finding.finding = true;
+        let md = markdown("exp", &[claims[0].clone(), finding]);
+        assert!(md.contains("1 of 2 hold; 1 prediction the data contradict, reported as a finding"), "{md}");
+        assert!(md.contains("✗ <strong>Finding:</strong> It rises."), "{md}");
     }
 
     #[test]

@@ -135,3 +135,31 @@ pub fn support_shapes(coord: &[u64], support: &[bool], xaxis: &str, yaxis: &str)
     let on = coord.iter().zip(support).filter(|(_, s)| **s);
     on.map(|(&c, _)| support_band(c as f64 - 0.5, c as f64 + 0.5, xaxis, yaxis)).collect()
 }
+
+/// The largest number of side-by-side panels [`panel_axes`] can lay out (plotly's axes x … x8).
+pub const MAX_PANELS: usize = 8;
+
+/// The axis names of panel `k` (0-based): ("x", "y"), ("x2", "y2"), …
+pub fn panel_axis_names(k: usize) -> (String, String) {
+    if k == 0 { ("x".into(), "y".into()) } else { (format!("x{}", k + 1), format!("y{}", k + 1)) }
+}
+
+/// `layout` with panel `k`'s axes set (k < [`MAX_PANELS`]; later panels are left out).
+pub fn panel_axes(
+    layout: plotly::Layout,
+    k: usize,
+    x: plotly::layout::Axis,
+    y: plotly::layout::Axis,
+) -> plotly::Layout {
+    match k {
+        0 => layout.x_axis(x).y_axis(y),
+        1 => layout.x_axis2(x).y_axis2(y),
+        2 => layout.x_axis3(x).y_axis3(y),
+        3 => layout.x_axis4(x).y_axis4(y),
+        4 => layout.x_axis5(x).y_axis5(y),
+        5 => layout.x_axis6(x).y_axis6(y),
+        6 => layout.x_axis7(x).y_axis7(y),
+        7 => layout.x_axis8(x).y_axis8(y),
+        _ => layout,
+    }
+}

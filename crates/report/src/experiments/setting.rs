@@ -12,7 +12,7 @@
 //! Book: chapter "Setting and notation" (`book/src/02-setting.md`).
 
 use anyhow::{Result, bail};
-use dln::{DataConfig, Problem, uniform_alpha};
+use dln::{DataConfig, Design, Problem, uniform_alpha};
 use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +30,11 @@ use crate::budget;
 /// | `alpha` | 0.1 | uniform initialisation scale α (u₀ = √2α, v₀ = 0) | > 0, α² normal |
 /// | `mean` | 0 | every coordinate of E\[x\] | finite |
 /// | `noise` | 0 | label noise std | ≥ 0 |
+/// | `design` | `"gaussian"` | law of the standardised coordinates: `gaussian`, `rademacher`, `uniform` ([`Design`]) | |
+/// | `sigma` | none (all 1) | per-coordinate std σ_j of x: one value (broadcast) or d values | each > 0 |
+///
+/// `design` and `sigma` are written out only when they differ from their defaults, so a
+/// configuration that leaves them alone reads (and is recorded) as before they existed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Setting {
@@ -47,11 +52,22 @@ pub struct Setting {
     pub mean: f64,
     /// Standard deviation of the label noise.
     pub noise: f64,
+    /// Law of the standardised coordinates of x.
+    #[serde(skip_serializing_if = "is_gaussian")]
+    pub design: Design,
+    /// Per-coordinate standard deviations of x (one value broadcast, or d values); `None`: all 1.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "dln::data::scalar_or_list")]
+    pub sigma: Option<Vec<f64>>,
+}
+
+/// Whether `design` is the default, Gaussian (left out of the serialised setting).
+fn is_gaussian(design: &Design) -> bool {
+    *design == Design::Gaussian
 }
 
 impl Default for Setting {
     fn default() -> Self {
-        Self { seed: 0, n: 20, d: 30, s: 3, alpha: 0.1, mean: 0.0, noise: 0.0 }
+        Self { seed: 0, n: 20, d: 30, s: 3, alpha: 0.1, mean: 0.0, noise: 0.0, design: Design::Gaussian, sigma: None }
     }
 }
 
@@ -69,6 +85,8 @@ impl Setting {
             s: self.s,
             mean: self.mean,
             noise: self.noise,
+            design: self.design,
+            sigma: self.sigma.clone(),
             seed: self.data_seed(i),
             ..DataConfig::default()
         }
@@ -129,6 +147,22 @@ mod tests {
         let setting = Setting { seed: 7, ..Setting::default() };
         let direct = DataConfig { seed: 9, ..DataConfig::default() }.generate().unwrap();
         assert_eq!(setting.problem(2).unwrap(), direct);
+    }
+
+    #[test]
+    fn design_and_sigma_reach_the_data_and_are_recorded_only_when_set() {
+        let plain = serde_json::to_value(Setting::default()).unwrap();
+        assert!(plain.get("design").is_none() && plain.get("sigma").is_none(), "{plain}");
+        let setting = Setting { design: Design::Rademacher, sigma: Some(vec![2.0]), ..Setting::default() };
+        let json = serde_json::to_value(&setting).unwrap();
+        assert_eq!((&json["design"], &json["sigma"]), (&serde_json::json!("rademacher"), &serde_json::json!([2.0])));
+        assert_eq!(serde_json::from_value::<Setting>(json).unwrap(), setting);
+        let broadcast: Setting = toml::from_str("sigma = 2.0").unwrap();
+        assert_eq!(broadcast.sigma, Some(vec![2.0]));
+        // Rademacher coordinates scaled by σ = 2 are ±2.
+        assert!(setting.problem(0).unwrap().x.iter().all(|v| v.abs() == 2.0));
+        let bad = Setting { sigma: Some(vec![1.0, 2.0]), ..Setting::default() };
+        assert!(format!("{:#}", bad.validate().unwrap_err()).contains("sigma"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use super::common::{
 use super::plotting::{band_traces, centered_panel_title, hline, log_axis_pow, support_shapes};
 use super::stepsize_sweep::{GammaMax, SweepRun};
 use super::{Experiment, Setting, Validate};
-use crate::stability::gamma_max_of;
+use crate::stability::gamma_max_if_any;
 use crate::{style, sweep};
 
 pub mod claims;
@@ -41,7 +41,7 @@ pub struct Uncentered;
 /// | `setting` | (20, 30, 3), α = 0.1, `mean` = 2 | data design and initialisation ([`Setting`]); `mean` is μ of the uncentered case (the centered case uses 0) | `mean` ≠ 0 |
 /// | `batch` | 1 | SGD's batch size (GD uses b = n) | 1 ≤ b < n |
 /// | `fractions` | 0.1, 0.3, …, 0.9 | stepsizes γ = fraction · γ_max (per method, case and dataset) | ≥ 2 values, increasing, in (0, 1] |
-/// | `datasets` | 4 | datasets, data seeds `seed + i` | ≥ 1 |
+/// | `datasets` | 8 | datasets, data seeds `seed + i` | ≥ 1 |
 /// | `max_epochs` | 100 000 | budget of every run (bisection included), in epochs | ≥ 1 |
 /// | `tol` | 1e-10 | training-loss tolerance | > 0 |
 /// | `rel_tol` | 0.05 | relative precision of the γ_max bisection | > 0 |
@@ -63,7 +63,7 @@ impl Default for Config {
             setting: Setting { mean: 2.0, ..Setting::default() },
             batch: 1,
             fractions: vec![0.1, 0.3, 0.5, 0.7, 0.9],
-            datasets: 4,
+            datasets: 8,
             max_epochs: 100_000,
             tol: 1e-10,
             rel_tol: 0.05,
@@ -116,6 +116,9 @@ pub struct Series {
     pub method: Method,
     /// Population risk of gradient flow's limit (Theorem 1) on the same dataset.
     pub gf_test_risk: f64,
+    /// γ_max of the method on the dataset; `None` when no constant stepsize converges within the
+    /// step budget (then `runs` is empty).
+    pub gamma_max: Option<f64>,
     /// One run per fraction, in order (`ratio` = the fraction γ/γ_max, `grid_index` its index).
     pub runs: Vec<SweepRun>,
 }
@@ -123,13 +126,13 @@ pub struct Series {
 impl Series {
     /// Test risk of run `k` relative to gradient flow's (None if diverged or gradient flow's is not > 0).
     pub fn risk_ratio(&self, k: usize) -> Option<f64> {
-        let r = &self.runs[k];
+        let r = self.runs.get(k)?;
         r.unless_diverged(r.test_risk).filter(|_| self.gf_test_risk > 0.0).map(|x| x / self.gf_test_risk)
     }
 
     /// Gain_γ of run `k` (None if diverged or a coordinate is not finite).
     pub fn gain(&self, k: usize) -> Option<Vec<f64>> {
-        let r = &self.runs[k];
+        let r = self.runs.get(k)?;
         r.gain.iter().map(|&g| r.unless_diverged(g)).collect()
     }
 }
@@ -153,14 +156,18 @@ fn run_series(cfg: &Config, case: Case, dataset: usize, method: Method) -> Resul
     let batch = if method == Method::Gd { cfg.setting.n } else { cfg.batch };
     let data_seed = cfg.setting.data_seed(dataset);
     let t = template(cfg.setting.n, batch, cfg.max_epochs, cfg.tol, common::derived_seed(data_seed, 3));
-    let gamma_max = gamma_max_of(&p, alpha.view(), &t, cfg.rel_tol)
+    let gamma_max = gamma_max_if_any(&p, alpha.view(), &t, cfg.rel_tol)
         .with_context(|| format!("γ_max of {} on the {} dataset {dataset}", method.as_str(), case.as_str()))?;
-    let runs = (cfg.fractions.iter().enumerate())
-        .map(|(grid_index, &ratio)| {
-            SweepRun::new(&p, &alpha, &t, GammaMax { method, dataset, gamma_max }.at(&cfg.setting, grid_index, ratio))
-        })
-        .collect::<Result<_>>()?;
-    Ok(Series { case, mean: p.mu[0], method, gf_test_risk: p.test_risk(gf.beta.view()), runs })
+    let runs = match gamma_max {
+        None => Vec::new(),
+        Some(gamma_max) => (cfg.fractions.iter().enumerate())
+            .map(|(grid_index, &ratio)| {
+                let at = GammaMax { method, dataset, gamma_max }.at(&cfg.setting, grid_index, ratio);
+                SweepRun::new(&p, &alpha, &t, at)
+            })
+            .collect::<Result<_>>()?,
+    };
+    Ok(Series { case, mean: p.mu[0], method, gf_test_risk: p.test_risk(gf.beta.view()), gamma_max, runs })
 }
 
 /// What the figure and the summary show of one method on one case.
@@ -186,7 +193,7 @@ fn group(series: &[Series], case: Case, method: Method, fractions: usize) -> Gro
     let profile = (0..d).map(|j| quartiles(&relative.iter().map(|p| p[j]).collect::<Vec<_>>())).collect();
     let cv: Vec<f64> = gains.iter().map(|g| coefficient_of_variation(g)).collect();
     let helped = chosen.iter().filter(|s| matches!((s.risk_ratio(0), s.risk_ratio(last)), (Some(x), Some(y)) if y < x));
-    let gamma_max: Vec<f64> = chosen.iter().map(|s| s.runs[0].at.gamma_max).collect();
+    let gamma_max: Vec<f64> = chosen.iter().filter_map(|s| s.gamma_max).collect();
     let summary = MethodSummary {
         median_gamma_max: quartiles(&gamma_max).median,
         median_risk_ratio_smallest_gamma: ratio[0].median,
@@ -194,6 +201,7 @@ fn group(series: &[Series], case: Case, method: Method, fractions: usize) -> Gro
         datasets_helped_by_large_gamma: helped.count(),
         median_gain_cv_largest_gamma: quartiles(&cv).median,
         diverged_runs: chosen.iter().flat_map(|s| &s.runs).filter(|r| r.status == Status::Diverged).count(),
+        datasets_without_gamma_max: chosen.iter().filter(|s| s.gamma_max.is_none()).count(),
     };
     Group { ratio, profile, summary }
 }
@@ -212,7 +220,7 @@ fn case_panels(plot: &mut Plot, series: &[Series], cfg: &Config, c: usize) -> Ve
         let hover = "coordinate %{x}<br>Gain(i) / mean Gain = %{y:.3g}";
         plot.add_traces(band_traces(m.as_str(), m.color(), &coords, &g.profile, xg, yg, false, hover));
     }
-    let support = series.first().map_or(vec![], |s| s.runs[0].support.clone());
+    let support = series.iter().find_map(|s| s.runs.first()).map_or(vec![], |r| r.support.clone());
     let lines = [hline(1.0, xr, yr, style::FLOW), hline(1.0, xg, yg, style::FLOW)];
     lines.into_iter().chain(support_shapes(&index, &support, xg, yg)).collect()
 }
@@ -251,7 +259,8 @@ fn layout(cfg: &Config, last: f64) -> Layout {
 /// Headline numbers of one method on one case: medians over datasets of γ_max, of the risk ratio
 /// (test risk / gradient flow's) at the smallest and the largest fraction and of the gain's
 /// coefficient of variation at the largest; datasets whose risk ratio is lower at the largest
-/// fraction than at the smallest; diverged runs (every fraction).
+/// fraction than at the smallest; diverged runs (every fraction); datasets without a convergent
+/// stepsize.
 #[derive(Debug, Clone, Serialize)]
 pub struct MethodSummary {
     pub median_gamma_max: f64,
@@ -260,6 +269,8 @@ pub struct MethodSummary {
     pub datasets_helped_by_large_gamma: usize,
     pub median_gain_cv_largest_gamma: f64,
     pub diverged_runs: usize,
+    /// Datasets on which no constant stepsize converges within the step budget (no runs).
+    pub datasets_without_gamma_max: usize,
 }
 
 /// Headline numbers: per case and method, the [`MethodSummary`]; the number of datasets and μ; whether

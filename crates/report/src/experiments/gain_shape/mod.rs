@@ -91,10 +91,8 @@ pub struct DatasetStart {
 impl DatasetStart {
     /// The starting point of a problem.
     pub fn of(problem: &dln::Problem) -> Self {
-        let n = problem.n() as f64;
-        let sq_grad_at_init = (0..problem.d())
-            .map(|j| problem.x.column(j).iter().zip(&problem.y).map(|(x, y)| (x * y).powi(2)).sum::<f64>() / n)
-            .collect();
+        let zero = ndarray::Array1::zeros(problem.d());
+        let sq_grad_at_init = problem.mean_sq_sample_gradient(zero.view()).to_vec();
         Self { beta_star: problem.beta_star.to_vec(), sq_grad_at_init }
     }
 }

@@ -11,24 +11,14 @@ use crate::claims::{Claim, fmt3};
 use crate::experiments::common::{Method, PerMethod, coefficient_of_variation, quartiles, smallest};
 use crate::experiments::stepsize_sweep::{GridStat, SweepRun, grid_stats, r4};
 
-/// Mean of `values` over the coordinates where `support` holds, over the mean where it does not.
-fn on_off_ratio(values: &[f64], support: &[bool]) -> f64 {
-    let mean = |on: bool| {
-        let v: Vec<f64> = values.iter().zip(support).filter(|(_, s)| **s == on).map(|(v, _)| *v).collect();
-        v.iter().sum::<f64>() / v.len() as f64
-    };
-    mean(true) / mean(false)
-}
+use dln::on_off_ratio;
 
 // ANCHOR: second_order
-/// The second-order prediction of SGD's on/off-support gain ratio: for x ~ N(0, I),
-/// E[x_j²⟨x, Δ⟩²] = ‖Δ‖² + 2Δ_j² (Isserlis), so at Δ = −β* the mean squared single-sample gradient
-/// on the support S over that off it is 1 + 2·mean_{j∈S} β*_j² / ‖β*‖² (= 1 + 2/s). For x ~ N(0, Σ)
-/// it is Σ_jj⟨Δ, ΣΔ⟩ + 2(ΣΔ)_j²: an even gain also needs equal diag(Σ).
+/// The second-order prediction of SGD's on/off-support gain ratio for x ~ N(0, I):
+/// 1 + 2/s ([`dln::Design::second_order_support_ratio`], E x_j⁴ = 3), s = |supp β*|. For
+/// x ~ N(0, Σ), E[x_j²⟨x, Δ⟩²] = Σ_jj⟨Δ, ΣΔ⟩ + 2(ΣΔ)_j²: an even gain also needs equal diag(Σ).
 pub fn second_order_ratio(beta_star: &[f64]) -> f64 {
-    let support: Vec<f64> = beta_star.iter().filter(|b| **b != 0.0).map(|b| b * b).collect();
-    let norm_sq: f64 = support.iter().sum();
-    1.0 + 2.0 * support.iter().sum::<f64>() / support.len() as f64 / norm_sq
+    dln::Design::Gaussian.second_order_support_ratio(beta_star.iter().filter(|b| **b != 0.0).count())
 }
 // ANCHOR_END: second_order
 
@@ -166,17 +156,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_second_order_ratio_is_the_gaussian_fourth_moment_ratio() {
-        // 1 + 2/s whatever the values of β* on its support.
+    fn the_second_order_ratio_is_one_plus_two_over_s_whatever_the_values() {
         assert!((second_order_ratio(&[3.0, -0.1, 0.0, 0.0]) - 2.0).abs() < 1e-12);
         assert!((second_order_ratio(&[1.0, 2.0, 3.0, 0.0, 0.0]) - 5.0 / 3.0).abs() < 1e-12);
-        // Monte Carlo: the on/off ratio of (1/n) Σ_i x_ij² ⟨x_i, β*⟩² over many Gaussian samples.
-        let data = dln::DataConfig { n: 200_000, d: 6, s: 2, seed: 7, ..dln::DataConfig::default() };
-        let problem = data.generate().unwrap();
-        let start = DatasetStart::of(&problem);
-        let support: Vec<bool> = start.beta_star.iter().map(|b| *b != 0.0).collect();
-        let measured = on_off_ratio(&start.sq_grad_at_init, &support);
-        let predicted = second_order_ratio(&start.beta_star);
-        assert!((measured / predicted - 1.0).abs() < 0.03, "Monte Carlo {measured} vs {predicted}");
     }
 }
