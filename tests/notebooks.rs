@@ -30,6 +30,7 @@ const NOTEBOOKS: &[(&str, &[&str])] = &[
     ("07-edge-of-stability", &["edge_of_stability"]),
     ("08-estimated-parameters", &["estimated_parameters"]),
     ("09-beyond", &["uncentered", "explorer"]),
+    ("10-gain-law", &["gain_law", "anisotropy", "label_noise"]),
 ];
 
 fn root() -> PathBuf {

@@ -19,19 +19,25 @@ macro_rules! experiment_items {
     };
 }
 
+pub mod anisotropy;
+pub mod batch_law;
 pub mod common;
 pub mod edge_of_stability;
 pub mod estimated_parameters;
 pub mod explorer;
+pub mod fraction_runs;
+pub mod gain_law;
 pub mod gain_scale;
 pub mod gain_shape;
 pub mod generalization;
+pub mod label_noise;
 pub mod plotting;
 pub mod setting;
 pub mod stepsize_sweep;
 pub mod theorem1_alpha;
 pub mod theorem2_check;
 pub mod uncentered;
+pub mod variants;
 
 use anyhow::{Context, Result};
 use plotly::Plot;
@@ -181,6 +187,7 @@ const fn entry<E: Experiment>() -> Entry {
 pub const ALL: &[Entry] = &[
     entry::<generalization::Generalization>(),
     entry::<gain_scale::GainScale>(),
+    entry::<batch_law::BatchLaw>(),
     entry::<gain_shape::GainShape>(),
     entry::<edge_of_stability::EdgeOfStability>(),
     entry::<estimated_parameters::EstimatedParameters>(),
@@ -188,6 +195,9 @@ pub const ALL: &[Entry] = &[
     entry::<theorem2_check::Theorem2Check>(),
     entry::<uncentered::Uncentered>(),
     entry::<explorer::Explorer>(),
+    entry::<gain_law::GainLaw>(),
+    entry::<anisotropy::Anisotropy>(),
+    entry::<label_noise::LabelNoise>(),
 ];
 
 /// Looks an experiment up by name (one-line error listing the valid names otherwise).

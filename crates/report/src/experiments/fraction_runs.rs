@@ -1,0 +1,359 @@
+//! Runs at fractions of each method's own γ_max, on several datasets of several settings (the
+//! experiment's *cells*): the stage behind `gain_law`, `anisotropy`, `label_noise` and `batch_law`.
+//!
+//! For each cell (a [`Setting`]), dataset i and arm (a batch size b; b = n is GD), γ_max is found as
+//! in the stepsize sweep ([`SweepConfig`]'s defaults: L ≤ 1e-10 within 10⁵ GD or 10⁶ SGD steps, to
+//! 2 %, SGD's sampler seeded with the data seed), then (S)GD runs at γ = fraction·γ_max to a
+//! training loss ≤ `tol` (1e-26: the limit is known to rounding), tracking Σ_k (γ g_k,j)² and
+//! max_k |γ g_k,j| per coordinate ([`dln::SecondOrder`]). Every converged limit is compared with Theorem 2's
+//! prediction from the run's own α∞ and β̃₀, and its test risk with gradient flow's (Theorem 1) on the
+//! same dataset. A dataset on which no constant stepsize converges within the budget has no runs
+//! for that arm ([`Output::without_gamma_max`]).
+
+use anyhow::{Context, Result, ensure};
+use dln::{BregmanSolver, Problem, Sgd, Status};
+use polars::prelude::Column;
+use serde::{Deserialize, Serialize};
+
+use super::common::{
+    Method, finite, l2_distance, per_coordinate, repeated, run_at, steps_for_epochs, validate_fractions,
+};
+use super::stepsize_sweep::SweepConfig;
+use super::{Setting, Validate};
+use crate::stability::gamma_max_if_any;
+use crate::sweep::par_map;
+
+/// The runs' parameters, nested in each experiment's configuration as `runs`.
+///
+/// | Name | Default | Purpose | Range |
+/// |---|---|---|---|
+/// | `datasets` | 16 | datasets per cell (data seeds `setting.seed + i`) | ≥ 1 |
+/// | `fractions` | 0.1, 0.5 | stepsizes γ = fraction · γ_max, γ_max per arm and dataset | in (0, 1], increasing |
+/// | `max_epochs` | 1 000 000 | budget of the runs, in epochs | ≥ 1 |
+/// | `tol` | 1e-26 | training-loss tolerance of the runs | > 0 |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunsConfig {
+    /// Datasets per cell.
+    pub datasets: usize,
+    /// Stepsizes as fractions of each arm's γ_max on each dataset.
+    pub fractions: Vec<f64>,
+    /// Budget of the runs, in epochs.
+    pub max_epochs: u64,
+    /// Training-loss tolerance of the runs.
+    pub tol: f64,
+}
+
+impl Default for RunsConfig {
+    fn default() -> Self {
+        Self { datasets: 16, fractions: vec![0.1, 0.5], max_epochs: 1_000_000, tol: 1e-26 }
+    }
+}
+
+impl Validate for RunsConfig {
+    fn validate(&self) -> Result<()> {
+        ensure!(self.datasets >= 1, "datasets must be at least 1");
+        validate_fractions(&self.fractions, 1)?;
+        ensure!(self.max_epochs >= 1, "max_epochs must be at least 1");
+        ensure!(self.tol.is_finite() && self.tol > 0.0, "tol must be finite and > 0 (got {})", self.tol);
+        Ok(())
+    }
+}
+
+/// One run: where it sits, how it ended, its risk, Theorem 2's error, and per coordinate its gain
+/// with the second-order sums.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// Index of its cell in the experiment's list.
+    pub cell: usize,
+    /// Dataset index i of the cell.
+    pub dataset: usize,
+    /// Its data seed.
+    pub data_seed: u64,
+    /// GD (b = n) or SGD.
+    pub method: Method,
+    /// Batch size b.
+    pub batch: usize,
+    /// γ/γ_max.
+    pub fraction: f64,
+    /// γ_max of the arm on the dataset.
+    pub gamma_max: f64,
+    /// γ.
+    pub gamma: f64,
+    /// How the run ended.
+    pub status: Status,
+    /// Steps taken.
+    pub steps: u64,
+    /// ‖β∞ − β_pred‖₂ with Theorem 2's prediction (converged runs).
+    pub theorem2_error: Option<f64>,
+    /// ‖β∞‖₂.
+    pub beta_norm: f64,
+    /// Population test risk of β∞ (the data's own law, [`dln::Problem::test_risk`]).
+    pub test_risk: f64,
+    /// Population test risk of gradient flow's limit β*_α (Theorem 1) on the same dataset.
+    pub gf_test_risk: f64,
+    /// Whether each coordinate is in the support of β*.
+    pub support: Vec<bool>,
+    /// The dataset's mean squared single-sample gradient at β₀ = 0, (1/n) Σ_i x_ij² y_i², per
+    /// coordinate ([`dln::Problem::mean_sq_sample_gradient`]).
+    pub sq_grad_at_init: Vec<f64>,
+    /// Gain_γ per coordinate (closed form from the weights).
+    pub gain: Vec<f64>,
+    /// Σ_k (γ g_k,j)² per coordinate: the second-order prediction from the run's own gradients.
+    pub second_order: Vec<f64>,
+    /// max_k |γ g_k,j| per coordinate.
+    pub max_step: Vec<f64>,
+}
+
+impl Row {
+    /// Whether the run converged.
+    pub fn converged(&self) -> bool {
+        self.status == Status::Converged
+    }
+
+    /// Whether the run kept finite iterates (did not diverge).
+    pub fn kept(&self) -> bool {
+        self.status != Status::Diverged
+    }
+
+    /// On/off-support ratio of the gain.
+    pub fn gain_ratio(&self) -> f64 {
+        dln::on_off_ratio(&self.gain, &self.support)
+    }
+
+    /// On/off-support ratio of the squared single-sample gradients at the start.
+    pub fn start_ratio(&self) -> f64 {
+        dln::on_off_ratio(&self.sq_grad_at_init, &self.support)
+    }
+
+    /// On/off-support ratio of Σ(γg)².
+    pub fn second_order_ratio(&self) -> f64 {
+        dln::on_off_ratio(&self.second_order, &self.support)
+    }
+
+    /// Coefficient of variation of the gain across coordinates.
+    pub fn gain_cv(&self) -> f64 {
+        dln::coefficient_of_variation(&self.gain)
+    }
+
+    /// ‖Gain‖₁.
+    pub fn gain_l1(&self) -> f64 {
+        self.gain.iter().map(|g| g.abs()).sum()
+    }
+
+    /// The largest step max_{k,j} |γ g_k,j|.
+    pub fn largest_step(&self) -> f64 {
+        self.max_step.iter().fold(0.0, |m, v| m.max(*v))
+    }
+
+    /// Test risk over gradient flow's.
+    pub fn risk_ratio(&self) -> f64 {
+        self.test_risk / self.gf_test_risk
+    }
+
+    /// Theorem 2's error relative to max(1, ‖β∞‖).
+    pub fn theorem2_relative(&self) -> Option<f64> {
+        Some(self.theorem2_error? / self.beta_norm.max(1.0))
+    }
+}
+
+/// An (arm, dataset) of a cell without a convergent constant stepsize.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WithoutGammaMax {
+    /// Index of the cell.
+    pub cell: usize,
+    /// Dataset index.
+    pub dataset: usize,
+    /// Batch size of the arm.
+    pub batch: usize,
+}
+
+/// The rows (cells outer, then datasets, then arms in order, then fractions) and the (cell,
+/// dataset, arm) triples that have no convergent stepsize.
+#[derive(Debug, Clone, Serialize)]
+pub struct Output {
+    /// One row per run.
+    pub rows: Vec<Row>,
+    /// Where the γ_max search found no convergent stepsize (no runs there).
+    pub without_gamma_max: Vec<WithoutGammaMax>,
+}
+
+/// The sweep whose γ_max definition and (S)GD template an arm of `setting` uses.
+fn sweep_of(setting: &Setting, datasets: usize, batch: usize) -> SweepConfig {
+    SweepConfig { setting: setting.clone(), datasets, batch: batch.min(setting.n - 1), ..SweepConfig::default() }
+}
+
+/// The method of batch size `batch` on n samples.
+fn method_of(batch: usize, n: usize) -> Method {
+    if batch >= n { Method::Gd } else { Method::Sgd }
+}
+
+/// The arm `batch` (b ≥ n: GD) on dataset `i` of `cell`: γ_max, then one run per fraction.
+fn arm(
+    cfg: &RunsConfig,
+    (cell, setting): (usize, &Setting),
+    (i, problem): (usize, &Problem),
+    batch: usize,
+    gf_test_risk: f64,
+) -> Result<std::result::Result<Vec<Row>, WithoutGammaMax>> {
+    let n = setting.n;
+    let (method, sweep) = (method_of(batch, n), sweep_of(setting, cfg.datasets, batch));
+    let alpha = setting.alpha_vec();
+    let template = sweep.template(method, i);
+    let Some(gamma_max) = gamma_max_if_any(problem, alpha.view(), &template, sweep.bisection_rel_tol)? else {
+        return Ok(Err(WithoutGammaMax { cell, dataset: i, batch: template.batch }));
+    };
+    let budget = steps_for_epochs(cfg.max_epochs, n, template.batch);
+    let template = Sgd { track_second_order: true, ..template.with_budget(budget, cfg.tol) };
+    let (x, y) = (problem.x.view(), problem.y.view());
+    let solver = BregmanSolver::default();
+    let support: Vec<bool> = problem.beta_star.iter().map(|b| *b != 0.0).collect();
+    let sq_grad_at_init = problem.mean_sq_sample_gradient(ndarray::Array1::zeros(problem.d()).view()).to_vec();
+    let rows = par_map(&cfg.fractions, |&fraction| -> Result<Row> {
+        let gamma = fraction * gamma_max;
+        let run = run_at(problem, alpha.view(), &template, gamma)?;
+        let sums = run.second_order.as_ref().context("the run tracked no second-order sums")?;
+        let theorem2_error = if run.converged() {
+            let pred = solver.theorem2(x, y, &run.effective)?;
+            finite(l2_distance(run.beta.view(), pred.beta.view()))
+        } else {
+            None
+        };
+        Ok(Row {
+            cell,
+            dataset: i,
+            data_seed: setting.data_seed(i),
+            method,
+            batch: template.batch,
+            fraction,
+            gamma_max,
+            gamma,
+            status: run.status,
+            steps: run.steps,
+            theorem2_error,
+            beta_norm: run.beta.dot(&run.beta).sqrt(),
+            test_risk: problem.test_risk(run.beta.view()),
+            gf_test_risk,
+            support: support.clone(),
+            sq_grad_at_init: sq_grad_at_init.clone(),
+            gain: run.gain().to_vec(),
+            second_order: sums.sq.to_vec(),
+            max_step: sums.max_abs.to_vec(),
+        })
+    });
+    Ok(Ok(rows.into_iter().collect::<Result<_>>()?))
+}
+
+// ANCHOR: compute
+/// Every run: for each cell (a setting), dataset and arm (batch sizes `batches`; b ≥ n is GD with
+/// b = n), γ_max then one run per fraction of it; all in parallel, results in that order whatever
+/// the thread count.
+pub fn compute(cells: &[Setting], batches: &[usize], cfg: &RunsConfig) -> Result<Output> {
+    let tasks: Vec<(usize, usize)> = (0..cells.len()).flat_map(|c| (0..cfg.datasets).map(move |i| (c, i))).collect();
+    let per_dataset = par_map(&tasks, |&(c, i)| {
+        let setting = &cells[c];
+        let problem = setting.problem(i)?;
+        let alpha = setting.alpha_vec();
+        let gf = BregmanSolver::default().theorem1(problem.x.view(), problem.y.view(), alpha.view())?;
+        let gf_test_risk = problem.test_risk(gf.beta.view());
+        let arms = par_map(batches, |&b| arm(cfg, (c, setting), (i, &problem), b, gf_test_risk));
+        arms.into_iter().collect::<Result<Vec<_>>>()
+    });
+    let mut out = Output { rows: Vec::new(), without_gamma_max: Vec::new() };
+    for arms in per_dataset {
+        for arm in arms? {
+            match arm {
+                Ok(rows) => out.rows.extend(rows),
+                Err(missing) => out.without_gamma_max.push(missing),
+            }
+        }
+    }
+    Ok(out)
+}
+// ANCHOR_END: compute
+
+/// The arms of GD and SGD with batch size `batch` on `setting`: [n, batch].
+pub fn gd_and_sgd(setting: &Setting, batch: usize) -> Vec<usize> {
+    vec![setting.n, batch]
+}
+
+/// `v` unless the run diverged or `v` is not finite (frames hold nulls, never NaN/inf).
+fn kept(r: &Row, v: f64) -> Option<f64> {
+    if r.kept() { finite(v) } else { None }
+}
+
+/// The frame columns of the runs, one row per (run, coordinate) — `dataset, data_seed, method,
+/// batch, fraction, gamma_max, gamma, status, steps, theorem2_error, beta_norm, test_risk,
+/// gf_test_risk, coordinate, on_support, sq_grad_at_init, gain, second_order, max_step` — to follow
+/// the experiment's own cell columns. `theorem2_error` is null unless the run converged; `beta_norm`,
+/// `test_risk` and the last three are null for diverged runs. `sq_grad_at_init` is the dataset's
+/// (1/n) Σ_i x_ij² y_i², `second_order` the run's Σ_k (γ g_k,j)², `max_step` its max_k |γ g_k,j|;
+/// `coordinate` is 0-based.
+pub fn columns(rows: &[Row]) -> Vec<Column> {
+    let d = |r: &Row| r.gain.len();
+    vec![
+        Column::new("dataset".into(), repeated(rows, d, |r| r.dataset as u64)),
+        Column::new("data_seed".into(), repeated(rows, d, |r| r.data_seed)),
+        Column::new("method".into(), repeated(rows, d, |r| r.method.as_str())),
+        Column::new("batch".into(), repeated(rows, d, |r| r.batch as u64)),
+        Column::new("fraction".into(), repeated(rows, d, |r| r.fraction)),
+        Column::new("gamma_max".into(), repeated(rows, d, |r| r.gamma_max)),
+        Column::new("gamma".into(), repeated(rows, d, |r| r.gamma)),
+        Column::new("status".into(), repeated(rows, d, |r| r.status.as_str())),
+        Column::new("steps".into(), repeated(rows, d, |r| r.steps)),
+        Column::new("theorem2_error".into(), repeated(rows, d, |r| r.theorem2_error)),
+        Column::new("beta_norm".into(), repeated(rows, d, |r| kept(r, r.beta_norm))),
+        Column::new("test_risk".into(), repeated(rows, d, |r| kept(r, r.test_risk))),
+        Column::new("gf_test_risk".into(), repeated(rows, d, |r| r.gf_test_risk)),
+        Column::new("coordinate".into(), per_coordinate(rows, d, |_, c| c as u64)),
+        Column::new("on_support".into(), per_coordinate(rows, d, |r, c| r.support[c])),
+        Column::new("sq_grad_at_init".into(), per_coordinate(rows, d, |r, c| r.sq_grad_at_init[c])),
+        Column::new("gain".into(), per_coordinate(rows, d, |r, c| kept(r, r.gain[c]))),
+        Column::new("second_order".into(), per_coordinate(rows, d, |r, c| kept(r, r.second_order[c]))),
+        Column::new("max_step".into(), per_coordinate(rows, d, |r, c| kept(r, r.max_step[c]))),
+    ]
+}
+
+/// A cell's label column for the frame: `f` of each run's cell, repeated on its d rows.
+pub fn cell_column<T>(name: &str, rows: &[Row], f: impl Fn(usize) -> T) -> Column
+where
+    polars::prelude::Series: polars::prelude::NamedFrom<Vec<T>, [T]>,
+{
+    Column::new(name.into(), repeated(rows, |r| r.gain.len(), |r| f(r.cell)))
+}
+
+/// The exactness threshold on ‖β∞ − β_pred‖₂ / max(1, ‖β∞‖₂) (every converged run).
+pub const EXACT: f64 = 1e-8;
+/// The share of runs that must converge (the others are counted by status in the claim: runs near
+/// γ_max may diverge, as convergence is not monotone in γ, or still be moving when the budget runs
+/// out on ill-conditioned data).
+pub const CONVERGED: f64 = 0.9;
+
+/// The two claims every experiment on these runs makes: the runs converge, and Theorem 2 is exact on
+/// every converged one.
+pub fn standard_claims(out: &Output) -> [crate::claims::Claim; 2] {
+    use crate::claims::{Claim, fmt3};
+    let rows = &out.rows;
+    let converged: Vec<&Row> = rows.iter().filter(|r| r.converged()).collect();
+    let worst = super::common::largest(converged.iter().map(|r| r.theorem2_relative().unwrap_or(f64::INFINITY)));
+    let without = out.without_gamma_max.len();
+    let diverged = rows.iter().filter(|r| r.status == Status::Diverged).count();
+    let max_steps = rows.iter().filter(|r| r.status == Status::MaxSteps).count();
+    [
+        Claim::at_least("runs_converge", "converged_fraction", converged.len() as f64 / rows.len() as f64, CONVERGED)
+            .with("diverged", diverged as f64)
+            .with("max_steps", max_steps as f64)
+            .with("without_gamma_max", without as f64)
+            .says(format!(
+                "{} of {} runs reach the training-loss tolerance within the step budget (at least {}); {diverged} diverged below their γ_max (convergence is not monotone in γ), {max_steps} were still moving when the budget ran out, and {without} (dataset, method) pairs have no convergent constant stepsize and no runs.",
+                converged.len(),
+                rows.len(),
+                fmt3(CONVERGED)
+            )),
+        Claim::at_most("theorem2_is_exact", "largest_relative_error", worst, EXACT).says(format!(
+            "On every converged run ({} runs), the limit is Theorem 2's prediction to {} × max(1, ‖β∞‖) (at most {EXACT:.0e}).",
+            converged.len(),
+            fmt3(worst)
+        )),
+    ]
+}
