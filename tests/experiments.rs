@@ -23,6 +23,8 @@ mod gain_shape;
 mod generalization;
 #[path = "experiments/label_noise.rs"]
 mod label_noise;
+#[path = "experiments/schedules.rs"]
+mod schedules;
 #[path = "experiments/theorem1_alpha.rs"]
 mod theorem1_alpha;
 #[path = "experiments/theorem2_check.rs"]

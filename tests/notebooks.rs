@@ -29,7 +29,7 @@ const NOTEBOOKS: &[(&str, &[&str])] = &[
     ("06-gain-shape", &["gain_shape"]),
     ("07-edge-of-stability", &["edge_of_stability"]),
     ("08-estimated-parameters", &["estimated_parameters"]),
-    ("09-beyond", &["uncentered", "explorer"]),
+    ("09-beyond", &["uncentered", "explorer", "schedules"]),
     ("10-gain-law", &["gain_law", "anisotropy", "label_noise"]),
 ];
 

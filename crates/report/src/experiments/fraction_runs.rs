@@ -15,9 +15,7 @@ use dln::{BregmanSolver, Problem, Sgd, Status};
 use polars::prelude::Column;
 use serde::{Deserialize, Serialize};
 
-use super::common::{
-    Method, finite, l2_distance, per_coordinate, repeated, run_at, steps_for_epochs, validate_fractions,
-};
+use super::common::{Method, finite, l2_distance, per_coordinate, repeated, steps_for_epochs, validate_fractions};
 use super::stepsize_sweep::SweepConfig;
 use super::{Setting, Validate};
 use crate::stability::gamma_max_if_any;
@@ -188,58 +186,103 @@ fn method_of(batch: usize, n: usize) -> Method {
     if batch >= n { Method::Gd } else { Method::Sgd }
 }
 
-/// The arm `batch` (b ≥ n: GD) on dataset `i` of `cell`: γ_max, then one run per fraction.
-fn arm(
-    cfg: &RunsConfig,
-    (cell, setting): (usize, &Setting),
-    (i, problem): (usize, &Problem),
-    batch: usize,
-    gf_test_risk: f64,
-) -> Result<std::result::Result<Vec<Row>, WithoutGammaMax>> {
-    let n = setting.n;
-    let (method, sweep) = (method_of(batch, n), sweep_of(setting, cfg.datasets, batch));
-    let alpha = setting.alpha_vec();
-    let template = sweep.template(method, i);
-    let Some(gamma_max) = gamma_max_if_any(problem, alpha.view(), &template, sweep.bisection_rel_tol)? else {
-        return Ok(Err(WithoutGammaMax { cell, dataset: i, batch: template.batch }));
-    };
-    let budget = steps_for_epochs(cfg.max_epochs, n, template.batch);
-    let template = Sgd { track_second_order: true, ..template.with_budget(budget, cfg.tol) };
-    let (x, y) = (problem.x.view(), problem.y.view());
-    let solver = BregmanSolver::default();
-    let support: Vec<bool> = problem.beta_star.iter().map(|b| *b != 0.0).collect();
-    let sq_grad_at_init = problem.mean_sq_sample_gradient(ndarray::Array1::zeros(problem.d()).view()).to_vec();
-    let rows = par_map(&cfg.fractions, |&fraction| -> Result<Row> {
-        let gamma = fraction * gamma_max;
-        let run = run_at(problem, alpha.view(), &template, gamma)?;
+/// One dataset of one cell, with what every run on it is compared with.
+pub struct Dataset<'a> {
+    /// Index of the cell.
+    pub cell: usize,
+    /// The cell's setting.
+    pub setting: &'a Setting,
+    /// Dataset index i.
+    pub index: usize,
+    /// The dataset.
+    pub problem: &'a Problem,
+    /// Population test risk of gradient flow's limit on it.
+    pub gf_test_risk: f64,
+}
+
+/// An arm on a dataset: its method, its (S)GD template (budget `max_epochs` epochs, tolerance `tol`,
+/// second-order tracking on; the stepsize is set per run) and γ_max.
+pub struct Arm {
+    /// GD or SGD.
+    pub method: Method,
+    /// The template.
+    pub template: Sgd,
+    /// γ_max of the arm on the dataset.
+    pub gamma_max: f64,
+}
+
+impl Dataset<'_> {
+    /// The arm of batch size `batch` (b ≥ n: GD): its γ_max as in the stepsize sweep, or where no
+    /// constant stepsize converges.
+    pub fn arm(&self, cfg: &RunsConfig, batch: usize) -> Result<std::result::Result<Arm, WithoutGammaMax>> {
+        let n = self.setting.n;
+        let (method, sweep) = (method_of(batch, n), sweep_of(self.setting, cfg.datasets, batch));
+        let alpha = self.setting.alpha_vec();
+        let template = sweep.template(method, self.index);
+        let Some(gamma_max) = gamma_max_if_any(self.problem, alpha.view(), &template, sweep.bisection_rel_tol)? else {
+            return Ok(Err(WithoutGammaMax { cell: self.cell, dataset: self.index, batch: template.batch }));
+        };
+        let budget = steps_for_epochs(cfg.max_epochs, n, template.batch);
+        let template = Sgd { track_second_order: true, ..template.with_budget(budget, cfg.tol) };
+        Ok(Ok(Arm { method, template, gamma_max }))
+    }
+
+    /// Runs `sgd` (the arm's template with its stepsize schedule set) and measures it: its row, with
+    /// `fraction` and `gamma` as labels.
+    pub fn measure(&self, arm: &Arm, sgd: &Sgd, (fraction, gamma): (f64, f64)) -> Result<Row> {
+        let problem = self.problem;
+        let alpha = self.setting.alpha_vec();
+        let run = sgd.run(problem, alpha.view())?;
         let sums = run.second_order.as_ref().context("the run tracked no second-order sums")?;
         let theorem2_error = if run.converged() {
-            let pred = solver.theorem2(x, y, &run.effective)?;
+            let pred = BregmanSolver::default().theorem2(problem.x.view(), problem.y.view(), &run.effective)?;
             finite(l2_distance(run.beta.view(), pred.beta.view()))
         } else {
             None
         };
+        let zero = ndarray::Array1::zeros(problem.d());
         Ok(Row {
-            cell,
-            dataset: i,
-            data_seed: setting.data_seed(i),
-            method,
-            batch: template.batch,
+            cell: self.cell,
+            dataset: self.index,
+            data_seed: self.setting.data_seed(self.index),
+            method: arm.method,
+            batch: sgd.batch,
             fraction,
-            gamma_max,
+            gamma_max: arm.gamma_max,
             gamma,
             status: run.status,
             steps: run.steps,
             theorem2_error,
             beta_norm: run.beta.dot(&run.beta).sqrt(),
             test_risk: problem.test_risk(run.beta.view()),
-            gf_test_risk,
-            support: support.clone(),
-            sq_grad_at_init: sq_grad_at_init.clone(),
+            gf_test_risk: self.gf_test_risk,
+            support: problem.beta_star.iter().map(|b| *b != 0.0).collect(),
+            sq_grad_at_init: problem.mean_sq_sample_gradient(zero.view()).to_vec(),
             gain: run.gain().to_vec(),
             second_order: sums.sq.to_vec(),
             max_step: sums.max_abs.to_vec(),
         })
+    }
+}
+
+/// Gradient flow's population test risk on `problem` (Theorem 1's limit from α·1).
+pub fn gf_test_risk(problem: &Problem, setting: &Setting) -> Result<f64> {
+    let alpha = setting.alpha_vec();
+    let gf = BregmanSolver::default().theorem1(problem.x.view(), problem.y.view(), alpha.view())?;
+    Ok(problem.test_risk(gf.beta.view()))
+}
+
+/// The arm `batch` on `data`: γ_max, then one run per fraction at the constant stepsize
+/// fraction·γ_max.
+fn arm(cfg: &RunsConfig, data: &Dataset, batch: usize) -> Result<std::result::Result<Vec<Row>, WithoutGammaMax>> {
+    let arm = match data.arm(cfg, batch)? {
+        Ok(arm) => arm,
+        Err(missing) => return Ok(Err(missing)),
+    };
+    let rows = par_map(&cfg.fractions, |&fraction| -> Result<Row> {
+        let gamma = fraction * arm.gamma_max;
+        let sgd = Sgd { stepsize: dln::Schedule::Constant(gamma), ..arm.template.clone() };
+        data.measure(&arm, &sgd, (fraction, gamma))
     });
     Ok(Ok(rows.into_iter().collect::<Result<_>>()?))
 }
@@ -251,12 +294,10 @@ fn arm(
 pub fn compute(cells: &[Setting], batches: &[usize], cfg: &RunsConfig) -> Result<Output> {
     let tasks: Vec<(usize, usize)> = (0..cells.len()).flat_map(|c| (0..cfg.datasets).map(move |i| (c, i))).collect();
     let per_dataset = par_map(&tasks, |&(c, i)| {
-        let setting = &cells[c];
-        let problem = setting.problem(i)?;
-        let alpha = setting.alpha_vec();
-        let gf = BregmanSolver::default().theorem1(problem.x.view(), problem.y.view(), alpha.view())?;
-        let gf_test_risk = problem.test_risk(gf.beta.view());
-        let arms = par_map(batches, |&b| arm(cfg, (c, setting), (i, &problem), b, gf_test_risk));
+        let (setting, problem) = (&cells[c], cells[c].problem(i)?);
+        let data =
+            Dataset { cell: c, setting, index: i, problem: &problem, gf_test_risk: gf_test_risk(&problem, setting)? };
+        let arms = par_map(batches, |&b| arm(cfg, &data, b));
         arms.into_iter().collect::<Result<Vec<_>>>()
     });
     let mut out = Output { rows: Vec::new(), without_gamma_max: Vec::new() };

@@ -32,6 +32,7 @@ pub mod gain_shape;
 pub mod generalization;
 pub mod label_noise;
 pub mod plotting;
+pub mod schedules;
 pub mod setting;
 pub mod stepsize_sweep;
 pub mod theorem1_alpha;
@@ -195,6 +196,7 @@ pub const ALL: &[Entry] = &[
     entry::<theorem2_check::Theorem2Check>(),
     entry::<uncentered::Uncentered>(),
     entry::<explorer::Explorer>(),
+    entry::<schedules::Schedules>(),
     entry::<gain_law::GainLaw>(),
     entry::<anisotropy::Anisotropy>(),
     entry::<label_noise::LabelNoise>(),

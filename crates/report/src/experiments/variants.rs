@@ -4,15 +4,66 @@
 //! on/off-support ratio and ‖Gain‖₁; a figure with one panel per value (risk relative to gradient
 //! flow's against γ/γ_max, GD and SGD). The runs are [`super::fraction_runs`]'s.
 
+use anyhow::{Result, ensure};
 use plotly::Plot;
 use plotly::layout::Axis;
 use serde::Serialize;
 
 use super::common::{Method, Quartiles, quartiles};
-use super::fraction_runs::Row;
-use super::plotting::{band_traces, centered_panel_title, hline, panel_axes, panel_axis_names};
+use super::fraction_runs::{self, Row, RunsConfig};
+use super::plotting::{MAX_PANELS, band_traces, centered_panel_title, hline, panel_axes, panel_axis_names};
 use super::stepsize_sweep::r4;
+use super::{Setting, Validate};
 use crate::style;
+
+/// What the shared code needs of a one-parameter experiment's configuration.
+pub struct Varied<'a> {
+    /// The key of the values in the configuration (for error messages).
+    pub key: &'static str,
+    /// The values, one cell each.
+    pub values: &'a [f64],
+    /// The base setting.
+    pub setting: &'a Setting,
+    /// SGD's batch size.
+    pub batch: usize,
+    /// The runs.
+    pub runs: &'a RunsConfig,
+}
+
+impl Varied<'_> {
+    /// Checks the base setting, the values (2 to [`MAX_PANELS`], finite, strictly increasing, each
+    /// > 0 or, if `zero_allowed`, ≥ 0), the batch size, each cell's setting (`settings`) and the runs.
+    pub fn validate(&self, settings: &[Setting], zero_allowed: bool) -> Result<()> {
+        let key = self.key;
+        self.setting.validate()?;
+        let k = self.values.len();
+        ensure!((2..=MAX_PANELS).contains(&k), "{key} needs 2 to {MAX_PANELS} values (one panel each), got {k}");
+        let ok = |v: f64| v.is_finite() && (v > 0.0 || (zero_allowed && v == 0.0));
+        if let Some(v) = self.values.iter().find(|v| !ok(**v)) {
+            let range = if zero_allowed { "≥ 0" } else { "> 0" };
+            anyhow::bail!("{key} must be finite and {range} (got {v})");
+        }
+        ensure!(self.values.windows(2).all(|w| w[0] < w[1]), "{key} must be strictly increasing");
+        let n = self.setting.n;
+        ensure!(self.batch >= 1 && self.batch < n, "batch must satisfy 1 ≤ b < n = {n} for SGD (got {})", self.batch);
+        for cell in settings {
+            cell.validate().map_err(|e| anyhow::anyhow!("{key}: {e:#}"))?;
+        }
+        self.runs.validate().map_err(|e| anyhow::anyhow!("runs: {e:#}"))
+    }
+
+    /// GD and SGD (b = `batch`) on every cell (`settings`, one per value).
+    pub fn run(&self, settings: &[Setting]) -> Result<Output> {
+        let arms = fraction_runs::gd_and_sgd(self.setting, self.batch);
+        let runs = fraction_runs::compute(settings, &arms, self.runs)?;
+        Ok(Output { values: self.values.to_vec(), fractions: self.runs.fractions.clone(), runs })
+    }
+}
+
+/// The runs of a `quick()` configuration: 4 datasets, fractions 0.1 and 0.9, a smaller budget.
+pub fn quick_runs() -> RunsConfig {
+    RunsConfig { datasets: 4, fractions: vec![0.1, 0.9], max_epochs: 400_000, ..RunsConfig::default() }
+}
 
 /// The runs of (cell, method, fraction) that did not diverge.
 pub fn kept(rows: &[Row], cell: usize, method: Method, fraction: f64) -> impl Iterator<Item = &Row> {
@@ -90,8 +141,11 @@ pub fn stats(values: &[f64], fractions: &[f64], rows: &[Row]) -> Vec<Stat> {
 
 /// The figure: one panel per value (`label(value)` its title), the test risk over gradient flow's
 /// against γ/γ_max for GD and SGD (median and interquartile band over datasets), the line 1 where
-/// (S)GD equals gradient flow.
-pub fn figure(values: &[f64], fractions: &[f64], rows: &[Row], label: impl Fn(f64) -> String, title: &str) -> Plot {
+/// (S)GD equals gradient flow; titled "`what`: test risk relative to gradient flow's".
+pub fn figure(out: &Output, what: &str, datasets: usize, label: impl Fn(f64) -> String) -> Plot {
+    let (values, fractions, rows) = (&out.values, &out.fractions, &out.runs.rows);
+    let title = format!("{what}: test risk relative to gradient flow's — {datasets} datasets per point (median, IQR)");
+    let title = title.as_str();
     let mut plot = Plot::new();
     let panels = values.len().max(1);
     let width = 1.0 / panels as f64;

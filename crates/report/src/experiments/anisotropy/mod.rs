@@ -10,13 +10,13 @@
 //! risk (the data's own population risk, ½ Σ_j σ_j² (β − β*)_j²) relative to gradient flow's.
 //! Book: chapter "What sets the gain's shape", section "Feature scales" (`book/src/10-gain-law.md`).
 
-use anyhow::{Result, ensure};
+use anyhow::Result;
 use plotly::Plot;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::fraction_runs::{self, RunsConfig};
-use super::plotting::MAX_PANELS;
+use super::fraction_runs::RunsConfig;
+use super::variants::{Varied, figure, quick_runs};
 use super::{Experiment, Setting, Validate};
 
 pub mod claims;
@@ -60,23 +60,16 @@ impl Default for Config {
 
 impl Validate for Config {
     fn validate(&self) -> Result<()> {
-        self.setting.validate()?;
-        let k = self.ratios.len();
-        ensure!((2..=MAX_PANELS).contains(&k), "ratios needs 2 to {MAX_PANELS} values (one panel each), got {k}");
-        if let Some(r) = self.ratios.iter().find(|r| !(r.is_finite() && **r > 0.0)) {
-            anyhow::bail!("ratios must be finite and > 0 (got {r})");
-        }
-        ensure!(self.ratios.windows(2).all(|w| w[0] < w[1]), "ratios must be strictly increasing");
-        let n = self.setting.n;
-        ensure!(self.batch >= 1 && self.batch < n, "batch must satisfy 1 ≤ b < n = {n} for SGD (got {})", self.batch);
-        for cell in self.settings() {
-            cell.validate().map_err(|e| anyhow::anyhow!("ratios: {e:#}"))?;
-        }
-        self.runs.validate().map_err(|e| anyhow::anyhow!("runs: {e:#}"))
+        self.varied().validate(&self.settings(), false)
     }
 }
 
 impl Config {
+    /// The parts the shared one-parameter code needs.
+    fn varied(&self) -> Varied<'_> {
+        Varied { key: "ratios", values: &self.ratios, setting: &self.setting, batch: self.batch, runs: &self.runs }
+    }
+
     // ANCHOR: settings
     /// The setting of each cell: σ = ratio on the support (the first s coordinates), 1 elsewhere.
     pub fn settings(&self) -> Vec<Setting> {
@@ -98,29 +91,22 @@ impl Experiment for Anisotropy {
     );
 
     fn quick() -> Config {
-        let runs = RunsConfig { datasets: 4, fractions: vec![0.1, 0.9], max_epochs: 400_000, ..RunsConfig::default() };
-        Config { ratios: vec![0.25, 1.0, 4.0], runs, ..Config::default() }
+        Config { ratios: vec![0.25, 1.0, 4.0], runs: quick_runs(), ..Config::default() }
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let arms = fraction_runs::gd_and_sgd(&cfg.setting, cfg.batch);
-        let runs = fraction_runs::compute(&cfg.settings(), &arms, &cfg.runs)?;
-        Ok(Output { values: cfg.ratios.clone(), fractions: cfg.runs.fractions.clone(), runs })
+        cfg.varied().run(&cfg.settings())
     }
 
     /// Tidy frame, one row per (run, coordinate): `sigma_ratio` (σ_support/σ_rest), then
-    /// [`fraction_runs::columns`].
+    /// [`super::fraction_runs::columns`].
     fn frame(out: &Output) -> Result<DataFrame> {
         out.frame("sigma_ratio")
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
-        let title = format!(
-            "Feature scales: test risk relative to gradient flow's — {} datasets per point (median, IQR)",
-            cfg.runs.datasets
-        );
         let label = |r: f64| format!("σ<sub>support</sub>/σ<sub>rest</sub> = {}", crate::claims::fmt3(r));
-        Ok(super::variants::figure(&out.values, &out.fractions, &out.runs.rows, label, &title))
+        Ok(figure(out, "Feature scales", cfg.runs.datasets, label))
     }
 
     fn summary(out: &Output, _cfg: &Config) -> Result<Summary> {

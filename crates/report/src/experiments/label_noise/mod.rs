@@ -7,13 +7,13 @@
 //! risk relative to gradient flow's on the same noisy dataset. Book: chapter "What sets the gain's
 //! shape", section "Label noise" (`book/src/10-gain-law.md`).
 
-use anyhow::{Result, ensure};
+use anyhow::Result;
 use plotly::Plot;
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::fraction_runs::{self, RunsConfig};
-use super::plotting::MAX_PANELS;
+use super::fraction_runs::RunsConfig;
+use super::variants::{Varied, figure, quick_runs};
 use super::{Experiment, Setting, Validate};
 
 pub mod claims;
@@ -57,20 +57,16 @@ impl Default for Config {
 
 impl Validate for Config {
     fn validate(&self) -> Result<()> {
-        self.setting.validate()?;
-        let k = self.noises.len();
-        ensure!((2..=MAX_PANELS).contains(&k), "noises needs 2 to {MAX_PANELS} values (one panel each), got {k}");
-        if let Some(v) = self.noises.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-            anyhow::bail!("noises must be finite and ≥ 0 (got {v})");
-        }
-        ensure!(self.noises.windows(2).all(|w| w[0] < w[1]), "noises must be strictly increasing");
-        let n = self.setting.n;
-        ensure!(self.batch >= 1 && self.batch < n, "batch must satisfy 1 ≤ b < n = {n} for SGD (got {})", self.batch);
-        self.runs.validate().map_err(|e| anyhow::anyhow!("runs: {e:#}"))
+        self.varied().validate(&self.settings(), true)
     }
 }
 
 impl Config {
+    /// The parts the shared one-parameter code needs.
+    fn varied(&self) -> Varied<'_> {
+        Varied { key: "noises", values: &self.noises, setting: &self.setting, batch: self.batch, runs: &self.runs }
+    }
+
     /// The setting of each cell.
     pub fn settings(&self) -> Vec<Setting> {
         self.noises.iter().map(|&noise| Setting { noise, ..self.setting.clone() }).collect()
@@ -84,29 +80,22 @@ impl Experiment for LabelNoise {
     );
 
     fn quick() -> Config {
-        let runs = RunsConfig { datasets: 4, fractions: vec![0.1, 0.9], max_epochs: 400_000, ..RunsConfig::default() };
-        Config { noises: vec![0.0, 0.5], runs, ..Config::default() }
+        Config { noises: vec![0.0, 0.5], runs: quick_runs(), ..Config::default() }
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let arms = fraction_runs::gd_and_sgd(&cfg.setting, cfg.batch);
-        let runs = fraction_runs::compute(&cfg.settings(), &arms, &cfg.runs)?;
-        Ok(Output { values: cfg.noises.clone(), fractions: cfg.runs.fractions.clone(), runs })
+        cfg.varied().run(&cfg.settings())
     }
 
     /// Tidy frame, one row per (run, coordinate): `noise` (the label-noise std), then
-    /// [`fraction_runs::columns`].
+    /// [`super::fraction_runs::columns`].
     fn frame(out: &Output) -> Result<DataFrame> {
         out.frame("noise")
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
-        let title = format!(
-            "Label noise: test risk relative to gradient flow's — {} datasets per point (median, IQR)",
-            cfg.runs.datasets
-        );
         let label = |v: f64| format!("noise std σ<sub>ε</sub> = {}", crate::claims::fmt3(v));
-        Ok(super::variants::figure(&out.values, &out.fractions, &out.runs.rows, label, &title))
+        Ok(figure(out, "Label noise", cfg.runs.datasets, label))
     }
 
     fn summary(out: &Output, _cfg: &Config) -> Result<Summary> {
