@@ -15,7 +15,9 @@ use dln::{BregmanSolver, Problem, Sgd, Status};
 use polars::prelude::Column;
 use serde::{Deserialize, Serialize};
 
-use super::common::{Method, finite, l2_distance, per_coordinate, repeated, steps_for_epochs, validate_fractions};
+use super::common::{
+    Method, Quartiles, finite, l2_distance, per_coordinate, quartiles, repeated, steps_for_epochs, validate_fractions,
+};
 use super::stepsize_sweep::SweepConfig;
 use super::{Setting, Validate};
 use crate::stability::gamma_max_if_any;
@@ -155,6 +157,13 @@ impl Row {
     }
 }
 
+/// Quartiles of `f` over `rows` that did not diverge (non-finite values left out): the statistic
+/// every view of these runs reports over datasets.
+pub fn quartiles_over<'r>(rows: impl IntoIterator<Item = &'r Row>, f: impl Fn(&Row) -> f64) -> Quartiles {
+    let values: Vec<f64> = rows.into_iter().filter(|r| r.kept()).map(f).filter(|v| v.is_finite()).collect();
+    quartiles(&values)
+}
+
 /// An (arm, dataset) of a cell without a convergent constant stepsize.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct WithoutGammaMax {
@@ -198,6 +207,10 @@ pub struct Dataset<'a> {
     pub problem: &'a Problem,
     /// Population test risk of gradient flow's limit on it.
     pub gf_test_risk: f64,
+    /// Whether each coordinate is in the support of β*.
+    support: Vec<bool>,
+    /// (1/n) Σ_i x_ij² y_i² per coordinate.
+    sq_grad_at_init: Vec<f64>,
 }
 
 /// An arm on a dataset: its method, its (S)GD template (budget `max_epochs` epochs, tolerance `tol`,
@@ -211,7 +224,22 @@ pub struct Arm {
     pub gamma_max: f64,
 }
 
-impl Dataset<'_> {
+impl<'a> Dataset<'a> {
+    /// Dataset `index` of cell `cell` (setting `setting`), with gradient flow's test risk, the support
+    /// and the start's squared gradients computed once for all its runs.
+    pub fn new(cell: usize, setting: &'a Setting, index: usize, problem: &'a Problem) -> Result<Self> {
+        let zero = ndarray::Array1::zeros(problem.d());
+        Ok(Dataset {
+            cell,
+            setting,
+            index,
+            problem,
+            gf_test_risk: gf_test_risk(problem, setting)?,
+            support: problem.beta_star.iter().map(|b| *b != 0.0).collect(),
+            sq_grad_at_init: problem.mean_sq_sample_gradient(zero.view()).to_vec(),
+        })
+    }
+
     /// The arm of batch size `batch` (b ≥ n: GD): its γ_max as in the stepsize sweep, or where no
     /// constant stepsize converges.
     pub fn arm(&self, cfg: &RunsConfig, batch: usize) -> Result<std::result::Result<Arm, WithoutGammaMax>> {
@@ -240,7 +268,6 @@ impl Dataset<'_> {
         } else {
             None
         };
-        let zero = ndarray::Array1::zeros(problem.d());
         Ok(Row {
             cell: self.cell,
             dataset: self.index,
@@ -256,8 +283,8 @@ impl Dataset<'_> {
             beta_norm: run.beta.dot(&run.beta).sqrt(),
             test_risk: problem.test_risk(run.beta.view()),
             gf_test_risk: self.gf_test_risk,
-            support: problem.beta_star.iter().map(|b| *b != 0.0).collect(),
-            sq_grad_at_init: problem.mean_sq_sample_gradient(zero.view()).to_vec(),
+            support: self.support.clone(),
+            sq_grad_at_init: self.sq_grad_at_init.clone(),
             gain: run.gain().to_vec(),
             second_order: sums.sq.to_vec(),
             max_step: sums.max_abs.to_vec(),
@@ -266,7 +293,7 @@ impl Dataset<'_> {
 }
 
 /// Gradient flow's population test risk on `problem` (Theorem 1's limit from α·1).
-pub fn gf_test_risk(problem: &Problem, setting: &Setting) -> Result<f64> {
+fn gf_test_risk(problem: &Problem, setting: &Setting) -> Result<f64> {
     let alpha = setting.alpha_vec();
     let gf = BregmanSolver::default().theorem1(problem.x.view(), problem.y.view(), alpha.view())?;
     Ok(problem.test_risk(gf.beta.view()))
@@ -295,8 +322,7 @@ pub fn compute(cells: &[Setting], batches: &[usize], cfg: &RunsConfig) -> Result
     let tasks: Vec<(usize, usize)> = (0..cells.len()).flat_map(|c| (0..cfg.datasets).map(move |i| (c, i))).collect();
     let per_dataset = par_map(&tasks, |&(c, i)| {
         let (setting, problem) = (&cells[c], cells[c].problem(i)?);
-        let data =
-            Dataset { cell: c, setting, index: i, problem: &problem, gf_test_risk: gf_test_risk(&problem, setting)? };
+        let data = Dataset::new(c, setting, i, &problem)?;
         let arms = par_map(batches, |&b| arm(cfg, &data, b));
         arms.into_iter().collect::<Result<Vec<_>>>()
     });

@@ -9,8 +9,8 @@ use plotly::Plot;
 use plotly::layout::Axis;
 use serde::Serialize;
 
-use super::common::{Method, Quartiles, quartiles};
-use super::fraction_runs::{self, Row, RunsConfig};
+use super::common::{Method, Quartiles};
+use super::fraction_runs::{self, Row, RunsConfig, quartiles_over};
 use super::plotting::{MAX_PANELS, band_traces, centered_panel_title, hline, panel_axes, panel_axis_names};
 use super::stepsize_sweep::r4;
 use super::{Setting, Validate};
@@ -65,11 +65,6 @@ pub fn quick_runs() -> RunsConfig {
     RunsConfig { datasets: 4, fractions: vec![0.1, 0.9], max_epochs: 400_000, ..RunsConfig::default() }
 }
 
-/// The runs of (cell, method, fraction) that did not diverge.
-pub fn kept(rows: &[Row], cell: usize, method: Method, fraction: f64) -> impl Iterator<Item = &Row> {
-    rows.iter().filter(move |r| r.cell == cell && r.method == method && r.fraction == fraction && r.kept())
-}
-
 /// Quartiles of `f` over the runs of (cell, method, fraction) that did not diverge (non-finite
 /// values left out).
 pub fn over_datasets(
@@ -77,8 +72,7 @@ pub fn over_datasets(
     (cell, method, fraction): (usize, Method, f64),
     f: impl Fn(&Row) -> f64,
 ) -> Quartiles {
-    let values: Vec<f64> = kept(rows, cell, method, fraction).map(f).filter(|v| v.is_finite()).collect();
-    quartiles(&values)
+    quartiles_over(rows.iter().filter(|r| r.cell == cell && r.method == method && r.fraction == fraction), f)
 }
 
 /// One (value, method, fraction) of the summary.

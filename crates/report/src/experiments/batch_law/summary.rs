@@ -5,19 +5,14 @@ use serde::Serialize;
 
 use super::{Output, claims};
 use crate::claims::Claim;
-use crate::experiments::common::{Quartiles, quartiles};
-use crate::experiments::fraction_runs::{Row, WithoutGammaMax};
+use crate::experiments::common::Quartiles;
+use crate::experiments::fraction_runs::{Row, WithoutGammaMax, quartiles_over};
 use crate::experiments::gain_scale::batch_noise_factor;
 use crate::experiments::stepsize_sweep::r4;
 
 /// Quartiles of `f` over the runs of batch size `b` at `fraction` that did not diverge.
 pub fn over_datasets(out: &Output, b: usize, fraction: f64, f: impl Fn(&Row) -> f64) -> Quartiles {
-    let values: Vec<f64> = (out.runs.rows.iter())
-        .filter(|r| r.batch == b && r.fraction == fraction && r.kept())
-        .map(f)
-        .filter(|v| v.is_finite())
-        .collect();
-    quartiles(&values)
+    quartiles_over(out.runs.rows.iter().filter(|r| r.batch == b && r.fraction == fraction), f)
 }
 
 /// ‖Gain‖₁/γ of a run.

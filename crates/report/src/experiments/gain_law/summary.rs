@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::{Cell, Config, Output, Row, claims};
 use crate::claims::Claim;
-use crate::experiments::common::{Method, Quartiles, largest, quartiles};
-use crate::experiments::fraction_runs::WithoutGammaMax;
+use crate::experiments::common::{Method, Quartiles, largest};
+use crate::experiments::fraction_runs::{WithoutGammaMax, quartiles_over};
 use crate::experiments::stepsize_sweep::r4;
 
 /// The runs of one (cell, method, fraction), in order of first appearance.
@@ -24,12 +24,7 @@ pub struct Group<'a> {
 impl Group<'_> {
     /// Quartiles of `f` over the runs that did not diverge (non-finite values left out).
     pub fn quartiles(&self, f: impl Fn(&Row) -> f64) -> Quartiles {
-        let values: Vec<f64> = (self.rows.iter())
-            .filter(|r| r.status != dln::Status::Diverged)
-            .map(|r| f(r))
-            .filter(|v| v.is_finite())
-            .collect();
-        quartiles(&values)
+        quartiles_over(self.rows.iter().copied(), f)
     }
 }
 

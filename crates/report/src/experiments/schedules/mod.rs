@@ -140,8 +140,7 @@ pub struct Output {
 fn dataset(cfg: &Config, i: usize) -> Result<(Vec<Row>, Vec<WithoutGammaMax>)> {
     let setting = &cfg.setting;
     let problem = setting.problem(i)?;
-    let gf_test_risk = fraction_runs::gf_test_risk(&problem, setting)?;
-    let data = Dataset { cell: 0, setting, index: i, problem: &problem, gf_test_risk };
+    let data = Dataset::new(0, setting, i, &problem)?;
     let (mut rows, mut missing) = (Vec::new(), Vec::new());
     for batch in fraction_runs::gd_and_sgd(setting, cfg.batch) {
         let arm = match data.arm(&cfg.runs, batch)? {

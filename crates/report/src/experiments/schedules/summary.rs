@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::{Kind, Output, claims};
 use crate::claims::Claim;
-use crate::experiments::common::{Method, Quartiles, quartiles};
-use crate::experiments::fraction_runs::{Row, WithoutGammaMax};
+use crate::experiments::common::{Method, Quartiles};
+use crate::experiments::fraction_runs::{Row, WithoutGammaMax, quartiles_over};
 use crate::experiments::stepsize_sweep::r4;
 
 /// Quartiles of `f` over the runs of (final fraction, method, schedule) that did not diverge.
@@ -15,12 +15,9 @@ pub fn over_datasets(
     (fraction, method, kind): (f64, Method, Kind),
     f: impl Fn(&Row) -> f64,
 ) -> Quartiles {
-    let values: Vec<f64> = (out.runs.rows.iter())
-        .filter(|r| r.fraction == fraction && r.method == method && Kind::ALL[r.cell] == kind && r.kept())
-        .map(f)
-        .filter(|v| v.is_finite())
-        .collect();
-    quartiles(&values)
+    let rows =
+        out.runs.rows.iter().filter(|r| r.fraction == fraction && r.method == method && Kind::ALL[r.cell] == kind);
+    quartiles_over(rows, f)
 }
 
 /// One (final fraction, method, schedule).
