@@ -14,8 +14,9 @@
 //!
 //! with an effective initialisation $\alpha_\infty$ shrunk by the gain $\Gain_\gamma = \ln(\alpha^2 / \alpha_\infty^2)$.
 //! This crate implements the engine, the potentials, the gain and the interpolator solvers exactly,
-//! the data designs, the curvature and $\gamma_{\max}$ ([`stability`]) and the metrics of an outcome
-//! ([`metrics`]); it does no I/O. The book (`book/`) narrates every module.
+//! the data designs, the curvature and $\gamma_{\max}$ ([`stability`]), the exact decomposition of
+//! the prediction into the gain's scale, its shape and $\tilde\beta_0$ ([`decomposition`]) and the
+//! metrics of an outcome ([`metrics`]); it does no I/O. The book (`book/`) narrates every module.
 //!
 //! Formulas in these docs are TeX between `$…$` (inline) and `$$…$$` (display), rendered by KaTeX
 //! when the docs are built with `just doc` (the header `katex-header.html`, inlined, works offline).
@@ -32,6 +33,7 @@
 //! ```
 
 pub mod data;
+pub mod decomposition;
 mod engine;
 pub mod error;
 pub mod gain;
@@ -47,6 +49,7 @@ pub mod run;
 pub mod stability;
 
 pub use data::{DataConfig, Design, Problem};
+pub use decomposition::{Parts, Shares, decompose};
 pub use error::{DlnError, Result};
 pub use gain::{EffectiveInit, QSums, SecondOrder, gain_from_weights, q, q_minus, q_plus};
 pub use interpolator::{BregmanSolver, Solution, kkt_residual, min_l1, min_l2};
