@@ -63,6 +63,6 @@ pub use optimizer::{CustomSchedule, Record, Sampling, Schedule, Sgd};
 pub use potential::Hypentropy;
 pub use run::{Observer, Run, Snapshot, Status};
 pub use stability::{
-    GammaMax, PowerIteration, bisect_gamma_max, bisection_start, gamma_max, gamma_max_search, gauss_newton_sharpness,
-    hessian, hessian_sharpness, power_iteration, run_at,
+    GammaMax, PowerIteration, Trial, bisect_gamma_max, bisect_gamma_max_trials, bisection_start, gamma_max,
+    gamma_max_search, gauss_newton_sharpness, hessian, hessian_sharpness, power_iteration, run_at,
 };

@@ -350,6 +350,25 @@ pub struct GammaMax {
     pub evaluations: usize,
 }
 
+/// How one trial run of a γ_max search ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Trial {
+    /// It converged.
+    Converged,
+    /// It failed for a reason a smaller stepsize may cure (divergence, or a predicate that only
+    /// says "no").
+    Failed,
+    /// It ran out of step budget with training loss `progress` × its initial loss.
+    OutOfBudget {
+        /// L(β_K)/L(β₀) at the end of the budget.
+        progress: f64,
+    },
+}
+
+/// A run that reduced its loss to this fraction of the initial one made steady progress: if half
+/// its stepsize makes less, the budget limits it, not the stepsize (see [`bisect_gamma_max_trials`]).
+pub const STEADY_PROGRESS: f64 = 1e-3;
+
 // ANCHOR: gamma_max
 /// The bracket search behind [`gamma_max`], for any predicate `converges(γ)`: doubling from
 /// `start` while it holds (or halving while it does not), at most 60 times each, then bisection on a
@@ -363,6 +382,19 @@ pub struct GammaMax {
 /// start·2⁶⁰ ([`DlnError::NotConverged`]) or fails down to start·2⁻⁶⁰
 /// ([`DlnError::NoConvergentStepsize`]); an error of the predicate.
 pub fn bisect_gamma_max(start: f64, rel_tol: f64, mut converges: impl FnMut(f64) -> Result<bool>) -> Result<GammaMax> {
+    bisect_gamma_max_trials(start, rel_tol, |g| Ok(if converges(g)? { Trial::Converged } else { Trial::Failed }))
+}
+
+/// [`bisect_gamma_max`] on trials that also say how a failure ended. One more way to stop: while
+/// halving, if the trial at γ ran out of budget after steady progress (loss ≤
+/// [`STEADY_PROGRESS`] × its initial loss) and the trial at γ/2 ran out of budget with less
+/// progress, the search ends with [`DlnError::NoConvergentStepsize`]: smaller stepsizes only move
+/// slower (small initialisations, whose last phase contracts at a rate ∝ α², end this way).
+pub fn bisect_gamma_max_trials(
+    start: f64,
+    rel_tol: f64,
+    mut trial: impl FnMut(f64) -> Result<Trial>,
+) -> Result<GammaMax> {
     if !(start.is_finite() && start > 0.0) {
         return Err(invalid("start", format!("the bisection's start must be finite and > 0, got {start}")));
     }
@@ -372,14 +404,15 @@ pub fn bisect_gamma_max(start: f64, rel_tol: f64, mut converges: impl FnMut(f64)
     let mut evaluations = 0;
     let mut test = |g: f64| {
         evaluations += 1;
-        converges(g)
+        trial(g)
     };
     let not_bracketed = |reason: String| DlnError::NotConverged { method: "gamma_max bisection", reason };
     let (mut lo, mut hi) = (start, start);
-    if test(start)? {
+    let first = test(start)?;
+    if first == Trial::Converged {
         for _ in 0..60 {
             hi *= 2.0;
-            if !test(hi)? {
+            if test(hi)? != Trial::Converged {
                 break;
             }
             lo = hi;
@@ -388,11 +421,20 @@ pub fn bisect_gamma_max(start: f64, rel_tol: f64, mut converges: impl FnMut(f64)
             return Err(not_bracketed(format!("every stepsize up to {hi:.3e} converged")));
         }
     } else {
+        let mut previous = first;
         for _ in 0..60 {
             lo /= 2.0;
-            if test(lo)? {
+            let now = test(lo)?;
+            if now == Trial::Converged {
                 break;
             }
+            if let (Trial::OutOfBudget { progress: before }, Trial::OutOfBudget { progress: after }) = (previous, now)
+                && before <= STEADY_PROGRESS
+                && after > before
+            {
+                return Err(DlnError::NoConvergentStepsize { smallest: lo });
+            }
+            previous = now;
             hi = lo;
         }
         if lo == hi {
@@ -404,15 +446,29 @@ pub fn bisect_gamma_max(start: f64, rel_tol: f64, mut converges: impl FnMut(f64)
         if mid <= lo || mid >= hi {
             break;
         }
-        if test(mid)? { lo = mid } else { hi = mid }
+        if test(mid)? == Trial::Converged { lo = mid } else { hi = mid }
     }
     Ok(GammaMax { gamma_max: lo, fails_at: hi, evaluations })
 }
 
+/// The trial of `template` at the constant stepsize γ: [`Trial::OutOfBudget`] with L(β_K)/L(β₀) if
+/// the budget ran out, [`Trial::Failed`] if it diverged.
+pub fn trial(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, gamma: f64) -> Result<Trial> {
+    let run = run_at(problem, alpha, template, gamma)?;
+    Ok(match run.status {
+        Status::Converged => Trial::Converged,
+        Status::Diverged => Trial::Failed,
+        Status::MaxSteps => {
+            let initial = problem.y.iter().map(|v| v * v).sum::<f64>() / (2.0 * problem.n() as f64);
+            Trial::OutOfBudget { progress: run.train_loss / initial }
+        }
+    })
+}
+
 /// γ_max of `template`: the largest constant stepsize at which it converges (training loss ≤
 /// `template.tol` within `template.max_steps` steps), to relative precision `rel_tol`, by
-/// [`bisect_gamma_max`] from [`bisection_start`]`(problem, template.batch)`. Runs are deterministic
-/// (the template's seed), so γ_max is too.
+/// [`bisect_gamma_max_trials`] from [`bisection_start`]`(problem, template.batch)` on [`trial`]s.
+/// Runs are deterministic (the template's seed), so γ_max is too.
 ///
 /// Caveats:
 /// - The bisection assumes convergence is monotone in γ. It need not be: SGD's trajectory changes
@@ -424,7 +480,7 @@ pub fn bisect_gamma_max(start: f64, rel_tol: f64, mut converges: impl FnMut(f64)
 /// Errors: those of [`bisect_gamma_max`] and of the runs ([`Sgd::run`]).
 pub fn gamma_max_search(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, rel_tol: f64) -> Result<GammaMax> {
     let start = bisection_start(problem, template.batch);
-    bisect_gamma_max(start, rel_tol, |g| converges(problem, alpha, template, g))
+    bisect_gamma_max_trials(start, rel_tol, |g| trial(problem, alpha, template, g))
 }
 
 /// [`gamma_max_search`]'s γ_max alone.

@@ -242,6 +242,48 @@ fn bisection_finds_one_crossing_of_a_non_monotone_predicate() {
 }
 
 #[test]
+fn halving_stops_when_only_the_budget_limits_the_runs() {
+    use dln::{Trial, bisect_gamma_max_trials};
+    // A budget-limited model: a trial at γ ends at progress e^{−K γ} (slower as γ shrinks), never
+    // below the tolerance; the search stops after the second halving instead of the sixtieth.
+    let slow = |g: f64| Ok(Trial::OutOfBudget { progress: (-100.0 * g).exp() });
+    match bisect_gamma_max_trials(1.0, 1e-3, slow) {
+        Err(DlnError::NoConvergentStepsize { smallest }) => assert_eq!(smallest, 0.5),
+        other => panic!("expected NoConvergentStepsize, got {other:?}"),
+    }
+    // Oscillations (little progress) keep it halving, down to the stable range.
+    let mut calls = 0;
+    let unstable_above = |g: f64| {
+        calls += 1;
+        Ok(if g <= 0.01 { Trial::Converged } else { Trial::OutOfBudget { progress: 0.1 + g } })
+    };
+    let gm = bisect_gamma_max_trials(1.0, 1e-3, unstable_above).unwrap();
+    assert!(gm.gamma_max <= 0.01 && 0.01 < gm.fails_at, "{gm:?}");
+    // Steady progress that improves as γ shrinks is an instability being cured: no stop.
+    let improving = |g: f64| Ok(if g <= 0.1 { Trial::Converged } else { Trial::OutOfBudget { progress: 1e-4 * g } });
+    let gm = bisect_gamma_max_trials(1.0, 1e-3, improving).unwrap();
+    assert!(gm.gamma_max <= 0.1 && 0.1 < gm.fails_at, "{gm:?}");
+}
+
+#[test]
+fn a_small_initialisation_has_no_convergent_stepsize_within_a_small_budget() {
+    // α = 0.01: the last phase contracts at a rate ∝ α², so 20 000 steps do not reach 1e-12 at any
+    // stepsize, and the search says so after a few trials.
+    let problem = dln::DataConfig { n: 10, d: 15, s: 2, seed: 2, ..dln::DataConfig::default() }.generate().unwrap();
+    let alpha = dln::uniform_alpha(0.01, 15);
+    let sgd = Sgd::sgd(1.0, 1).with_budget(20_000, 1e-12).with_seed(1);
+    let start = bisection_start(&problem, 1);
+    let mut trials = Vec::new();
+    let result = dln::bisect_gamma_max_trials(start, 0.02, |g| {
+        let t = dln::stability::trial(&problem, alpha.view(), &sgd, g)?;
+        trials.push(t);
+        Ok(t)
+    });
+    assert!(matches!(result, Err(DlnError::NoConvergentStepsize { .. })), "{result:?} after {trials:?}");
+    assert!(trials.len() <= 6, "{trials:?}");
+}
+
+#[test]
 fn bisection_errors() {
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         match bisect_gamma_max(bad, 1e-3, |_| Ok(true)) {
