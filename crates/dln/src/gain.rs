@@ -133,8 +133,10 @@ impl QSums {
 // ANCHOR: second_order
 /// Gain_γ's second-order approximation accumulated step by step: Σ_k (γ_k g_k)² per coordinate
 /// (q(x) = x² + x⁴/2 + O(x⁶)), with the largest step max_k |γ_k g_k| that bounds its error
-/// (x² ≤ q(x) ≤ x² + x⁴ for x² ≤ ½). One multiply–add and one comparison per coordinate and step.
-/// Enabled by `Sgd::track_second_order`. Book: chapter "What sets the gain's shape".
+/// (x² ≤ q(x) ≤ x² + x⁴ for x² ≤ ½), and the number of steps on which some coordinate moved by
+/// |γ_k g_k,j| > 1 (where q(x) < x² becomes possible). One multiply–add and two comparisons per
+/// coordinate and step. Enabled by `Sgd::track_second_order`. Book: chapter "What sets the gain's
+/// shape".
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SecondOrder {
@@ -142,19 +144,24 @@ pub struct SecondOrder {
     pub sq: Array1<f64>,
     /// max_k |γ_k g_k|.
     pub max_abs: Array1<f64>,
+    /// #{k : max_j |γ_k g_k,j| > 1}.
+    pub steps_beyond_one: u64,
 }
 
 impl SecondOrder {
     pub(crate) fn zeros(d: usize) -> Self {
-        Self { sq: Array1::zeros(d), max_abs: Array1::zeros(d) }
+        Self { sq: Array1::zeros(d), max_abs: Array1::zeros(d), steps_beyond_one: 0 }
     }
 
     /// Adds one step's x = γ g.
     pub(crate) fn add(&mut self, gamma_g: &[f64]) {
+        let mut beyond = false;
         for ((s, m), &x) in self.sq.iter_mut().zip(self.max_abs.iter_mut()).zip(gamma_g) {
             *s += x * x;
             *m = m.max(x.abs());
+            beyond |= x.abs() > 1.0;
         }
+        self.steps_beyond_one += u64::from(beyond);
     }
 }
 // ANCHOR_END: second_order

@@ -210,6 +210,7 @@ fn second_order_sums_match_the_gradients_of_the_recorded_trajectory() {
         max.zip_mut_with(&x, |m, v| *m = m.max(v.abs()));
     }
     let rel = |a: &Array1<f64>, b: &Array1<f64>| max_abs((a - b).view()) / max_abs(b.view());
+    assert_eq!(oracle.steps_beyond_one, 0, "steps of at most 1 at half the linear threshold");
     assert!(rel(&oracle.sq, &sq) <= 1e-12, "Σ(γg)²: {:e}", rel(&oracle.sq, &sq));
     assert!(rel(&oracle.max_abs, &max) <= 1e-12, "max|γg|: {:e}", rel(&oracle.max_abs, &max));
     // Gain = Σ q(γg) ≥ Σ (γg)² (q(x) − x² = x⁴/2 + … ≥ 0), with equality to second order.
@@ -217,4 +218,25 @@ fn second_order_sums_match_the_gradients_of_the_recorded_trajectory() {
     assert!(gain.iter().zip(&oracle.sq).all(|(g, s)| *g >= *s * (1.0 - 1e-12)));
     let bound = max.iter().fold(0.0f64, |m, v| m.max(*v)).powi(2);
     assert!(rel(gain, &oracle.sq) <= bound, "Gain vs Σ(γg)²: {:e} > max|γg|² = {bound:e}", rel(gain, &oracle.sq));
+}
+
+#[test]
+fn steps_beyond_one_are_counted_from_the_recorded_trajectory() {
+    // GD from a large start (α = 1) at 1.9/λ_max: its first steps move coordinates by more than 1.
+    // The count is recomputed from each recorded β_k, independently of the engine.
+    let problem = problem(12, 20, 3, 4);
+    let alpha = uniform_alpha(1.0, problem.d());
+    let gamma = 1.9 / problem.lambda_max();
+    let sgd = Sgd { track_second_order: true, ..Sgd::gd(gamma, problem.n()) };
+    let run = sgd.with_budget(200, 0.0).with_record(dln::Record::Every(1)).run(&problem, alpha.view()).unwrap();
+    let oracle = run.second_order.as_ref().expect("track_second_order was set");
+    let count = (run.history.iter().filter(|s| s.step < run.steps))
+        .filter(|snap| {
+            let r = problem.x.dot(&snap.beta) - &problem.y;
+            let x = problem.x.t().dot(&r) * (gamma / problem.n() as f64);
+            x.iter().any(|v| v.abs() > 1.0)
+        })
+        .count() as u64;
+    assert!(count > 0, "the start makes steps beyond 1");
+    assert_eq!(oracle.steps_beyond_one, count);
 }
