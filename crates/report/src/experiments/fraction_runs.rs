@@ -5,13 +5,14 @@
 //! in the stepsize sweep ([`SweepConfig`]'s defaults: L ≤ 1e-10 within 10⁵ GD or 10⁶ SGD steps, to
 //! 2 %, SGD's sampler seeded with the data seed), then (S)GD runs at γ = fraction·γ_max to a
 //! training loss ≤ `tol` (1e-26: the limit is known to rounding), tracking Σ_k (γ g_k,j)² and
-//! max_k |γ g_k,j| per coordinate ([`dln::SecondOrder`]). Every converged limit is compared with Theorem 2's
+//! max_k |γ g_k,j| per coordinate ([`dln::SecondOrder`]); for α > 1 the tolerance grows like α⁴
+//! with the loss's rounding floor ([`RunsConfig::tol_at`]). Every converged limit is compared with Theorem 2's
 //! prediction from the run's own α∞ and β̃₀, and its test risk with gradient flow's (Theorem 1) on the
 //! same dataset. A dataset on which no constant stepsize converges within the budget has no runs
 //! for that arm ([`Output::without_gamma_max`]).
 
 use anyhow::{Context, Result, ensure};
-use dln::{BregmanSolver, Problem, Sgd, Status};
+use dln::{BregmanSolver, Problem, Run, Sgd, Status};
 use polars::prelude::Column;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,7 @@ use crate::sweep::par_map;
 /// | `datasets` | 16 | datasets per cell (data seeds `setting.seed + i`) | ≥ 1 |
 /// | `fractions` | 0.1, 0.5 | stepsizes γ = fraction · γ_max, γ_max per arm and dataset | in (0, 1], increasing |
 /// | `max_epochs` | 1 000 000 | budget of the runs, in epochs | ≥ 1 |
-/// | `tol` | 1e-26 | training-loss tolerance of the runs | > 0 |
+/// | `tol` | 1e-26 | training-loss tolerance of the runs (× α⁴ when α > 1, [`RunsConfig::tol_at`]) | > 0 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunsConfig {
@@ -47,6 +48,15 @@ pub struct RunsConfig {
 impl Default for RunsConfig {
     fn default() -> Self {
         Self { datasets: 16, fractions: vec![0.1, 0.5], max_epochs: 1_000_000, tol: 1e-26 }
+    }
+}
+
+impl RunsConfig {
+    /// The tolerance of runs started at scale α: `tol` · max(1, α)⁴. The weights are of size α, so
+    /// β = u ⊙ v carries rounding errors of order ε α² and the loss has a floor of order (ε α²)²;
+    /// for α ≤ 1 it is `tol` itself.
+    pub fn tol_at(&self, alpha: f64) -> f64 {
+        self.tol * alpha.max(1.0).powi(4)
     }
 }
 
@@ -251,16 +261,31 @@ impl<'a> Dataset<'a> {
             return Ok(Err(WithoutGammaMax { cell: self.cell, dataset: self.index, batch: template.batch }));
         };
         let budget = steps_for_epochs(cfg.max_epochs, n, template.batch);
-        let template = Sgd { track_second_order: true, ..template.with_budget(budget, cfg.tol) };
+        let template = Sgd { track_second_order: true, ..template.with_budget(budget, cfg.tol_at(self.setting.alpha)) };
         Ok(Ok(Arm { method, template, gamma_max }))
     }
 
     /// Runs `sgd` (the arm's template with its stepsize schedule set) and measures it: its row, with
     /// `fraction` and `gamma` as labels.
-    pub fn measure(&self, arm: &Arm, sgd: &Sgd, (fraction, gamma): (f64, f64)) -> Result<Row> {
+    pub fn measure(&self, arm: &Arm, sgd: &Sgd, labels: (f64, f64)) -> Result<Row> {
+        Ok(self.measure_with(arm, sgd, labels, |_, _| Ok(()))?.0)
+    }
+
+    /// [`Self::measure`], with `extra` of the dataset and the finished run measured alongside.
+    pub fn measure_with<E>(
+        &self,
+        arm: &Arm,
+        sgd: &Sgd,
+        labels: (f64, f64),
+        extra: impl Fn(&Dataset, &Run) -> Result<E>,
+    ) -> Result<(Row, E)> {
+        let run = sgd.run(self.problem, self.setting.alpha_vec().view())?;
+        Ok((self.row(arm, sgd.batch, labels, &run)?, extra(self, &run)?))
+    }
+
+    /// The row of `run`, made by `arm` with batch size `batch`, labelled (fraction, γ).
+    fn row(&self, arm: &Arm, batch: usize, (fraction, gamma): (f64, f64), run: &Run) -> Result<Row> {
         let problem = self.problem;
-        let alpha = self.setting.alpha_vec();
-        let run = sgd.run(problem, alpha.view())?;
         let sums = run.second_order.as_ref().context("the run tracked no second-order sums")?;
         let theorem2_error = if run.converged() {
             let pred = BregmanSolver::default().theorem2(problem.x.view(), problem.y.view(), &run.effective)?;
@@ -273,7 +298,7 @@ impl<'a> Dataset<'a> {
             dataset: self.index,
             data_seed: self.setting.data_seed(self.index),
             method: arm.method,
-            batch: sgd.batch,
+            batch,
             fraction,
             gamma_max: arm.gamma_max,
             gamma,
@@ -299,17 +324,25 @@ fn gf_test_risk(problem: &Problem, setting: &Setting) -> Result<f64> {
     Ok(problem.test_risk(gf.beta.view()))
 }
 
+/// The rows of one arm with what `extra` measured on each run.
+type ArmRows<E> = std::result::Result<Vec<(Row, E)>, WithoutGammaMax>;
+
 /// The arm `batch` on `data`: γ_max, then one run per fraction at the constant stepsize
 /// fraction·γ_max.
-fn arm(cfg: &RunsConfig, data: &Dataset, batch: usize) -> Result<std::result::Result<Vec<Row>, WithoutGammaMax>> {
+fn arm<E: Send>(
+    cfg: &RunsConfig,
+    data: &Dataset,
+    batch: usize,
+    extra: &(impl Fn(&Dataset, &Run) -> Result<E> + Sync),
+) -> Result<ArmRows<E>> {
     let arm = match data.arm(cfg, batch)? {
         Ok(arm) => arm,
         Err(missing) => return Ok(Err(missing)),
     };
-    let rows = par_map(&cfg.fractions, |&fraction| -> Result<Row> {
+    let rows = par_map(&cfg.fractions, |&fraction| {
         let gamma = fraction * arm.gamma_max;
         let sgd = Sgd { stepsize: dln::Schedule::Constant(gamma), ..arm.template.clone() };
-        data.measure(&arm, &sgd, (fraction, gamma))
+        data.measure_with(&arm, &sgd, (fraction, gamma), extra)
     });
     Ok(Ok(rows.into_iter().collect::<Result<_>>()?))
 }
@@ -319,23 +352,40 @@ fn arm(cfg: &RunsConfig, data: &Dataset, batch: usize) -> Result<std::result::Re
 /// b = n), γ_max then one run per fraction of it; all in parallel, results in that order whatever
 /// the thread count.
 pub fn compute(cells: &[Setting], batches: &[usize], cfg: &RunsConfig) -> Result<Output> {
+    Ok(compute_with(cells, batches, cfg, |_, _| Ok(()))?.0)
+}
+
+/// [`compute`], with `extra` of each dataset and finished run measured alongside its row (the
+/// second vector, in the rows' order).
+pub fn compute_with<E: Send>(
+    cells: &[Setting],
+    batches: &[usize],
+    cfg: &RunsConfig,
+    extra: impl Fn(&Dataset, &Run) -> Result<E> + Sync,
+) -> Result<(Output, Vec<E>)> {
     let tasks: Vec<(usize, usize)> = (0..cells.len()).flat_map(|c| (0..cfg.datasets).map(move |i| (c, i))).collect();
     let per_dataset = par_map(&tasks, |&(c, i)| {
         let (setting, problem) = (&cells[c], cells[c].problem(i)?);
         let data = Dataset::new(c, setting, i, &problem)?;
-        let arms = par_map(batches, |&b| arm(cfg, &data, b));
+        let arms = par_map(batches, |&b| arm(cfg, &data, b, &extra));
         arms.into_iter().collect::<Result<Vec<_>>>()
     });
     let mut out = Output { rows: Vec::new(), without_gamma_max: Vec::new() };
+    let mut extras = Vec::new();
     for arms in per_dataset {
         for arm in arms? {
             match arm {
-                Ok(rows) => out.rows.extend(rows),
+                Ok(rows) => {
+                    for (row, e) in rows {
+                        out.rows.push(row);
+                        extras.push(e);
+                    }
+                }
                 Err(missing) => out.without_gamma_max.push(missing),
             }
         }
     }
-    Ok(out)
+    Ok((out, extras))
 }
 // ANCHOR_END: compute
 
