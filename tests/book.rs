@@ -316,14 +316,14 @@ fn a_broken_anchor_fails_the_build_naming_it() {
 
 #[test]
 fn bad_tex_fails_the_build_naming_the_chapter() {
-    let e = build_error("tex", |book, _| edit_chapter(book, "12-conclusions.md", |t| t + "\n$$\\frac{1}{$$\n"));
+    let e = build_error("tex", |book, _| edit_chapter(book, "13-conclusions.md", |t| t + "\n$$\\frac{1}{$$\n"));
     assert!(e.contains("KaTeX") && e.contains("Conclusions"), "{e}");
 }
 
 #[test]
 fn a_broken_link_fails_the_build() {
     let e = build_error("link", |book, _| {
-        edit_chapter(book, "12-conclusions.md", |t| t + "\nSee [nowhere](no-such-chapter.md).\n");
+        edit_chapter(book, "13-conclusions.md", |t| t + "\nSee [nowhere](no-such-chapter.md).\n");
     });
     assert!(e.contains("no-such-chapter"), "{e}");
 }

@@ -23,6 +23,8 @@ mod gain_shape;
 mod generalization;
 #[path = "experiments/label_noise.rs"]
 mod label_noise;
+#[path = "experiments/phase_diagram.rs"]
+mod phase_diagram;
 #[path = "experiments/schedules.rs"]
 mod schedules;
 #[path = "experiments/theorem1_alpha.rs"]

@@ -31,6 +31,7 @@ const NOTEBOOKS: &[(&str, &[&str])] = &[
     ("08-estimated-parameters", &["estimated_parameters"]),
     ("09-beyond", &["uncentered", "explorer", "schedules"]),
     ("10-gain-law", &["gain_law", "anisotropy", "label_noise"]),
+    ("11-phase-diagram", &["phase_diagram"]),
 ];
 
 fn root() -> PathBuf {

@@ -31,6 +31,7 @@ pub mod gain_scale;
 pub mod gain_shape;
 pub mod generalization;
 pub mod label_noise;
+pub mod phase_diagram;
 pub mod plotting;
 pub mod schedules;
 pub mod setting;
@@ -200,6 +201,7 @@ pub const ALL: &[Entry] = &[
     entry::<gain_law::GainLaw>(),
     entry::<anisotropy::Anisotropy>(),
     entry::<label_noise::LabelNoise>(),
+    entry::<phase_diagram::PhaseDiagram>(),
 ];
 
 /// Looks an experiment up by name (one-line error listing the valid names otherwise).
