@@ -9,6 +9,8 @@ mod anisotropy;
 mod batch_law;
 #[path = "experiments/edge_of_stability.rs"]
 mod edge_of_stability;
+#[path = "experiments/eos_window.rs"]
+mod eos_window;
 #[path = "experiments/estimated_parameters.rs"]
 mod estimated_parameters;
 #[path = "experiments/explorer.rs"]

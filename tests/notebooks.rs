@@ -27,7 +27,7 @@ const NOTEBOOKS: &[(&str, &[&str])] = &[
     ("04-theorem2", &["theorem2_check"]),
     ("05-gain-scale", &["gain_scale"]),
     ("06-gain-shape", &["gain_shape"]),
-    ("07-edge-of-stability", &["edge_of_stability"]),
+    ("07-edge-of-stability", &["edge_of_stability", "eos_window"]),
     ("08-estimated-parameters", &["estimated_parameters"]),
     ("09-beyond", &["uncentered", "explorer", "schedules"]),
     ("10-gain-law", &["gain_law", "anisotropy", "label_noise"]),

@@ -32,6 +32,7 @@ use crate::sweep::par_map;
 /// | `fractions` | 0.1, 0.5 | stepsizes γ = fraction · γ_max, γ_max per arm and dataset | in (0, 1], increasing |
 /// | `max_epochs` | 1 000 000 | budget of the runs, in epochs | ≥ 1 |
 /// | `tol` | 1e-26 | training-loss tolerance of the runs (× α⁴ when α > 1, [`RunsConfig::tol_at`]) | > 0 |
+/// | `bisection_rel_tol` | none (the sweep's 0.02) | relative precision of γ_max | > 0 |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RunsConfig {
@@ -43,11 +44,14 @@ pub struct RunsConfig {
     pub max_epochs: u64,
     /// Training-loss tolerance of the runs.
     pub tol: f64,
+    /// Relative precision of γ_max, if not the stepsize sweep's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bisection_rel_tol: Option<f64>,
 }
 
 impl Default for RunsConfig {
     fn default() -> Self {
-        Self { datasets: 16, fractions: vec![0.1, 0.5], max_epochs: 1_000_000, tol: 1e-26 }
+        Self { datasets: 16, fractions: vec![0.1, 0.5], max_epochs: 1_000_000, tol: 1e-26, bisection_rel_tol: None }
     }
 }
 
@@ -66,6 +70,9 @@ impl Validate for RunsConfig {
         validate_fractions(&self.fractions, 1)?;
         ensure!(self.max_epochs >= 1, "max_epochs must be at least 1");
         ensure!(self.tol.is_finite() && self.tol > 0.0, "tol must be finite and > 0 (got {})", self.tol);
+        if let Some(r) = self.bisection_rel_tol {
+            ensure!(r.is_finite() && r > 0.0, "bisection_rel_tol must be finite and > 0 (got {r})");
+        }
         Ok(())
     }
 }
@@ -113,6 +120,8 @@ pub struct Row {
     pub second_order: Vec<f64>,
     /// max_k |γ g_k,j| per coordinate.
     pub max_step: Vec<f64>,
+    /// Steps on which some coordinate moved by |γ g_k,j| > 1.
+    pub steps_beyond_one: u64,
 }
 
 impl Row {
@@ -257,7 +266,8 @@ impl<'a> Dataset<'a> {
         let (method, sweep) = (method_of(batch, n), sweep_of(self.setting, cfg.datasets, batch));
         let alpha = self.setting.alpha_vec();
         let template = sweep.template(method, self.index);
-        let Some(gamma_max) = gamma_max_if_any(self.problem, alpha.view(), &template, sweep.bisection_rel_tol)? else {
+        let rel_tol = cfg.bisection_rel_tol.unwrap_or(sweep.bisection_rel_tol);
+        let Some(gamma_max) = gamma_max_if_any(self.problem, alpha.view(), &template, rel_tol)? else {
             return Ok(Err(WithoutGammaMax { cell: self.cell, dataset: self.index, batch: template.batch }));
         };
         let budget = steps_for_epochs(cfg.max_epochs, n, template.batch);
@@ -313,6 +323,7 @@ impl<'a> Dataset<'a> {
             gain: run.gain().to_vec(),
             second_order: sums.sq.to_vec(),
             max_step: sums.max_abs.to_vec(),
+            steps_beyond_one: sums.steps_beyond_one,
         })
     }
 }
@@ -400,7 +411,7 @@ fn kept(r: &Row, v: f64) -> Option<f64> {
 }
 
 /// The frame columns of the runs, one row per (run, coordinate) — `dataset, data_seed, method,
-/// batch, fraction, gamma_max, gamma, status, steps, theorem2_error, beta_norm, test_risk,
+/// batch, fraction, gamma_max, gamma, status, steps, steps_beyond_one, theorem2_error, beta_norm, test_risk,
 /// gf_test_risk, coordinate, on_support, sq_grad_at_init, gain, second_order, max_step` — to follow
 /// the experiment's own cell columns. `theorem2_error` is null unless the run converged; `beta_norm`,
 /// `test_risk` and the last three are null for diverged runs. `sq_grad_at_init` is the dataset's
@@ -418,6 +429,7 @@ pub fn columns(rows: &[Row]) -> Vec<Column> {
         Column::new("gamma".into(), repeated(rows, d, |r| r.gamma)),
         Column::new("status".into(), repeated(rows, d, |r| r.status.as_str())),
         Column::new("steps".into(), repeated(rows, d, |r| r.steps)),
+        Column::new("steps_beyond_one".into(), repeated(rows, d, |r| r.steps_beyond_one)),
         Column::new("theorem2_error".into(), repeated(rows, d, |r| r.theorem2_error)),
         Column::new("beta_norm".into(), repeated(rows, d, |r| kept(r, r.beta_norm))),
         Column::new("test_risk".into(), repeated(rows, d, |r| kept(r, r.test_risk))),

@@ -23,6 +23,7 @@ pub mod anisotropy;
 pub mod batch_law;
 pub mod common;
 pub mod edge_of_stability;
+pub mod eos_window;
 pub mod estimated_parameters;
 pub mod explorer;
 pub mod fraction_runs;
@@ -192,6 +193,7 @@ pub const ALL: &[Entry] = &[
     entry::<batch_law::BatchLaw>(),
     entry::<gain_shape::GainShape>(),
     entry::<edge_of_stability::EdgeOfStability>(),
+    entry::<eos_window::EosWindow>(),
     entry::<estimated_parameters::EstimatedParameters>(),
     entry::<theorem1_alpha::Theorem1Alpha>(),
     entry::<theorem2_check::Theorem2Check>(),
