@@ -51,7 +51,6 @@ fn medians(
         .filter(|r| batches.contains(&r.batch) && alpha(r.alpha) && fraction(r.base.fraction))
         .map(|r| (r.batch, r.alpha, r.base.fraction))
         .collect();
-    keys.dedup();
     keys.sort_by(|a, b| a.partial_cmp(b).unwrap());
     keys.dedup();
     (keys.into_iter())

@@ -204,6 +204,44 @@ pub struct Output {
     pub without_gamma_max: Vec<WithoutGammaMax>,
 }
 
+/// Runs with what an experiment measured alongside each: `extras[k]` belongs to `runs.rows[k]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measured<E> {
+    /// The runs.
+    pub runs: Output,
+    /// One per row of `runs`.
+    pub extras: Vec<E>,
+}
+
+impl<E> Default for Measured<E> {
+    fn default() -> Self {
+        Self { runs: Output { rows: Vec::new(), without_gamma_max: Vec::new() }, extras: Vec::new() }
+    }
+}
+
+impl<E> Measured<E> {
+    /// Appends a run and its extra.
+    pub fn push(&mut self, row: Row, extra: E) {
+        self.runs.rows.push(row);
+        self.extras.push(extra);
+    }
+
+    /// The rows with their extras.
+    pub fn rows(&self) -> impl Iterator<Item = (&Row, &E)> {
+        self.runs.rows.iter().zip(&self.extras)
+    }
+
+    /// A run-level column of the per-coordinate frame: `f` of each run's extra, repeated on its d
+    /// rows (to follow [`columns`]).
+    pub fn extra_column<T>(&self, name: &str, f: impl Fn(&E) -> T) -> Column
+    where
+        polars::prelude::Series: polars::prelude::NamedFrom<Vec<T>, [T]>,
+    {
+        let pairs: Vec<(&Row, &E)> = self.rows().collect();
+        Column::new(name.into(), repeated(&pairs, |(r, _)| r.gain.len(), |(_, e)| f(e)))
+    }
+}
+
 /// The sweep whose γ_max definition and (S)GD template an arm of `setting` uses.
 fn sweep_of(setting: &Setting, datasets: usize, batch: usize) -> SweepConfig {
     SweepConfig { setting: setting.clone(), datasets, batch: batch.min(setting.n - 1), ..SweepConfig::default() }
@@ -363,17 +401,16 @@ fn arm<E: Send>(
 /// b = n), γ_max then one run per fraction of it; all in parallel, results in that order whatever
 /// the thread count.
 pub fn compute(cells: &[Setting], batches: &[usize], cfg: &RunsConfig) -> Result<Output> {
-    Ok(compute_with(cells, batches, cfg, |_, _| Ok(()))?.0)
+    Ok(compute_with(cells, batches, cfg, |_, _| Ok(()))?.runs)
 }
 
-/// [`compute`], with `extra` of each dataset and finished run measured alongside its row (the
-/// second vector, in the rows' order).
+/// [`compute`], with `extra` of each dataset and finished run measured alongside its row.
 pub fn compute_with<E: Send>(
     cells: &[Setting],
     batches: &[usize],
     cfg: &RunsConfig,
     extra: impl Fn(&Dataset, &Run) -> Result<E> + Sync,
-) -> Result<(Output, Vec<E>)> {
+) -> Result<Measured<E>> {
     let tasks: Vec<(usize, usize)> = (0..cells.len()).flat_map(|c| (0..cfg.datasets).map(move |i| (c, i))).collect();
     let per_dataset = par_map(&tasks, |&(c, i)| {
         let (setting, problem) = (&cells[c], cells[c].problem(i)?);
@@ -381,22 +418,16 @@ pub fn compute_with<E: Send>(
         let arms = par_map(batches, |&b| arm(cfg, &data, b, &extra));
         arms.into_iter().collect::<Result<Vec<_>>>()
     });
-    let mut out = Output { rows: Vec::new(), without_gamma_max: Vec::new() };
-    let mut extras = Vec::new();
+    let mut out = Measured::default();
     for arms in per_dataset {
         for arm in arms? {
             match arm {
-                Ok(rows) => {
-                    for (row, e) in rows {
-                        out.rows.push(row);
-                        extras.push(e);
-                    }
-                }
-                Err(missing) => out.without_gamma_max.push(missing),
+                Ok(rows) => rows.into_iter().for_each(|(row, e)| out.push(row, e)),
+                Err(missing) => out.runs.without_gamma_max.push(missing),
             }
         }
     }
-    Ok((out, extras))
+    Ok(out)
 }
 // ANCHOR_END: compute
 

@@ -9,7 +9,7 @@ use crate::experiments::fraction_runs::{self, CONVERGED};
 /// The share of `arm`'s runs that converged.
 fn converged(out: &Output, arm: Arm) -> f64 {
     let (mut all, mut ok) = (0usize, 0usize);
-    for (r, _) in out.rows().filter(|(_, e)| e.arm == arm) {
+    for (r, _) in out.measured.rows().filter(|(_, e)| e.arm == arm) {
         all += 1;
         ok += usize::from(r.converged());
     }
@@ -30,7 +30,7 @@ pub fn growth(out: &Output, arm: Arm) -> f64 {
 // ANCHOR: claims
 /// The claims, computed from the runs.
 pub fn claims(out: &Output) -> Vec<Claim> {
-    let [_, exact] = fraction_runs::standard_claims(&out.runs);
+    let [_, exact] = fraction_runs::standard_claims(&out.measured.runs);
     let (gd, sgd, unc) = (converged(out, Arm::Gd), converged(out, Arm::Sgd), converged(out, Arm::UncenteredGd));
     let (p_gd, p_unc) = (exponent(out, Arm::Gd), exponent(out, Arm::UncenteredGd));
     let overshoot = smallest(peaks(out, Arm::Gd));

@@ -12,11 +12,11 @@
 use anyhow::{Result, ensure};
 use dln::{Record, Run, Sgd};
 use plotly::Plot;
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
 use super::edge_of_stability::{sharpness, weight_norms};
-use super::fraction_runs::{self, Dataset, Row, RunsConfig, WithoutGammaMax};
+use super::fraction_runs::{self, Dataset, Measured, Row, RunsConfig, WithoutGammaMax};
 use super::{Experiment, Setting, Validate};
 use crate::sweep::par_map;
 
@@ -136,17 +136,8 @@ pub struct Extra {
 pub struct Output {
     /// The fractions of γ_max.
     pub fractions: Vec<f64>,
-    /// The runs.
-    pub runs: fraction_runs::Output,
-    /// One per row of `runs`.
-    pub extras: Vec<Extra>,
-}
-
-impl Output {
-    /// The rows with their extras.
-    pub fn rows(&self) -> impl Iterator<Item = (&Row, &Extra)> {
-        self.runs.rows.iter().zip(&self.extras)
-    }
+    /// The runs, each with what the window adds to it.
+    pub measured: Measured<Extra>,
 }
 
 // ANCHOR: extra
@@ -213,17 +204,13 @@ impl Experiment for EosWindow {
     // ANCHOR: run
     fn run(cfg: &Config) -> Result<Output> {
         let ks: Vec<usize> = (0..cfg.runs.datasets).collect();
-        let mut runs = fraction_runs::Output { rows: Vec::new(), without_gamma_max: Vec::new() };
-        let mut extras = Vec::new();
+        let mut measured = Measured::default();
         for result in par_map(&ks, |&i| dataset(cfg, i)) {
             let (rows, missing) = result?;
-            for (row, extra) in rows {
-                runs.rows.push(row);
-                extras.push(extra);
-            }
-            runs.without_gamma_max.extend(missing);
+            rows.into_iter().for_each(|(row, extra)| measured.push(row, extra));
+            measured.runs.without_gamma_max.extend(missing);
         }
-        Ok(Output { fractions: cfg.runs.fractions.clone(), runs, extras })
+        Ok(Output { fractions: cfg.runs.fractions.clone(), measured })
     }
     // ANCHOR_END: run
 
@@ -231,15 +218,10 @@ impl Experiment for EosWindow {
     /// [`fraction_runs::columns`], then the run's `max_gamma_sharpness` (max_k γ·S_k over its
     /// snapshots; null if it diverged) repeated on its d rows.
     fn frame(out: &Output) -> Result<DataFrame> {
-        let rows = &out.runs.rows;
-        let pairs: Vec<(&Row, &Extra)> = out.rows().collect();
-        let d = |(r, _): &(&Row, &Extra)| r.gain.len();
-        let mut columns = vec![Column::new("arm".into(), super::common::repeated(&pairs, d, |(_, e)| e.arm.as_str()))];
-        columns.extend(fraction_runs::columns(rows));
-        columns.push(Column::new(
-            "max_gamma_sharpness".into(),
-            super::common::repeated(&pairs, d, |(_, e)| e.max_gamma_sharpness),
-        ));
+        let m = &out.measured;
+        let mut columns = vec![m.extra_column("arm", |e| e.arm.as_str())];
+        columns.extend(fraction_runs::columns(&m.runs.rows));
+        columns.push(m.extra_column("max_gamma_sharpness", |e| e.max_gamma_sharpness));
         Ok(DataFrame::new_infer_height(columns)?)
     }
 

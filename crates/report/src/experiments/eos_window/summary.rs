@@ -11,7 +11,7 @@ use crate::experiments::stepsize_sweep::r4;
 
 /// Quartiles of `f` over the kept runs of (arm, fraction) (non-finite values and `None` left out).
 pub fn over(out: &Output, arm: Arm, fraction: f64, f: impl Fn(&Row, &Extra) -> Option<f64>) -> Quartiles {
-    let values: Vec<f64> = (out.rows())
+    let values: Vec<f64> = (out.measured.rows())
         .filter(|(r, e)| r.kept() && e.arm == arm && r.fraction == fraction)
         .filter_map(|(r, e)| f(r, e))
         .filter(|v| v.is_finite())
@@ -86,7 +86,7 @@ pub struct Summary {
 impl Summary {
     /// The summary of `out`.
     pub fn of(out: &Output) -> Self {
-        let rows = &out.runs.rows;
+        let rows = &out.measured.runs.rows;
         let fits = (Arm::ALL.iter())
             .map(|&arm| ArmStat {
                 arm: arm.as_str(),
@@ -98,7 +98,7 @@ impl Summary {
         for arm in Arm::ALL {
             for &fraction in &out.fractions {
                 let all: Vec<&Row> =
-                    out.rows().filter(|(r, e)| e.arm == arm && r.fraction == fraction).map(|p| p.0).collect();
+                    out.measured.rows().filter(|(r, e)| e.arm == arm && r.fraction == fraction).map(|p| p.0).collect();
                 let med = |f: &dyn Fn(&Row, &Extra) -> Option<f64>| r4(over(out, arm, fraction, f).median);
                 table.push(PointStat {
                     arm: arm.as_str(),
@@ -117,7 +117,7 @@ impl Summary {
             converged_runs: rows.iter().filter(|r| r.converged()).count(),
             fits,
             table,
-            without_gamma_max: out.runs.without_gamma_max.clone(),
+            without_gamma_max: out.measured.runs.without_gamma_max.clone(),
             claims: claims::claims(out),
         }
     }

@@ -44,12 +44,12 @@ fn share(f: fn(&Decomposition) -> f64) -> impl Fn(&Row, &Extra) -> Option<f64> +
 // ANCHOR: claims
 /// The claims, computed from the runs.
 pub fn claims(out: &Output) -> Vec<Claim> {
-    let [_, exact] = fraction_runs::standard_claims(&out.runs);
+    let [_, exact] = fraction_runs::standard_claims(&out.measured.runs);
     let (gd, sgd): (Vec<usize>, Vec<usize>) = out.batches.iter().partition(|b| **b >= out.n);
     let all = out.batches.clone();
     let (first, last) =
         (out.fractions.first().copied().unwrap_or(f64::NAN), out.fractions.last().copied().unwrap_or(f64::NAN));
-    let rows = &out.runs.rows;
+    let rows = &out.measured.runs.rows;
     let share_converged = |keep: &dyn Fn(f64) -> bool| {
         let sel: Vec<&Row> = rows.iter().filter(|r| keep(out.alphas[r.cell])).collect();
         sel.iter().filter(|r| r.converged()).count() as f64 / sel.len() as f64

@@ -11,11 +11,11 @@
 use anyhow::{Result, ensure};
 use dln::{BregmanSolver, Run, recovers_support};
 use plotly::Plot;
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
-use super::common::{finite, repeated};
-use super::fraction_runs::{self, Dataset, Row, RunsConfig};
+use super::common::finite;
+use super::fraction_runs::{self, Dataset, Measured, RunsConfig};
 use super::{Experiment, Setting, Validate};
 
 pub mod claims;
@@ -146,17 +146,8 @@ pub struct Output {
     pub batches: Vec<usize>,
     /// The fractions of γ_max.
     pub fractions: Vec<f64>,
-    /// The runs.
-    pub runs: fraction_runs::Output,
-    /// One per row of `runs`.
-    pub extras: Vec<Extra>,
-}
-
-impl Output {
-    /// The rows with their extras.
-    pub fn rows(&self) -> impl Iterator<Item = (&Row, &Extra)> {
-        self.runs.rows.iter().zip(&self.extras)
-    }
+    /// The runs, each with what the phase diagram adds to it.
+    pub measured: Measured<Extra>,
 }
 
 // ANCHOR: extra
@@ -203,15 +194,14 @@ impl Experiment for PhaseDiagram {
 
     // ANCHOR: run
     fn run(cfg: &Config) -> Result<Output> {
-        let (runs, extras) = fraction_runs::compute_with(&cfg.settings(), &cfg.batches, &cfg.runs, extra)?;
+        let measured = fraction_runs::compute_with(&cfg.settings(), &cfg.batches, &cfg.runs, extra)?;
         let batches = cfg.batches.iter().map(|b| (*b).min(cfg.setting.n)).collect();
         Ok(Output {
             n: cfg.setting.n,
             alphas: cfg.alphas.clone(),
             batches,
             fractions: cfg.runs.fractions.clone(),
-            runs,
-            extras,
+            measured,
         })
     }
     // ANCHOR_END: run
@@ -222,25 +212,23 @@ impl Experiment for PhaseDiagram {
     /// `share_beta_tilde0`, `share_interaction` — repeated on its d rows (null where the run did not
     /// converge).
     fn frame(out: &Output) -> Result<DataFrame> {
-        let rows = &out.runs.rows;
-        let mut columns = vec![fraction_runs::cell_column("alpha", rows, |c| out.alphas[c])];
-        columns.extend(fraction_runs::columns(rows));
-        let d = |(r, _): &(&Row, &Extra)| r.gain.len();
-        let pairs: Vec<(&Row, &Extra)> = out.rows().collect();
-        let dec = |f: fn(&Decomposition) -> f64| {
-            repeated(&pairs, d, move |(_, e)| e.decomposition.as_ref().and_then(|x| finite(f(x))))
+        let m = &out.measured;
+        let mut columns = vec![fraction_runs::cell_column("alpha", &m.runs.rows, |c| out.alphas[c])];
+        columns.extend(fraction_runs::columns(&m.runs.rows));
+        let dec = |name: &str, f: fn(&Decomposition) -> f64| {
+            m.extra_column(name, move |e| e.decomposition.as_ref().and_then(|x| finite(f(x))))
         };
         columns.extend([
-            Column::new("recovers_support".into(), repeated(&pairs, d, |(_, e)| e.recovers_support)),
-            Column::new("l1_ratio".into(), repeated(&pairs, d, |(_, e)| e.l1_ratio)),
-            Column::new("scale_risk".into(), dec(|x| x.scale_risk)),
-            Column::new("shape_risk".into(), dec(|x| x.shape_risk)),
-            Column::new("without_tilde_risk".into(), dec(|x| x.without_tilde_risk)),
-            Column::new("change".into(), dec(|x| x.change)),
-            Column::new("share_scale".into(), dec(|x| x.share_scale)),
-            Column::new("share_shape".into(), dec(|x| x.share_shape)),
-            Column::new("share_beta_tilde0".into(), dec(|x| x.share_beta_tilde0)),
-            Column::new("share_interaction".into(), dec(|x| x.share_interaction)),
+            m.extra_column("recovers_support", |e| e.recovers_support),
+            m.extra_column("l1_ratio", |e| e.l1_ratio),
+            dec("scale_risk", |x| x.scale_risk),
+            dec("shape_risk", |x| x.shape_risk),
+            dec("without_tilde_risk", |x| x.without_tilde_risk),
+            dec("change", |x| x.change),
+            dec("share_scale", |x| x.share_scale),
+            dec("share_shape", |x| x.share_shape),
+            dec("share_beta_tilde0", |x| x.share_beta_tilde0),
+            dec("share_interaction", |x| x.share_interaction),
         ]);
         Ok(DataFrame::new_infer_height(columns)?)
     }

@@ -15,7 +15,7 @@ pub type Cell = (usize, usize, f64);
 
 /// The kept runs (not diverged) of `cell`, with their extras.
 pub fn kept_runs(out: &Output, (batch, alpha, fraction): Cell) -> impl Iterator<Item = (&Row, &Extra)> {
-    out.rows().filter(move |(r, _)| r.kept() && r.batch == batch && r.cell == alpha && r.fraction == fraction)
+    out.measured.rows().filter(move |(r, _)| r.kept() && r.batch == batch && r.cell == alpha && r.fraction == fraction)
 }
 
 /// Quartiles over the kept runs of `cell` of `f` (non-finite values and `None` left out).
@@ -89,7 +89,7 @@ pub struct Summary {
 impl Summary {
     /// The summary of `out`.
     pub fn of(out: &Output) -> Self {
-        let rows = &out.runs.rows;
+        let rows = &out.measured.runs.rows;
         let mut table = Vec::new();
         for &batch in &out.batches {
             for (a, &alpha) in out.alphas.iter().enumerate() {
@@ -127,7 +127,7 @@ impl Summary {
             runs: rows.len(),
             converged_runs: rows.iter().filter(|r| r.converged()).count(),
             table,
-            without_gamma_max: out.runs.without_gamma_max.clone(),
+            without_gamma_max: out.measured.runs.without_gamma_max.clone(),
             claims: claims::claims(out),
         }
     }
