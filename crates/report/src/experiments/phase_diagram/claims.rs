@@ -1,7 +1,7 @@
 //! The claims of chapter "The phase diagram", from the runs.
 //!
 //! Regimes are read off α: α < 1 is the rich side (the paper's α = 0.1 and below), α > 1 the kernel
-//! side, α = 1 the crossover. A cell's statistic is its median over datasets ([`super::summary::over`]); cells without a
+//! side, α = 1 the crossover. A cell's statistic is its median over datasets; cells without a
 //! value (no kept or no converged run) are left out of the extremes.
 
 use super::summary::{Cell, over, part};
