@@ -82,6 +82,20 @@ fn every_chapter_has_its_notebook_and_nothing_else_is_there() {
     }
 }
 
+/// nbformat 4.5 gives every cell an `id`, unique in its notebook; Jupyter warns on a cell without one
+/// and rewrites the file when it is saved.
+#[test]
+fn every_cell_has_a_unique_id() {
+    for (name, _) in NOTEBOOKS {
+        let nb = notebook(name);
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, cell) in cells(&nb).iter().enumerate() {
+            let id = cell["id"].as_str().unwrap_or_else(|| panic!("{name}: cell {i} has no id"));
+            assert!(seen.insert(id.to_owned()), "{name}: cell {i} repeats the id {id:?}");
+        }
+    }
+}
+
 #[test]
 fn committed_notebooks_have_cleared_outputs() {
     for (name, _) in NOTEBOOKS {
