@@ -153,13 +153,29 @@ impl SecondOrder {
         Self { sq: Array1::zeros(d), max_abs: Array1::zeros(d), steps_beyond_one: 0 }
     }
 
-    /// Adds one step's x = γ g.
+    /// Adds one step's x = γ g. Inlined into the engine's loops (so it is compiled with their
+    /// instruction set) over plain slices; the max is a compare-and-select, which equals
+    /// `f64::max` here (|x| is never −0 and the running max is never NaN) and vectorises.
+    #[inline(always)]
     pub(crate) fn add(&mut self, gamma_g: &[f64]) {
-        let mut beyond = false;
-        for ((s, m), &x) in self.sq.iter_mut().zip(self.max_abs.iter_mut()).zip(gamma_g) {
+        #[inline(always)]
+        fn one(s: &mut f64, m: &mut f64, x: f64) -> bool {
             *s += x * x;
-            *m = m.max(x.abs());
-            beyond |= x.abs() > 1.0;
+            let a = x.abs();
+            *m = if a > *m { a } else { *m };
+            a > 1.0
+        }
+        let mut beyond = false;
+        if let (Some(sq), Some(max_abs)) = (self.sq.as_slice_mut(), self.max_abs.as_slice_mut()) {
+            let d = gamma_g.len();
+            let (sq, max_abs) = (&mut sq[..d], &mut max_abs[..d]);
+            for j in 0..d {
+                beyond |= one(&mut sq[j], &mut max_abs[j], gamma_g[j]);
+            }
+        } else {
+            for ((s, m), &x) in self.sq.iter_mut().zip(self.max_abs.iter_mut()).zip(gamma_g) {
+                beyond |= one(s, m, x);
+            }
         }
         self.steps_beyond_one += u64::from(beyond);
     }
