@@ -1,8 +1,10 @@
 //! An interactive explorer: one figure with a slider over the stepsize γ = fraction · γ_max that shows,
 //! for GD and SGD, the per-coordinate Gain_γ(i) and the recovered β against β*.
 //!
-//! GD and SGD on one dataset, each at a grid of fractions of its own γ_max (bisected here, [`Setup`]),
-//! drawn with [`super::estimated_parameters`]' per-coordinate traces. Every slider position is precomputed:
+//! GD and SGD on `datasets` datasets, each at a grid of fractions of its own γ_max (bisected per
+//! dataset, [`Setup`]). The slider draws dataset 0 with [`super::estimated_parameters`]'
+//! per-coordinate traces; the summary gives, per method and fraction, the runs over every dataset,
+//! and the claims are computed on every dataset. Every slider position is precomputed:
 //! the figure holds one group of traces per fraction and the slider's steps toggle their visibility
 //! (plotly `update`: `visible` + title), so it works offline in any browser, with no server.
 //! Reading it left to right is Theorem 2 in motion: at small γ both gains are ≈ 0 and both methods
@@ -12,7 +14,6 @@
 //! (`book/src/09-beyond.md`).
 
 use anyhow::{Result, ensure};
-use dln::Problem;
 use plotly::Plot;
 use plotly::common::Font;
 use plotly::layout::{Slider, SliderCurrentValue, SliderCurrentValueXAnchor, SliderMethod, SliderStep};
@@ -20,16 +21,20 @@ use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{coefficient_of_variation, validate_fractions};
-use super::estimated_parameters::{self as ep, Estimate, beta_trace, gain_trace, truth_trace, two_row_layout};
+use super::common::validate_fractions;
+use super::estimated_parameters::{
+    self as ep, DatasetFit, Estimate, beta_trace, gain_trace, truth_trace, two_row_layout,
+};
 use super::plotting::support_shapes;
 use super::{Experiment, Setting, Validate};
 use crate::sweep;
 
 pub mod claims;
 mod setup;
+mod summary;
 
 pub use setup::Setup;
+pub use summary::{FractionStat, RunSummary, Summary};
 
 /// The experiment.
 pub struct Explorer;
@@ -38,7 +43,8 @@ pub struct Explorer;
 ///
 /// | Name | Default | Purpose | Range |
 /// |---|---|---|---|
-/// | `setting` | (20, 30, 3), α = 0.1, seed 0 | data design and initialisation ([`Setting`]): one dataset, data seed `seed` (the SGD sampler uses a seed derived from it) | `mean` = `noise` = 0 |
+/// | `setting` | (20, 30, 3), α = 0.1, seed 0 | data design and initialisation ([`Setting`]): dataset i has data seed `seed + i` (its SGD sampler a seed derived from it) | `mean` = `noise` = 0 |
+/// | `datasets` | 8 | datasets; the slider shows dataset 0, the summary and the claims cover all | ≥ 1 |
 /// | `batch` | 1 | SGD's batch size b (GD uses b = n) | 1 ≤ b < n |
 /// | `fractions` | 0.02 … 0.95 (12) | slider positions γ/γ_max (each method its own γ_max) | ≥ 1 value, increasing, in (0, 1] |
 /// | `max_epochs` | 100 000 | budget of every run (bisection included), in epochs | ≥ 1 |
@@ -47,8 +53,10 @@ pub struct Explorer;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// Data design and initialisation (dataset 0: data seed `seed`).
+    /// Data design and initialisation (dataset i: data seed `seed + i`).
     pub setting: Setting,
+    /// Datasets (the slider shows dataset 0).
+    pub datasets: usize,
     /// SGD's batch size b.
     pub batch: usize,
     /// Slider positions γ / γ_max, increasing, in (0, 1].
@@ -65,7 +73,15 @@ impl Default for Config {
     /// The paper's setting, SGD with b = 1, slid over twelve fractions.
     fn default() -> Self {
         let fractions = vec![0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
-        Self { setting: Setting::default(), batch: 1, fractions, max_epochs: 100_000, tol: 1e-12, rel_tol: 0.01 }
+        Self {
+            setting: Setting::default(),
+            datasets: 8,
+            batch: 1,
+            fractions,
+            max_epochs: 100_000,
+            tol: 1e-12,
+            rel_tol: 0.01,
+        }
     }
 }
 
@@ -75,6 +91,7 @@ impl Validate for Config {
         let (mean, noise) = (self.setting.mean, self.setting.noise);
         ensure!(mean == 0.0, "setting: mean must be 0 (estimated_parameters' dataset is centered), got {mean}");
         ensure!(noise == 0.0, "setting: noise must be 0 (estimated_parameters' dataset is noiseless), got {noise}");
+        ensure!(self.datasets >= 1, "datasets must be at least 1");
         validate_fractions(&self.fractions, 1)?;
         let n = self.setting.n;
         ensure!(self.batch >= 1 && self.batch < n, "batch must satisfy 1 ≤ b < n = {n} for SGD, got {}", self.batch);
@@ -85,30 +102,29 @@ impl Validate for Config {
     }
 }
 
-/// The dataset and every estimate of β.
+/// Every dataset's estimates of β; dataset 0 (first) is the one the slider shows.
 #[derive(Debug, Clone)]
 pub struct Output {
-    /// The dataset (β* and its support).
-    pub problem: Problem,
-    /// Gradient flow's limit (Theorem 1), then GD and SGD at each fraction (increasing).
-    pub estimates: Vec<Estimate>,
+    /// Per dataset, in order: gradient flow's limit (Theorem 1), then GD and SGD at each fraction
+    /// (increasing).
+    pub datasets: Vec<DatasetFit>,
 }
 
 impl Output {
-    /// The truth as the figure draws it: coordinates (0-based, as in the frame), β*, support mask.
-    fn truth(&self) -> (Vec<u64>, Vec<f64>, Vec<bool>) {
-        ep::truth(&self.problem.beta_star.to_vec())
+    /// The dataset the slider shows.
+    fn shown(&self) -> &DatasetFit {
+        &self.datasets[0]
     }
+}
 
-    /// Gradient flow's estimate, if any.
-    fn gradient_flow(&self) -> Option<&Estimate> {
-        self.estimates.iter().find(|e| e.method == "GF")
-    }
+/// Gradient flow's estimate on `fit`, if any.
+fn gradient_flow(fit: &DatasetFit) -> Option<&Estimate> {
+    fit.get("GF")
+}
 
-    /// The (S)GD runs, in order.
-    fn runs(&self) -> Vec<&Estimate> {
-        self.estimates.iter().filter(|e| e.method != "GF").collect()
-    }
+/// The (S)GD runs on `fit`, in slider order.
+pub fn runs(fit: &DatasetFit) -> Vec<&Estimate> {
+    fit.estimates.iter().filter(|e| e.method != "GF").collect()
 }
 
 /// The slider position shown first: the largest fraction ≤ 0.9 (a macroscopic stepsize).
@@ -125,14 +141,15 @@ fn title(cfg: &Config, runs: &[&Estimate], fraction: f64) -> String {
         .collect();
     let st = &cfg.setting;
     format!(
-        "Stepsize explorer: γ = {}·γ<sub>max</sub> ({})<br><sup>(n, d, s, α) = ({}, {}, {}, {}), SGD batch b = {}; drag the slider: GD's gain grows unevenly across coordinates, SGD's evenly</sup>",
+        "Stepsize explorer: γ = {}·γ<sub>max</sub> ({})<br><sup>(n, d, s, α) = ({}, {}, {}, {}), SGD batch b = {}, dataset 0 of {}; drag the slider: GD's gain grows unevenly across coordinates, SGD's evenly</sup>",
         fraction,
         gammas.join(", "),
         st.n,
         st.d,
         st.s,
         st.alpha,
-        cfg.batch
+        cfg.batch,
+        cfg.datasets
     )
 }
 
@@ -164,38 +181,6 @@ fn slider(fractions: &[f64], owner: &[Option<usize>], titles: &[String], active:
         .y(0.0)
 }
 
-/// Headline numbers of one run.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunSummary {
-    /// "GD" | "SGD".
-    pub method: &'static str,
-    /// γ / γ_max.
-    pub fraction: Option<f64>,
-    /// How the run ended.
-    pub status: String,
-    /// Population risk of β (None if diverged).
-    pub test_risk: Option<f64>,
-    /// ‖Gain_γ‖₁ (None if diverged).
-    pub gain_l1: Option<f64>,
-    /// Coefficient of variation of Gain_γ across coordinates (None if diverged).
-    pub gain_cv: Option<f64>,
-}
-
-/// Headline numbers.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// Population risk of gradient flow's limit.
-    pub gf_test_risk: Option<f64>,
-    /// Every run, in slider order (GD then SGD at each fraction).
-    pub runs: Vec<RunSummary>,
-    /// SGD's risk at the largest fraction is below that at the smallest.
-    pub sgd_risk_falls_with_gamma: bool,
-    /// GD's risk at the largest fraction is above that at the smallest.
-    pub gd_risk_rises_with_gamma: bool,
-    /// The section's claims.
-    pub claims: Vec<crate::claims::Claim>,
-}
-
 impl Experiment for Explorer {
     experiment_items!(
         "explorer",
@@ -203,38 +188,53 @@ impl Experiment for Explorer {
     );
 
     fn quick() -> Config {
-        Config { fractions: vec![0.01, 0.1, 0.5, 0.9], max_epochs: 50_000, rel_tol: 0.03, ..Config::default() }
+        Config {
+            datasets: 2,
+            fractions: vec![0.01, 0.1, 0.5, 0.9],
+            max_epochs: 50_000,
+            rel_tol: 0.03,
+            ..Config::default()
+        }
     }
 
     fn run(cfg: &Config) -> Result<Output> {
-        let setup = Setup::new(cfg)?;
-        let mut estimates = vec![setup.gradient_flow()?];
-        for fits in sweep::par_map(&cfg.fractions, |&f| setup.fit(f)) {
-            estimates.extend(fits?);
+        let indices: Vec<usize> = (0..cfg.datasets).collect();
+        let setups: Vec<Setup> =
+            sweep::par_map(&indices, |&i| Setup::new(cfg, i)).into_iter().collect::<Result<_>>()?;
+        let jobs: Vec<(usize, f64)> =
+            (0..cfg.datasets).flat_map(|i| cfg.fractions.iter().map(move |&f| (i, f))).collect();
+        // The fits come back in `jobs` order: dataset by dataset, each in fraction order.
+        let mut fits = sweep::par_map(&jobs, |&(i, f)| setups[i].fit(f)).into_iter();
+        let mut datasets = Vec::with_capacity(cfg.datasets);
+        for (i, setup) in setups.iter().enumerate() {
+            let mut estimates = vec![setup.gradient_flow()?];
+            for fit in fits.by_ref().take(cfg.fractions.len()) {
+                estimates.extend(fit?);
+            }
+            datasets.push(DatasetFit { dataset: i, beta_star: setup.problem.beta_star.to_vec(), estimates });
         }
-        Ok(Output { problem: setup.problem, estimates })
+        Ok(Output { datasets })
     }
 
-    /// Tidy frame, one row per (estimate, coordinate): [`ep::frame`].
+    /// Tidy frame, one row per (dataset, estimate, coordinate): [`ep::frame`].
     fn frame(out: &Output) -> Result<DataFrame> {
-        let fit =
-            ep::DatasetFit { dataset: 0, beta_star: out.problem.beta_star.to_vec(), estimates: out.estimates.clone() };
-        ep::frame(std::slice::from_ref(&fit))
+        ep::frame(&out.datasets)
     }
 
     fn plot(out: &Output, cfg: &Config) -> Result<Plot> {
-        let (coord, star, support) = out.truth();
-        let runs = out.runs();
+        let shown = out.shown();
+        let (coord, star, support) = ep::truth(&shown.beta_star);
+        let runs = runs(shown);
         let mut fractions: Vec<f64> = runs.iter().filter_map(|e| e.fraction).collect();
         fractions.dedup();
         let active = initial_step(&fractions);
         let mut plot = Plot::new();
         plot.add_trace(truth_trace(&coord, &star, "x", "y"));
-        if let Some(gf) = out.gradient_flow() {
+        if let Some(gf) = gradient_flow(shown) {
             plot.add_trace(beta_trace(gf, "x", "y", true));
         }
         // Per fraction: β (GD, SGD) then Gain (GD, SGD); `owner[t]` = the fraction index of trace t.
-        let mut owner: Vec<Option<usize>> = vec![None; 1 + usize::from(out.gradient_flow().is_some())];
+        let mut owner: Vec<Option<usize>> = vec![None; 1 + usize::from(gradient_flow(shown).is_some())];
         for (k, f) in fractions.iter().enumerate() {
             let group: Vec<&Estimate> = runs.iter().copied().filter(|e| e.fraction == Some(*f)).collect();
             for v in &group {
@@ -258,30 +258,7 @@ impl Experiment for Explorer {
         Ok(plot)
     }
 
-    fn summary(out: &Output, _cfg: &Config) -> Result<Summary> {
-        let runs = out.runs();
-        let row = |e: &&Estimate| {
-            let gain: Option<Vec<f64>> = e.gain.iter().copied().collect();
-            RunSummary {
-                method: e.method,
-                fraction: e.fraction,
-                status: e.status.clone(),
-                test_risk: e.test_risk,
-                gain_l1: gain.as_ref().map(|g| g.iter().map(|x| x.abs()).sum::<f64>()),
-                gain_cv: gain.as_ref().map(|g| coefficient_of_variation(g)),
-            }
-        };
-        let risk = |m: &str, first: bool| {
-            let mut it = runs.iter().filter(|e| e.method == m);
-            let e = if first { it.next() } else { it.next_back() };
-            e.and_then(|e| e.test_risk)
-        };
-        Ok(Summary {
-            gf_test_risk: out.gradient_flow().and_then(|e| e.test_risk),
-            runs: runs.iter().map(row).collect(),
-            sgd_risk_falls_with_gamma: matches!((risk("SGD", true), risk("SGD", false)), (Some(a), Some(b)) if b < a),
-            gd_risk_rises_with_gamma: matches!((risk("GD", true), risk("GD", false)), (Some(a), Some(b)) if b > a),
-            claims: claims::claims(&runs),
-        })
+    fn summary(out: &Output, cfg: &Config) -> Result<Summary> {
+        Ok(Summary::of(out, &cfg.fractions))
     }
 }

@@ -1,4 +1,4 @@
-//! The explorer's dataset, its two methods' templates and γ_max, and the fits at a fraction of γ_max.
+//! An explorer dataset, its two methods' templates and γ_max, and the fits at a fraction of γ_max.
 
 use anyhow::Result;
 use dln::{Problem, Sgd, Status};
@@ -22,12 +22,12 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// Draws dataset 0 of the setting and bisects each method's γ_max (the two bisections run in
-    /// parallel). The SGD sampler's seed is derived from the data seed.
-    pub fn new(cfg: &Config) -> Result<Self> {
-        let problem = cfg.setting.problem(0)?;
+    /// Draws dataset `index` of the setting and bisects each method's γ_max (the two bisections run
+    /// in parallel). The SGD sampler's seed is derived from the data seed.
+    pub fn new(cfg: &Config, index: usize) -> Result<Self> {
+        let problem = cfg.setting.problem(index)?;
         let alpha = cfg.setting.alpha_vec();
-        let (n, sampler) = (cfg.setting.n, common::derived_seed(cfg.setting.data_seed(0), 1));
+        let (n, sampler) = (cfg.setting.n, common::derived_seed(cfg.setting.data_seed(index), 1));
         let templates = [
             template(n, n, cfg.max_epochs, cfg.tol, sampler),
             template(n, cfg.batch, cfg.max_epochs, cfg.tol, sampler),
