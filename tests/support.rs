@@ -299,6 +299,16 @@ fn texts(df: &DataFrame, name: &str) -> Vec<String> {
     }
 }
 
+/// The first row (coordinate 0) of each run of a per-coordinate frame, in order.
+pub fn run_starts(df: &DataFrame) -> Vec<usize> {
+    (u64s(df, "coordinate").iter().enumerate()).filter(|(_, c)| **c == 0).map(|p| p.0).collect()
+}
+
+/// A run-level column read once per run: `column` at the rows `starts` ([`run_starts`]).
+pub fn per_run<T: Clone>(starts: &[usize], column: &[T]) -> Vec<T> {
+    starts.iter().map(|&i| column[i].clone()).collect()
+}
+
 /// The runs of a `fraction_runs` frame whose cells are labelled by the columns `labels`.
 pub fn frame_runs(out: &Product, labels: &[&str]) -> Vec<FrameRun> {
     let df = &out.data;

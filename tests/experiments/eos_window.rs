@@ -8,11 +8,8 @@ const ARMS: [&str; 3] = ["GD", "SGD", "uncentred GD"];
 
 /// Per run (rows at coordinate 0): its arm and its largest γ·S_k.
 fn run_columns(out: &Product) -> (Vec<String>, Vec<Option<f64>>) {
-    let df = &out.data;
-    let first: Vec<usize> =
-        (u64s(df, "coordinate").iter().enumerate()).filter(|(_, c)| **c == 0).map(|p| p.0).collect();
-    let (arm, peak) = (strs(df, "arm"), f64s(df, "max_gamma_sharpness"));
-    (first.iter().map(|&i| arm[i].clone()).collect(), first.iter().map(|&i| peak[i]).collect())
+    let (df, first) = (&out.data, run_starts(&out.data));
+    (per_run(&first, &strs(df, "arm")), per_run(&first, &f64s(df, "max_gamma_sharpness")))
 }
 
 /// Least-squares slope of ln y against ln x.

@@ -16,20 +16,15 @@ struct Run {
 }
 
 fn runs(out: &Product) -> Vec<Run> {
-    let df = &out.data;
-    let first: Vec<usize> =
-        (u64s(df, "coordinate").iter().enumerate()).filter(|(_, c)| **c == 0).map(|p| p.0).collect();
-    let at = |name: &str| -> Vec<Option<f64>> {
-        let v = f64s(df, name);
-        first.iter().map(|&i| v[i]).collect()
-    };
-    let (alpha, batch) = (f64s_set(df, "alpha"), u64s(df, "batch"));
+    let (df, first) = (&out.data, run_starts(&out.data));
+    let at = |name: &str| per_run(&first, &f64s(df, name));
+    let (alpha, batch) = (per_run(&first, &f64s_set(df, "alpha")), per_run(&first, &u64s(df, "batch")));
     let (l1, scale, shape, tilde) = (at("l1_ratio"), at("share_scale"), at("share_shape"), at("share_beta_tilde0"));
     (frame_runs(out, &["alpha"]).into_iter().enumerate())
         .map(|(k, base)| Run {
             base,
-            alpha: alpha[first[k]],
-            batch: batch[first[k]],
+            alpha: alpha[k],
+            batch: batch[k],
             l1_ratio: l1[k],
             share_scale: scale[k],
             share_shape: shape[k],
