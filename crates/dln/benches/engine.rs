@@ -74,7 +74,12 @@ fn fixed_steps(gamma: f64, batch: usize, steps: u64) -> Sgd {
 }
 
 fn run_steps(s: &Setup, batch: usize, steps: u64, check_every: Option<u64>) -> f64 {
-    let sgd = Sgd { check_every, ..fixed_steps(s.gamma, batch, steps) };
+    run_steps_with(s, batch, steps, check_every, false)
+}
+
+/// [`run_steps`], with the second-order sums tracked (`Sgd::track_second_order`) if `track`.
+fn run_steps_with(s: &Setup, batch: usize, steps: u64, check_every: Option<u64>, track: bool) -> f64 {
+    let sgd = Sgd { check_every, track_second_order: track, ..fixed_steps(s.gamma, batch, steps) };
     let run = sgd.run(black_box(&s.problem), s.alpha.view()).expect("valid run");
     assert_eq!(run.steps, steps, "the benchmark run stopped early ({})", run.status);
     run.train_loss
@@ -105,6 +110,18 @@ fn sgd_b1_small_portable(b: Bencher) {
     dln::linalg::set_wide_kernels(false);
     bench_small(b, 1, Some(u64::MAX));
     dln::linalg::set_wide_kernels(true);
+}
+
+#[divan::bench(name = "sgd_b1_20x30 (20k steps, default loss check, second-order sums tracked)")]
+fn sgd_b1_small_tracked(b: Bencher) {
+    let s = small();
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps_with(s, 1, SMALL_STEPS, None, true));
+}
+
+#[divan::bench(name = "gd_20x30 (20k steps, second-order sums tracked)")]
+fn gd_small_tracked(b: Bencher) {
+    let s = small();
+    b.counter(ItemsCount::new(SMALL_STEPS)).bench(|| run_steps_with(s, 20, SMALL_STEPS, None, true));
 }
 
 #[divan::bench(name = "sgd_b5_20x30 (20k steps)")]

@@ -453,7 +453,10 @@ impl<'a> Engine<'a> {
             let next_record = self.recorder.next.filter(|&r| r > k).unwrap_or(u64::MAX);
             let end = next_check.min(next_record).min(max_steps);
             let diverged = if self.sgd.batch == 1 && !TRACK {
-                self.segment_b1_fused::<WIDE>(end)?
+                self.segment_b1_fused::<false, WIDE>(end)?
+            } else if self.sgd.batch == 1 && self.q_sums.is_none() {
+                // Only the second-order sums are tracked: they are fused into the step as well.
+                self.segment_b1_fused::<true, WIDE>(end)?
             } else if self.sgd.batch == 1 {
                 self.segment_b1::<TRACK, WIDE>(end)?
             } else {
@@ -527,13 +530,24 @@ impl<'a> Engine<'a> {
 
     /// [`Self::segment_b1`] with each update fused with the next step's residual (its index is drawn
     /// one step ahead: the draws are independent of the state, so the sequence is the same). β is
-    /// not stored during the segment, only formed again at its end.
+    /// not stored during the segment, only formed again at its end. With `TRACK`, the second-order
+    /// sums (which must be on, and the Σq oracle off) are accumulated in the same sweep.
     #[inline(always)]
-    fn segment_b1_fused<const WIDE: bool>(&mut self, end: u64) -> Result<bool> {
+    fn segment_b1_fused<const TRACK: bool, const WIDE: bool>(&mut self, end: u64) -> Result<bool> {
         let (data, sgd) = (self.data, self.sgd);
         let (n, d, dp) = (data.n, data.d, data.dp);
         let constant = if let crate::Schedule::Constant(g) = sgd.stepsize { Some(g) } else { None };
-        let Self { wp, wm, beta, lambda, sampler, k, pending, .. } = self;
+        let Self { wp, wm, beta, lambda, sampler, k, pending, second_order, .. } = self;
+        let mut none: [f64; 0] = [];
+        let mut none2: [f64; 0] = [];
+        let (track, steps_beyond_one): (kernels::SecondOrderSlices, Option<&mut u64>) = match second_order {
+            Some(so) if TRACK => match (so.sq.as_slice_mut(), so.max_abs.as_slice_mut()) {
+                (Some(sq), Some(max_abs)) => ((sq, max_abs), Some(&mut so.steps_beyond_one)),
+                _ => return Err(crate::error::invalid("second_order", "the second-order sums must be contiguous")),
+            },
+            _ => ((&mut none, &mut none2), None),
+        };
+        let mut beyond_steps: u64 = 0;
         let (wp, wm, beta, lambda) = (&mut wp[..dp], &mut wm[..dp], &mut beta[..dp], &mut lambda[..n]);
         let (xr, y) = (&data.xr[..n * dp], &data.y[..n]);
         let row = |i: usize| &xr[i * dp..(i + 1) * dp];
@@ -552,7 +566,10 @@ impl<'a> Engine<'a> {
                 break;
             }
             let i_next = sampler.next_one();
-            let dot_next = kernels::rank_one_then_dot::<WIDE>(row(i), r, gamma, wp, wm, row(i_next), d);
+            let (sq, max_abs) = (&mut *track.0, &mut *track.1);
+            let (dot_next, beyond) =
+                kernels::rank_one_then_dot::<WIDE, TRACK>(row(i), r, gamma, wp, wm, row(i_next), d, (sq, max_abs));
+            beyond_steps += u64::from(beyond);
             // λ_i ← λ_i − 2γ r / b, with b = 1.
             lambda[i] -= 2.0 * gamma * r;
             (i, r) = (i_next, dot_next - y[i_next]);
@@ -560,6 +577,9 @@ impl<'a> Engine<'a> {
         }
         for j in 0..dp {
             beta[j] = 0.5 * (wp[j] * wp[j] - wm[j] * wm[j]);
+        }
+        if let Some(count) = steps_beyond_one {
+            *count += beyond_steps;
         }
         if !diverged {
             *pending = Some((i, r));

@@ -158,13 +158,7 @@ impl SecondOrder {
     /// `f64::max` here (|x| is never −0 and the running max is never NaN) and vectorises.
     #[inline(always)]
     pub(crate) fn add(&mut self, gamma_g: &[f64]) {
-        #[inline(always)]
-        fn one(s: &mut f64, m: &mut f64, x: f64) -> bool {
-            *s += x * x;
-            let a = x.abs();
-            *m = if a > *m { a } else { *m };
-            a > 1.0
-        }
+        use crate::kernels::second_order_one as one;
         let mut beyond = false;
         if let (Some(sq), Some(max_abs)) = (self.sq.as_slice_mut(), self.max_abs.as_slice_mut()) {
             let d = gamma_g.len();

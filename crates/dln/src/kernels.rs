@@ -54,12 +54,27 @@ pub(crate) fn rank_one<const WIDE: bool, const KEEP: bool>(
     }
 }
 
+/// The second-order sums of [`crate::SecondOrder`] as plain slices (d entries each): Σ(γg)², max|γg|.
+pub(crate) type SecondOrderSlices<'a> = (&'a mut [f64], &'a mut [f64]);
+
+/// Adds γg = `x` to coordinate j's second-order sums ([`crate::SecondOrder::add`]'s operations: the
+/// square added, the max as a compare-and-select); whether |x| > 1.
+#[inline(always)]
+pub(crate) fn second_order_one(sq: &mut f64, max_abs: &mut f64, x: f64) -> bool {
+    *sq += x * x;
+    let a = x.abs();
+    *max_abs = if a > *max_abs { a } else { *max_abs };
+    a > 1.0
+}
+
 /// One b = 1 step fused with the next step's residual: the update of [`rank_one`] (without storing β
 /// or γg) and, from each new β_j as it is formed, ⟨x_next, β⟩ in [`dot`]'s order over the first `d`
-/// coordinates. `x` and `x_next` have dp entries (a multiple of 4), zeros past d.
+/// coordinates. `x` and `x_next` have dp entries (a multiple of 4), zeros past d. With `TRACK`, each
+/// γg_j (j < d) is also added to the second-order sums `track` (as [`second_order_one`]); the second
+/// value returned is whether some |γg_j| > 1 (always false without `TRACK`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn rank_one_then_dot<const WIDE: bool>(
+pub(crate) fn rank_one_then_dot<const WIDE: bool, const TRACK: bool>(
     x: &[f64],
     c: f64,
     gamma: f64,
@@ -67,23 +82,30 @@ pub(crate) fn rank_one_then_dot<const WIDE: bool>(
     wm: &mut [f64],
     x_next: &[f64],
     d: usize,
-) -> f64 {
+    track: SecondOrderSlices,
+) -> (f64, bool) {
     #[cfg(target_arch = "x86_64")]
     if WIDE {
         // SAFETY: as in `dot`.
-        return unsafe { avx::rank_one_then_dot(x, c, gamma, wp, wm, x_next, d) };
+        return unsafe { avx::rank_one_then_dot::<TRACK>(x, c, gamma, wp, wm, x_next, d, track) };
     }
     let dp = x.len();
     let full = d - d % 4;
+    let (sq, max_abs) = track;
+    let (sq, max_abs) = if TRACK { (&mut sq[..d], &mut max_abs[..d]) } else { (&mut sq[..0], &mut max_abs[..0]) };
     // Four coordinates at a time (as the vector version), so that the loop vectorises.
     let chunks = x.chunks_exact(4).zip(wp[..dp].chunks_exact_mut(4)).zip(wm[..dp].chunks_exact_mut(4));
     let mut acc = [0.0f64; 4];
     let mut tail = 0.0;
+    let mut beyond = false;
     for (m, ((x, wp), wm)) in chunks.enumerate() {
         let xn: &[f64; 4] = x_next[4 * m..4 * m + 4].try_into().expect("four entries");
         let mut prod = [0.0f64; 4];
         for q in 0..4 {
             let gg = (c * x[q]) * gamma;
+            if TRACK && 4 * m + q < d {
+                beyond |= second_order_one(&mut sq[4 * m + q], &mut max_abs[4 * m + q], gg);
+            }
             wp[q] *= 1.0 - gg;
             wm[q] *= 1.0 + gg;
             prod[q] = xn[q] * (0.5 * (wp[q] * wp[q] - wm[q] * wm[q]));
@@ -98,7 +120,7 @@ pub(crate) fn rank_one_then_dot<const WIDE: bool>(
             }
         }
     }
-    (acc[0] + acc[2]) + (acc[1] + acc[3]) + tail
+    ((acc[0] + acc[2]) + (acc[1] + acc[3]) + tail, beyond)
 }
 
 /// [`crate::optimizer::multiplicative_step`] from the unscaled gradient `g` (all of its entries).
@@ -263,7 +285,8 @@ pub(crate) mod avx {
 
     #[inline]
     #[target_feature(enable = "avx")]
-    pub fn rank_one_then_dot(
+    #[allow(clippy::too_many_arguments)]
+    pub fn rank_one_then_dot<const TRACK: bool>(
         x: &[f64],
         c: f64,
         gamma: f64,
@@ -271,20 +294,40 @@ pub(crate) mod avx {
         wm: &mut [f64],
         x_next: &[f64],
         d: usize,
-    ) -> f64 {
+        track: super::SecondOrderSlices,
+    ) -> (f64, bool) {
         let dp = x.len();
         assert!(dp.is_multiple_of(4) && d <= dp && wp.len() >= dp && wm.len() >= dp && x_next.len() >= dp);
+        let (sq, max_abs) = track;
+        assert!(!TRACK || (sq.len() >= d && max_abs.len() >= d));
         let full = d - d % 4;
         let (c, gamma) = (_mm256_set1_pd(c), _mm256_set1_pd(gamma));
-        let (one, half) = (_mm256_set1_pd(1.0), _mm256_set1_pd(0.5));
+        let (one, half, sign) = (_mm256_set1_pd(1.0), _mm256_set1_pd(0.5), _mm256_set1_pd(-0.0));
         let (px, pn, pp, pm) = (x.as_ptr(), x_next.as_ptr(), wp.as_mut_ptr(), wm.as_mut_ptr());
+        let (ps, pa) = (sq.as_mut_ptr(), max_abs.as_mut_ptr());
         let mut acc = _mm256_setzero_pd();
+        let mut above = _mm256_setzero_pd();
         let mut last = [0.0f64; 4];
+        let mut last_gg = [0.0f64; 4];
         let mut j = 0;
         while j < dp {
-            // SAFETY: j + 4 ≤ dp ≤ every length (checked above).
+            // SAFETY: j + 4 ≤ dp ≤ every length of x, x_next, wp, wm, and j + 4 ≤ full ≤ d ≤ the
+            // lengths of sq and max_abs where they are read (checked above).
             unsafe {
                 let gg = _mm256_mul_pd(_mm256_mul_pd(c, _mm256_loadu_pd(px.add(j))), gamma);
+                if TRACK {
+                    if j < full {
+                        // Σ(γg)² += γg·γg; max|γg| by compare-and-select (vmaxpd returns its second
+                        // operand unless the first is greater: `if a > m { a } else { m }`).
+                        let s = _mm256_add_pd(_mm256_loadu_pd(ps.add(j)), _mm256_mul_pd(gg, gg));
+                        _mm256_storeu_pd(ps.add(j), s);
+                        let a = _mm256_andnot_pd(sign, gg);
+                        _mm256_storeu_pd(pa.add(j), _mm256_max_pd(a, _mm256_loadu_pd(pa.add(j))));
+                        above = _mm256_or_pd(above, _mm256_cmp_pd::<_CMP_GT_OQ>(a, one));
+                    } else if j == full {
+                        _mm256_storeu_pd(last_gg.as_mut_ptr(), gg);
+                    }
+                }
                 let p = _mm256_mul_pd(_mm256_loadu_pd(pp.add(j)), _mm256_sub_pd(one, gg));
                 let m = _mm256_mul_pd(_mm256_loadu_pd(pm.add(j)), _mm256_add_pd(one, gg));
                 _mm256_storeu_pd(pp.add(j), p);
@@ -299,11 +342,17 @@ pub(crate) mod avx {
             }
             j += 4;
         }
+        let mut beyond = _mm256_movemask_pd(above) != 0;
+        if TRACK {
+            for (q, &gg) in last_gg[..d - full].iter().enumerate() {
+                beyond |= super::second_order_one(&mut sq[full + q], &mut max_abs[full + q], gg);
+            }
+        }
         let mut tail = 0.0;
         for &p in &last[..d - full] {
             tail += p;
         }
-        pair_sum(acc) + tail
+        (pair_sum(acc) + tail, beyond)
     }
 
     #[inline]
