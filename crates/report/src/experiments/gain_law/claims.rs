@@ -82,13 +82,8 @@ fn deviation((_, _, measured, predicted): &(Design, usize, f64, f64)) -> f64 {
     (measured / predicted - 1.0).abs()
 }
 
-// ANCHOR: claims
-/// The claims, computed from the runs.
-pub fn claims(out: &Output) -> Vec<Claim> {
-    let rows = &out.runs.rows;
-    let rademacher =
-        rows.iter().filter(|r| out.cell(r).design == Design::Rademacher && r.method == Method::Sgd && r.kept());
-    let flat = largest(rademacher.clone().map(Row::gain_cv));
+/// The claims on Gain against its second-order law Σ(γg)², from every (run, coordinate) pair.
+fn second_order_claims(rows: &[Row]) -> [Claim; 3] {
     let all = excesses(rows);
     let below = smallest(all.iter().filter(|(_, m)| *m < 1.0).map(|(e, _)| *e));
     let big_steps = all.iter().filter(|(_, m)| *m >= 1.0).count();
@@ -97,24 +92,7 @@ pub fn claims(out: &Output) -> Vec<Claim> {
     let top = largest(rows.iter().map(|r| r.fraction));
     let at_small = largest(excesses(rows.iter().filter(|r| r.fraction == small)).iter().map(|(e, _)| *e));
     let at_top = largest(excesses(rows.iter().filter(|r| r.fraction == top)).iter().map(|(e, _)| *e));
-    let shape = gain_over_second_order(out);
-    let shape_dev = largest(shape.iter().map(|r| (r - 1.0).abs()));
-    let starts = start_ratios(out);
-    let worst_start = starts.iter().max_by(|a, b| deviation(a).total_cmp(&deviation(b)));
-    let start_list: Vec<String> =
-        (starts.iter()).map(|(d, s, m, p)| format!("{d} s = {s}: {} vs {}", fmt3(*m), fmt3(*p))).collect();
-    let order = design_order(out);
-    let piles = gd_over_sgd(out);
-    let [converge, exact] = fraction_runs::standard_claims(&out.runs);
-    vec![
-        converge,
-        exact,
-        Claim::at_most("rademacher_sgd_gain_is_flat", "largest_cv", flat, FLAT).with("runs", rademacher.count() as f64).says(
-            format!(
-                "On Rademacher data SGD's (b = 1) gain is the same on every coordinate: its coefficient of variation across coordinates is at most {} (rounding; bound {FLAT:.0e}). Exact, not second-order: x_ij² = 1, so each step moves every coordinate by the same |γg| and q is even.",
-                fmt3(flat)
-            ),
-        ),
+    [
         Claim::at_least("gain_at_least_second_order", "smallest_excess", below, -FLAT)
             .with("coordinates_with_a_step_of_at_least_1", big_steps as f64)
             .says(format!(
@@ -136,6 +114,39 @@ pub fn claims(out: &Output) -> Vec<Claim> {
                 fmt3(top),
                 fmt3(at_top)
             )),
+    ]
+}
+
+// ANCHOR: claims
+/// The claims, computed from the runs.
+pub fn claims(out: &Output) -> Vec<Claim> {
+    let rows = &out.runs.rows;
+    let rademacher =
+        rows.iter().filter(|r| out.cell(r).design == Design::Rademacher && r.method == Method::Sgd && r.kept());
+    let flat = largest(rademacher.clone().map(Row::gain_cv));
+    let small = smallest(rows.iter().map(|r| r.fraction));
+    let shape = gain_over_second_order(out);
+    let shape_dev = largest(shape.iter().map(|r| (r - 1.0).abs()));
+    let starts = start_ratios(out);
+    let worst_start = starts.iter().max_by(|a, b| deviation(a).total_cmp(&deviation(b)));
+    let start_list: Vec<String> =
+        (starts.iter()).map(|(d, s, m, p)| format!("{d} s = {s}: {} vs {}", fmt3(*m), fmt3(*p))).collect();
+    let order = design_order(out);
+    let piles = gd_over_sgd(out);
+    let [converge, exact] = fraction_runs::standard_claims(&out.runs);
+    let [second_order, error_bound, small_steps] = second_order_claims(rows);
+    vec![
+        converge,
+        exact,
+        Claim::at_most("rademacher_sgd_gain_is_flat", "largest_cv", flat, FLAT).with("runs", rademacher.count() as f64).says(
+            format!(
+                "On Rademacher data SGD's (b = 1) gain is the same on every coordinate: its coefficient of variation across coordinates is at most {} (rounding; bound {FLAT:.0e}). Exact, not second-order: x_ij² = 1, so each step moves every coordinate by the same |γg| and q is even.",
+                fmt3(flat)
+            ),
+        ),
+        second_order,
+        error_bound,
+        small_steps,
         Claim::at_most("sgd_shape_is_second_order", "largest_relative_deviation", shape_dev, SHAPE_TOLERANCE).says(format!(
             "At γ = {} γ_max SGD's median on/off-support gain ratio equals that of its own Σ(γg)² within {} in every (design, s) cell (bound {SHAPE_TOLERANCE}): the shape is second-order.",
             fmt3(small),
