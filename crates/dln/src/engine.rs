@@ -538,14 +538,12 @@ impl<'a> Engine<'a> {
         let (n, d, dp) = (data.n, data.d, data.dp);
         let constant = if let crate::Schedule::Constant(g) = sgd.stepsize { Some(g) } else { None };
         let Self { wp, wm, beta, lambda, sampler, k, pending, second_order, .. } = self;
-        let mut none: [f64; 0] = [];
-        let mut none2: [f64; 0] = [];
         let (track, steps_beyond_one): (kernels::SecondOrderSlices, Option<&mut u64>) = match second_order {
             Some(so) if TRACK => match (so.sq.as_slice_mut(), so.max_abs.as_slice_mut()) {
                 (Some(sq), Some(max_abs)) => ((sq, max_abs), Some(&mut so.steps_beyond_one)),
                 _ => return Err(crate::error::invalid("second_order", "the second-order sums must be contiguous")),
             },
-            _ => ((&mut none, &mut none2), None),
+            _ => ((&mut [], &mut []), None),
         };
         let mut beyond_steps: u64 = 0;
         let (wp, wm, beta, lambda) = (&mut wp[..dp], &mut wm[..dp], &mut beta[..dp], &mut lambda[..n]);

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Output, claims, gradient_flow, runs};
 use crate::claims::Claim;
-use crate::experiments::common::{coefficient_of_variation, quartiles};
+use crate::experiments::common::{coefficient_of_variation, finite, quartiles};
 use crate::experiments::estimated_parameters::{DatasetFit, Estimate};
 use crate::experiments::stepsize_sweep::r4;
 
@@ -95,8 +95,8 @@ impl Summary {
             fraction: e.fraction,
             status: e.status.clone(),
             test_risk: e.test_risk,
-            gain_l1: gain(e).map(|g| g.iter().map(|x| x.abs()).sum::<f64>()),
-            gain_cv: gain(e).map(|g| coefficient_of_variation(&g)),
+            gain_l1: finite(gain_l1(e)),
+            gain_cv: finite(gain_cv(e)),
         };
         let over_datasets = fractions.iter().flat_map(|&f| ["GD", "SGD"].map(|method| over(out, method, f))).collect();
         Summary {
