@@ -21,7 +21,6 @@ use crate::data::Problem;
 use crate::error::{DlnError, Result, invalid};
 use crate::gain::{QSums, SecondOrder, gain_from_weights};
 use crate::kernels;
-use crate::linalg::{dot, dot4};
 use crate::optimizer::{Record, Sampling, Sgd};
 use crate::run::{Observer, Snapshot, Status};
 
@@ -105,14 +104,15 @@ impl Data {
         if !by_columns {
             let mut i = 0;
             while i + 4 <= n {
-                let dots = dot4([self.row(i), self.row(i + 1), self.row(i + 2), self.row(i + 3)], &beta[..d]);
+                let dots =
+                    kernels::dot4::<WIDE>([self.row(i), self.row(i + 1), self.row(i + 2), self.row(i + 3)], &beta[..d]);
                 for t in 0..4 {
                     r[i + t] = dots[t] - self.y[i + t];
                 }
                 i += 4;
             }
             for (k, rk) in r.iter_mut().enumerate().take(n).skip(i) {
-                *rk = dot(&self.row(k)[..d], &beta[..d]) - self.y[k];
+                *rk = kernels::dot::<WIDE>(&self.row(k)[..d], &beta[..d]) - self.y[k];
             }
         }
         let mut acc = 0.0;
@@ -126,14 +126,14 @@ impl Data {
 /// Residuals r_t = ⟨x_{i_t}, β⟩ − y_{i_t} of the batch rows `idx` (four rows per sweep of β).
 /// Returns whether every r_t is finite.
 #[inline(always)]
-fn batch_residuals(data: &Data, idx: &[usize], beta: &[f64], r: &mut [f64]) -> bool {
+fn batch_residuals<const WIDE: bool>(data: &Data, idx: &[usize], beta: &[f64], r: &mut [f64]) -> bool {
     let (d, y) = (data.d, &data.y);
     let beta = &beta[..d];
     let mut finite = true;
     let mut quads = idx.chunks_exact(4);
     let mut t = 0;
     for q in &mut quads {
-        let dots = dot4([data.row(q[0]), data.row(q[1]), data.row(q[2]), data.row(q[3])], beta);
+        let dots = kernels::dot4::<WIDE>([data.row(q[0]), data.row(q[1]), data.row(q[2]), data.row(q[3])], beta);
         for (l, &i) in q.iter().enumerate() {
             r[t + l] = dots[l] - y[i];
             finite &= r[t + l].is_finite();
@@ -141,7 +141,7 @@ fn batch_residuals(data: &Data, idx: &[usize], beta: &[f64], r: &mut [f64]) -> b
         t += 4;
     }
     for &i in quads.remainder() {
-        r[t] = dot(&data.row(i)[..d], beta) - y[i];
+        r[t] = kernels::dot::<WIDE>(&data.row(i)[..d], beta) - y[i];
         finite &= r[t].is_finite();
         t += 1;
     }
@@ -592,7 +592,7 @@ impl<'a> Engine<'a> {
         while self.k < end {
             let gamma = self.gamma(self.k)?;
             let batch = self.sampler.next_batch();
-            if !batch_residuals(self.data, batch, &self.beta, &mut self.r) {
+            if !batch_residuals::<WIDE>(self.data, batch, &self.beta, &mut self.r) {
                 return Ok(true);
             }
             for (c, &r) in self.c[..batch.len()].iter_mut().zip(&self.r) {

@@ -23,6 +23,18 @@ pub(crate) fn dot<const WIDE: bool>(a: &[f64], b: &[f64]) -> f64 {
     linalg::dot(a, b)
 }
 
+/// The four dot products ⟨a_t, b⟩ of [`linalg::dot4`] (each in [`dot`]'s order, so bitwise four
+/// `dot` calls), over the first `b.len()` entries of each row.
+#[inline(always)]
+pub(crate) fn dot4<const WIDE: bool>(a: [&[f64]; 4], b: &[f64]) -> [f64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if WIDE {
+        // SAFETY: as in `dot`.
+        return unsafe { avx::dot4(a, b) };
+    }
+    linalg::dot4(a, b)
+}
+
 /// The b = 1 step after its residual: γg_j = (c x_j) γ, w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋,
 /// β = (w₊² − w₋²)/2, over `x.len()` (= dp) coordinates; with `KEEP`, γg is stored in `g`.
 #[inline(always)]
@@ -393,6 +405,38 @@ pub(crate) mod avx {
             tail = _mm256_add_pd(tail, term(j));
         }
         _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3])), tail)
+    }
+
+    /// Four rows against one `b`: the loads of `b` shared, one accumulator per row, each row's sum
+    /// finished as in [`dot`].
+    #[inline]
+    #[target_feature(enable = "avx")]
+    pub fn dot4(a: [&[f64]; 4], b: &[f64]) -> [f64; 4] {
+        let n = b.len();
+        assert!(a.iter().all(|row| row.len() >= n));
+        let full = n - n % 4;
+        let (pa, pb) = (a.map(|row| row.as_ptr()), b.as_ptr());
+        let mut acc = [_mm256_setzero_pd(); 4];
+        let mut j = 0;
+        while j < full {
+            // SAFETY: j + 4 ≤ full ≤ n ≤ every length (checked above).
+            unsafe {
+                let y = _mm256_loadu_pd(pb.add(j));
+                for (acc_t, p) in acc.iter_mut().zip(pa) {
+                    *acc_t = _mm256_add_pd(*acc_t, _mm256_mul_pd(_mm256_loadu_pd(p.add(j)), y));
+                }
+            }
+            j += 4;
+        }
+        let mut out = [0.0; 4];
+        for (t, row) in a.iter().enumerate() {
+            let mut tail = 0.0;
+            for (x, y) in row[full..n].iter().zip(&b[full..n]) {
+                tail += x * y;
+            }
+            out[t] = pair_sum(acc[t]) + tail;
+        }
+        out
     }
 
     #[inline]

@@ -287,12 +287,14 @@ fn avx_and_portable_kernels_give_bitwise_identical_runs() {
     assert_eq!(a, b);
     assert_eq!(a_plain, b_plain);
     assert_eq!(a.beta, a_plain.beta, "tracking the Σq oracle does not change the iterates");
-    // GD, mini-batches and a schedule, through the same kernels.
+    // GD, mini-batches (the residuals four rows at a time) and a schedule, through the same kernels.
     let gamma = 0.8 / problem.lambda_max();
     for sgd in [
         Sgd::gd(gamma, 20).with_budget(20_000, 1e-22),
         Sgd { track_q_sums: true, ..Sgd::gd(gamma, 20).with_budget(5_000, 0.0) },
         Sgd::sgd(0.02, 5).with_budget(20_000, 1e-22).with_seed(3),
+        // Seven rows: one block of four dot products and three single ones (d = 30: a tail of two).
+        Sgd::sgd(0.01, 7).with_budget(10_000, 1e-22).with_seed(4),
         Sgd { stepsize: Schedule::Cosine { gamma: 0.05, gamma_final: 0.005, steps: 4_000 }, ..Sgd::sgd(0.05, 1) },
     ] {
         dln::linalg::set_wide_kernels(false);
