@@ -1,7 +1,8 @@
 //! Lockstep runs are the single runs, bit for bit: for GD and SGD b = 1, grids of stepsizes, seeds,
 //! budgets, tolerances and initialisations, with K not a multiple of the vector width, and runs that
 //! converge, diverge or run out of budget at different steps. Also the fall-back for runs that do not
-//! fit the lockstep kernels, and per-run errors.
+//! fit the lockstep kernels, and per-run errors. Every grid runs twice: as given, and with the
+//! second-order sums tracked (Σ(γg)², max|γg| and the steps beyond |γg| = 1, bit for bit).
 
 mod common;
 
@@ -32,11 +33,28 @@ fn assert_same(a: &Run, b: &Run, what: &str) {
         assert_eq!(bits(x), bits(y), "{what}: {name}");
     }
     assert_eq!(a.q_sums, b.q_sums, "{what}");
+    match (&a.second_order, &b.second_order) {
+        (Some(x), Some(y)) => {
+            assert_eq!(bits(&x.sq), bits(&y.sq), "{what}: Σ(γg)²");
+            assert_eq!(bits(&x.max_abs), bits(&y.max_abs), "{what}: max|γg|");
+            assert_eq!(x.steps_beyond_one, y.steps_beyond_one, "{what}: steps beyond one");
+        }
+        (None, None) => {}
+        _ => panic!("{what}: second-order sums on one side only"),
+    }
     assert_eq!(a.history, b.history, "{what}");
 }
 
-/// Runs `runs` in lockstep and one by one (from `alphas`), checks they agree, and returns the statuses.
+/// Runs `runs` in lockstep and one by one (from `alphas`), checks they agree, and returns the statuses;
+/// then the same with the second-order sums tracked.
 fn check(problem: &Problem, runs: Vec<Sgd>, alphas: &[Array1<f64>], what: &str) -> Vec<(Status, u64)> {
+    let tracked: Vec<Sgd> = runs.iter().map(|sgd| Sgd { track_second_order: true, ..sgd.clone() }).collect();
+    let statuses = check_once(problem, tracked, alphas, &format!("{what} (tracked)"));
+    assert_eq!(statuses, check_once(problem, runs, alphas, what), "tracking does not change the runs");
+    statuses
+}
+
+fn check_once(problem: &Problem, runs: Vec<Sgd>, alphas: &[Array1<f64>], what: &str) -> Vec<(Status, u64)> {
     let views: Vec<ArrayView1<f64>> = alphas.iter().map(|a| a.view()).collect();
     let together = Lockstep::new(runs.clone()).run_alphas(problem, &views);
     assert_eq!(together.len(), runs.len());
@@ -44,6 +62,7 @@ fn check(problem: &Problem, runs: Vec<Sgd>, alphas: &[Array1<f64>], what: &str) 
     for (i, (sgd, got)) in runs.iter().zip(together).enumerate() {
         let alone = sgd.run(problem, views[i]).unwrap();
         let got = got.unwrap();
+        assert_eq!(got.second_order.is_some(), sgd.track_second_order, "{what}, run {i}");
         assert_same(&got, &alone, &format!("{what}, run {i}"));
         out.push((got.status, got.steps));
     }
@@ -152,6 +171,10 @@ fn runs_that_do_not_fit_run_alone_and_errors_stay_per_run() {
         bad_schedule.clone().with_budget(1_000, 0.0),
         Sgd { check_every: Some(7), ..Sgd::sgd(0.01, 1).with_budget(2_000, 1e-12) },
         Sgd::gd(0.01, 10).with_budget(2_000, 1e-12),
+        // Tracked and untracked runs of one kernel run as two lane sets.
+        Sgd { track_second_order: true, ..Sgd::gd(0.02, 10).with_budget(2_000, 1e-12) },
+        Sgd { track_second_order: true, ..Sgd::sgd(0.02, 1).with_budget(2_000, 1e-12) },
+        Sgd { track_second_order: true, ..Sgd::sgd(0.01, 1).with_budget(2_000, 1e-12) },
     ];
     let together = Lockstep::new(runs.clone()).run(&p, alpha.view());
     for (i, (sgd, got)) in runs.iter().zip(together).enumerate() {
@@ -182,7 +205,10 @@ fn portable_and_avx_lockstep_kernels_agree() {
     // Eleven lanes: two vectors run as a pair, the third alone.
     let gammas: Vec<f64> = (0..11).map(|i| 0.004 * (1.0 + i as f64)).collect();
     let sgd_grid = Lockstep::stepsizes(&Sgd::sgd(0.0, 1).with_budget(20_000, 1e-20).with_seed(4), &gammas);
-    for lockstep in [gd, sgd, sgd_grid] {
+    let tracked =
+        |l: &Lockstep| Lockstep::new(l.runs().iter().map(|s| Sgd { track_second_order: true, ..s.clone() }).collect());
+    let all = [tracked(&gd), tracked(&sgd), tracked(&sgd_grid), gd, sgd, sgd_grid];
+    for lockstep in all {
         dln::linalg::set_wide_kernels(false);
         let portable = lockstep.run(&p, alpha.view());
         dln::linalg::set_wide_kernels(true);

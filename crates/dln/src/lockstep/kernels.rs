@@ -32,20 +32,48 @@ pub(super) fn dot(x: &[V], beta: &[V]) -> V {
     std::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]) + tail[l])
 }
 
+/// The second-order sums of one vector of lanes, d entries each: Σ(γg)² and max|γg| per coordinate
+/// and lane ([`crate::SecondOrder`]); empty slices when they are not tracked.
+pub(super) type Track<'a> = (&'a mut [V], &'a mut [V]);
+
+/// Per lane l, whether some |γg_j| > 1 this step (counted into `steps_beyond_one`).
+pub(super) type Beyond = [bool; W];
+
+/// Adds the lanes' γg of coordinate j to its second-order sums ([`crate::kernels::second_order_one`]
+/// lane by lane).
+#[inline(always)]
+fn track_lanes(sq: &mut V, max_abs: &mut V, gg: V, beyond: &mut Beyond) {
+    for l in 0..W {
+        beyond[l] |= crate::kernels::second_order_one(&mut sq[l], &mut max_abs[l], gg[l]);
+    }
+}
+
 /// The b = 1 step of every lane fused with the next residual's dot product: with x the lanes' rows
 /// of this step and x' those of the next, γg_j = (r x_j) γ, w₊ ← (1 − γg) w₊, w₋ ← (1 + γg) w₋,
 /// β_j = (w₊² − w₋²)/2, and ⟨x', β⟩ summed as [`dot`] sums; over d coordinates (β is not stored).
-/// `x(j)`, `x_next(j)` give the lanes' entries of coordinate j.
+/// `x(j)`, `x_next(j)` give the lanes' entries of coordinate j. With `TRACK`, each γg_j is added to
+/// the second-order sums `track` (the single-run engine's order: before the update of w±).
 #[inline(always)]
-fn step_then_dot(x: impl Fn(usize) -> V, x_next: impl Fn(usize) -> V, r: V, gamma: V, wp: &mut [V], wm: &mut [V]) -> V {
+fn step_then_dot<const TRACK: bool>(
+    x: impl Fn(usize) -> V,
+    x_next: impl Fn(usize) -> V,
+    r: V,
+    gamma: V,
+    (wp, wm): (&mut [V], &mut [V]),
+    (sq, max_abs): Track,
+) -> (V, Beyond) {
     let d = wp.len();
     let full = d - d % 4;
+    let mut beyond = [false; W];
     let mut term = |j: usize| -> V {
         let (xj, xn) = (x(j), x_next(j));
+        let gg: V = std::array::from_fn(|l| (r[l] * xj[l]) * gamma[l]);
+        if TRACK {
+            track_lanes(&mut sq[j], &mut max_abs[j], gg, &mut beyond);
+        }
         std::array::from_fn(|l| {
-            let gg = (r[l] * xj[l]) * gamma[l];
-            wp[j][l] *= 1.0 - gg;
-            wm[j][l] *= 1.0 + gg;
+            wp[j][l] *= 1.0 - gg[l];
+            wm[j][l] *= 1.0 + gg[l];
             xn[l] * (0.5 * (wp[j][l] * wp[j][l] - wm[j][l] * wm[j][l]))
         })
     };
@@ -65,66 +93,68 @@ fn step_then_dot(x: impl Fn(usize) -> V, x_next: impl Fn(usize) -> V, r: V, gamm
             tail[l] += t[l];
         }
     }
-    std::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]) + tail[l])
+    let dots = std::array::from_fn(|l| (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]) + tail[l]);
+    (dots, beyond)
 }
 
 /// [`step_then_dot`] for lanes that all read row `x` this step and row `x_next` next (d entries each).
 #[inline(always)]
-pub(super) fn step_then_dot_shared<const WIDE: bool>(
+pub(super) fn step_then_dot_shared<const WIDE: bool, const TRACK: bool>(
     x: &[f64],
     x_next: &[f64],
     r: V,
     gamma: V,
-    wp: &mut [V],
-    wm: &mut [V],
-) -> V {
+    state: (&mut [V], &mut [V]),
+    track: Track,
+) -> (V, Beyond) {
     #[cfg(target_arch = "x86_64")]
     if WIDE {
         // SAFETY: WIDE is true only where AVX is available (see `crate::kernels`).
-        return unsafe { avx::step_then_dot(avx::Rows::Shared(x, x_next), r, gamma, wp, wm) };
+        return unsafe { avx::step_then_dot::<TRACK>(avx::Rows::Shared(x, x_next), r, gamma, state, track) };
     }
-    step_then_dot(|j| [x[j]; W], |j| [x_next[j]; W], r, gamma, wp, wm)
+    step_then_dot::<TRACK>(|j| [x[j]; W], |j| [x_next[j]; W], r, gamma, state, track)
 }
 
 /// [`step_then_dot_shared`] for two vectors at once (the same rows for all eight lanes: each row entry
 /// is read once for both).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(super) fn step_then_dot_shared2<const WIDE: bool>(
+pub(super) fn step_then_dot_shared2<const WIDE: bool, const TRACK: bool>(
     x: &[f64],
     x_next: &[f64],
     r: [V; 2],
     gamma: [V; 2],
-    (wp0, wm0): (&mut [V], &mut [V]),
-    (wp1, wm1): (&mut [V], &mut [V]),
-) -> [V; 2] {
+    state: [(&mut [V], &mut [V]); 2],
+    track: [Track; 2],
+) -> [(V, Beyond); 2] {
     #[cfg(target_arch = "x86_64")]
     if WIDE {
         // SAFETY: as above.
-        return unsafe { avx::step_then_dot2(x, x_next, r, gamma, [wp0, wm0, wp1, wm1]) };
+        return unsafe { avx::step_then_dot2::<TRACK>(x, x_next, r, gamma, state, track) };
     }
+    let ([s0, s1], [t0, t1]) = (state, track);
     [
-        step_then_dot_shared::<false>(x, x_next, r[0], gamma[0], wp0, wm0),
-        step_then_dot_shared::<false>(x, x_next, r[1], gamma[1], wp1, wm1),
+        step_then_dot_shared::<false, TRACK>(x, x_next, r[0], gamma[0], s0, t0),
+        step_then_dot_shared::<false, TRACK>(x, x_next, r[1], gamma[1], s1, t1),
     ]
 }
 
 /// [`step_then_dot`] for lanes with their own rows, gathered per coordinate in `x`, `x_next`.
 #[inline(always)]
-pub(super) fn step_then_dot_gathered<const WIDE: bool>(
+pub(super) fn step_then_dot_gathered<const WIDE: bool, const TRACK: bool>(
     x: &[V],
     x_next: &[V],
     r: V,
     gamma: V,
-    wp: &mut [V],
-    wm: &mut [V],
-) -> V {
+    state: (&mut [V], &mut [V]),
+    track: Track,
+) -> (V, Beyond) {
     #[cfg(target_arch = "x86_64")]
     if WIDE {
         // SAFETY: as above.
-        return unsafe { avx::step_then_dot(avx::Rows::Gathered(x, x_next), r, gamma, wp, wm) };
+        return unsafe { avx::step_then_dot::<TRACK>(avx::Rows::Gathered(x, x_next), r, gamma, state, track) };
     }
-    step_then_dot(|j| x[j], |j| x_next[j], r, gamma, wp, wm)
+    step_then_dot::<TRACK>(|j| x[j], |j| x_next[j], r, gamma, state, track)
 }
 
 /// `out[j]` = (x_{i₀ j}, …, x_{i₃ j}) for j < dp: the lanes' rows, one vector per coordinate.
@@ -232,22 +262,34 @@ pub(super) fn gradient<const WIDE: bool>(data: &Data, c: &[V], g: &mut [V]) {
 }
 
 /// Per lane the multiplicative step from the unscaled gradient: γg, w₊ ← (1 − γg) w₊,
-/// w₋ ← (1 + γg) w₋, β = (w₊² − w₋²)/2 — [`crate::optimizer::multiplicative_step`] lane by lane.
+/// w₋ ← (1 + γg) w₋, β = (w₊² − w₋²)/2 — [`crate::optimizer::multiplicative_step`] lane by lane;
+/// with `TRACK`, each γg_j is also added to the second-order sums `track`.
 #[inline(always)]
-pub(super) fn update<const WIDE: bool>(g: &[V], gamma: V, wp: &mut [V], wm: &mut [V], beta: &mut [V]) {
+pub(super) fn update<const WIDE: bool, const TRACK: bool>(
+    g: &[V],
+    gamma: V,
+    (wp, wm, beta): (&mut [V], &mut [V], &mut [V]),
+    track: Track,
+) -> Beyond {
     #[cfg(target_arch = "x86_64")]
     if WIDE {
         // SAFETY: as above.
-        return unsafe { avx::update(g, gamma, wp, wm, beta) };
+        return unsafe { avx::update::<TRACK>(g, gamma, (wp, wm, beta), track) };
     }
+    let (sq, max_abs) = track;
+    let mut beyond = [false; W];
     for j in 0..g.len() {
+        let gg: V = std::array::from_fn(|l| g[j][l] * gamma[l]);
+        if TRACK {
+            track_lanes(&mut sq[j], &mut max_abs[j], gg, &mut beyond);
+        }
         for l in 0..W {
-            let gg = g[j][l] * gamma[l];
-            wp[j][l] *= 1.0 - gg;
-            wm[j][l] *= 1.0 + gg;
+            wp[j][l] *= 1.0 - gg[l];
+            wm[j][l] *= 1.0 + gg[l];
             beta[j][l] = 0.5 * (wp[j][l] * wp[j][l] - wm[j][l] * wm[j][l]);
         }
     }
+    beyond
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -256,7 +298,7 @@ mod avx {
     //! on entry; loads and stores are then in bounds by construction.
     use std::arch::x86_64::*;
 
-    use super::{V, W};
+    use super::{Beyond, Track, V, W};
     use crate::engine::Data;
 
     #[inline]
@@ -285,6 +327,26 @@ mod avx {
         _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3])), tail)
     }
 
+    /// [`super::track_lanes`]: Σ(γg)² += γg·γg, max|γg| by compare-and-select (vmaxpd returns its
+    /// second operand unless the first is greater: `if a > m { a } else { m }`); the mask of the
+    /// lanes with |γg| > 1.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    fn track(gg: __m256d, sq: &mut V, max_abs: &mut V) -> __m256d {
+        st(sq, _mm256_add_pd(ld(sq), _mm256_mul_pd(gg, gg)));
+        let a = _mm256_andnot_pd(_mm256_set1_pd(-0.0), gg);
+        st(max_abs, _mm256_max_pd(a, ld(max_abs)));
+        _mm256_cmp_pd::<_CMP_GT_OQ>(a, _mm256_set1_pd(1.0))
+    }
+
+    /// The lanes set in a comparison mask.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    fn lanes(mask: __m256d) -> Beyond {
+        let bits = _mm256_movemask_pd(mask);
+        std::array::from_fn(|l| bits >> l & 1 == 1)
+    }
+
     fn out(v: __m256d) -> V {
         let mut o = [0.0; W];
         // SAFETY: `o` is four contiguous f64.
@@ -302,34 +364,33 @@ mod avx {
 
     #[inline]
     #[target_feature(enable = "avx")]
-    pub fn step_then_dot(rows: Rows, r: V, gamma: V, wp: &mut [V], wm: &mut [V]) -> V {
+    pub fn step_then_dot<const TRACK: bool>(
+        rows: Rows,
+        r: V,
+        gamma: V,
+        (wp, wm): (&mut [V], &mut [V]),
+        (sq, max_abs): Track,
+    ) -> (V, Beyond) {
         let d = wp.len();
         let full = d - d % 4;
-        assert!(wm.len() >= d);
+        assert!(wm.len() >= d && (!TRACK || (sq.len() >= d && max_abs.len() >= d)));
         match rows {
             Rows::Shared(x, x_next) => assert!(x.len() >= d && x_next.len() >= d),
             Rows::Gathered(x, x_next) => assert!(x.len() >= d && x_next.len() >= d),
         }
         let (r, gamma) = (ld(&r), ld(&gamma));
-        let (one, half) = (_mm256_set1_pd(1.0), _mm256_set1_pd(0.5));
+        let (p, m, ps, pa) = (wp.as_mut_ptr(), wm.as_mut_ptr(), sq.as_mut_ptr(), max_abs.as_mut_ptr());
+        let mut above = _mm256_setzero_pd();
         // The update of coordinate j and its term x'_j β_j of the next residual.
         let mut term = |j: usize| {
-            // SAFETY: j < d ≤ every length (checked above).
-            let (xj, xn) = unsafe {
-                match rows {
+            // SAFETY: j < d ≤ every length (checked above; `sq` and `max_abs` only with TRACK).
+            unsafe {
+                let (xj, xn) = match rows {
                     Rows::Shared(x, x_next) => (bc(x.get_unchecked(j)), bc(x_next.get_unchecked(j))),
                     Rows::Gathered(x, x_next) => (ld(x.get_unchecked(j)), ld(x_next.get_unchecked(j))),
-                }
-            };
-            // SAFETY: as above; `wp` and `wm` are distinct slices.
-            let (pj, mj) = unsafe { (&mut *wp.as_mut_ptr().add(j), &mut *wm.as_mut_ptr().add(j)) };
-            let gg = _mm256_mul_pd(_mm256_mul_pd(r, xj), gamma);
-            let p = _mm256_mul_pd(ld(pj), _mm256_sub_pd(one, gg));
-            let m = _mm256_mul_pd(ld(mj), _mm256_add_pd(one, gg));
-            st(pj, p);
-            st(mj, m);
-            let b = _mm256_mul_pd(half, _mm256_sub_pd(_mm256_mul_pd(p, p), _mm256_mul_pd(m, m)));
-            _mm256_mul_pd(xn, b)
+                };
+                update_term::<TRACK>(r, gamma, (xj, xn), (p.add(j), m.add(j)), (ps.add(j), pa.add(j)), &mut above)
+            }
         };
         let mut acc = [_mm256_setzero_pd(); 4];
         let mut j = 0;
@@ -343,20 +404,32 @@ mod avx {
         for j in full..d {
             tail = _mm256_add_pd(tail, term(j));
         }
-        out(combine(acc, tail))
+        (out(combine(acc, tail)), lanes(above))
     }
 
-    /// One lane vector's update of coordinate j (w± at `p`, `m`) and its term x'_j β_j.
+    /// One lane vector's update of coordinate j (w± at `p`, `m`) and its term x'_j β_j; with `TRACK`,
+    /// γg is first added to the sums at `s`, `a` and its |γg| > 1 mask or-ed into `above`.
     ///
     /// # Safety
-    /// `p` and `m` are valid for reads and writes of one V.
+    /// `p` and `m` (and with `TRACK`, `s` and `a`) are valid for reads and writes of one V.
     #[inline]
     #[target_feature(enable = "avx")]
-    unsafe fn update_term(r: __m256d, gamma: __m256d, xj: __m256d, xn: __m256d, p: *mut V, m: *mut V) -> __m256d {
+    unsafe fn update_term<const TRACK: bool>(
+        r: __m256d,
+        gamma: __m256d,
+        (xj, xn): (__m256d, __m256d),
+        (p, m): (*mut V, *mut V),
+        (s, a): (*mut V, *mut V),
+        above: &mut __m256d,
+    ) -> __m256d {
         let one = _mm256_set1_pd(1.0);
         // SAFETY: the caller's contract.
         let (p, m) = unsafe { (&mut *p, &mut *m) };
         let gg = _mm256_mul_pd(_mm256_mul_pd(r, xj), gamma);
+        if TRACK {
+            // SAFETY: the caller's contract.
+            *above = _mm256_or_pd(*above, track(gg, unsafe { &mut *s }, unsafe { &mut *a }));
+        }
         let pn = _mm256_mul_pd(ld(p), _mm256_sub_pd(one, gg));
         let mn = _mm256_mul_pd(ld(m), _mm256_add_pd(one, gg));
         st(p, pn);
@@ -367,28 +440,41 @@ mod avx {
 
     #[inline]
     #[target_feature(enable = "avx")]
-    pub fn step_then_dot2(x: &[f64], x_next: &[f64], r: [V; 2], gamma: [V; 2], state: [&mut [V]; 4]) -> [V; 2] {
-        let [wp0, wm0, wp1, wm1] = state;
+    pub fn step_then_dot2<const TRACK: bool>(
+        x: &[f64],
+        x_next: &[f64],
+        r: [V; 2],
+        gamma: [V; 2],
+        state: [(&mut [V], &mut [V]); 2],
+        track: [Track; 2],
+    ) -> [(V, Beyond); 2] {
+        let [(wp0, wm0), (wp1, wm1)] = state;
+        let [(sq0, ma0), (sq1, ma1)] = track;
         let d = wp0.len();
         let full = d - d % 4;
         assert!(wm0.len() >= d && wp1.len() >= d && wm1.len() >= d && x.len() >= d && x_next.len() >= d);
+        assert!(!TRACK || [&sq0, &ma0, &sq1, &ma1].iter().all(|t| t.len() >= d));
         let (r0, r1, g0, g1) = (ld(&r[0]), ld(&r[1]), ld(&gamma[0]), ld(&gamma[1]));
         let (p0, m0, p1, m1) = (wp0.as_mut_ptr(), wm0.as_mut_ptr(), wp1.as_mut_ptr(), wm1.as_mut_ptr());
-        // SAFETY (both closures): j < d ≤ every length (checked above); the four slices are distinct.
-        let rows = |j: usize| unsafe { (bc(x.get_unchecked(j)), bc(x_next.get_unchecked(j))) };
-        let terms = |j: usize| {
-            let (xj, xn) = rows(j);
-            unsafe {
-                (update_term(r0, g0, xj, xn, p0.add(j), m0.add(j)), update_term(r1, g1, xj, xn, p1.add(j), m1.add(j)))
-            }
+        let (s0, a0, s1, a1) = (sq0.as_mut_ptr(), ma0.as_mut_ptr(), sq1.as_mut_ptr(), ma1.as_mut_ptr());
+        let (mut above0, mut above1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        // SAFETY: j < d ≤ every length (checked above; the sums only with TRACK); the slices are
+        // distinct.
+        let mut terms = |j: usize| unsafe {
+            let (xj, xn) = (bc(x.get_unchecked(j)), bc(x_next.get_unchecked(j)));
+            let t0 =
+                update_term::<TRACK>(r0, g0, (xj, xn), (p0.add(j), m0.add(j)), (s0.add(j), a0.add(j)), &mut above0);
+            let t1 =
+                update_term::<TRACK>(r1, g1, (xj, xn), (p1.add(j), m1.add(j)), (s1.add(j), a1.add(j)), &mut above1);
+            (t0, t1)
         };
-        let (mut a0, mut a1) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
+        let (mut acc0, mut acc1) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
         let mut j = 0;
         while j < full {
             for q in 0..4 {
                 let (t0, t1) = terms(j + q);
-                a0[q] = _mm256_add_pd(a0[q], t0);
-                a1[q] = _mm256_add_pd(a1[q], t1);
+                acc0[q] = _mm256_add_pd(acc0[q], t0);
+                acc1[q] = _mm256_add_pd(acc1[q], t1);
             }
             j += 4;
         }
@@ -398,7 +484,7 @@ mod avx {
             tail0 = _mm256_add_pd(tail0, t0);
             tail1 = _mm256_add_pd(tail1, t1);
         }
-        [out(combine(a0, tail0)), out(combine(a1, tail1))]
+        [(out(combine(acc0, tail0)), lanes(above0)), (out(combine(acc1, tail1)), lanes(above1))]
     }
 
     #[inline]
@@ -580,16 +666,34 @@ mod avx {
 
     #[inline]
     #[target_feature(enable = "avx")]
-    pub fn update(g: &[V], gamma: V, wp: &mut [V], wm: &mut [V], beta: &mut [V]) {
+    pub fn update<const TRACK: bool>(
+        g: &[V],
+        gamma: V,
+        (wp, wm, beta): (&mut [V], &mut [V], &mut [V]),
+        (sq, max_abs): Track,
+    ) -> Beyond {
+        let d = g.len();
+        assert!(wp.len() >= d && wm.len() >= d && beta.len() >= d && (!TRACK || (sq.len() >= d && max_abs.len() >= d)));
         let gamma = ld(&gamma);
         let (one, half) = (_mm256_set1_pd(1.0), _mm256_set1_pd(0.5));
-        for (((gj, pj), mj), bj) in g.iter().zip(wp.iter_mut()).zip(wm.iter_mut()).zip(beta.iter_mut()) {
-            let gg = _mm256_mul_pd(ld(gj), gamma);
-            let p = _mm256_mul_pd(ld(pj), _mm256_sub_pd(one, gg));
-            let m = _mm256_mul_pd(ld(mj), _mm256_add_pd(one, gg));
-            st(pj, p);
-            st(mj, m);
-            st(bj, _mm256_mul_pd(half, _mm256_sub_pd(_mm256_mul_pd(p, p), _mm256_mul_pd(m, m))));
+        let (pg, pp, pm, pb) = (g.as_ptr(), wp.as_mut_ptr(), wm.as_mut_ptr(), beta.as_mut_ptr());
+        let (ps, pa) = (sq.as_mut_ptr(), max_abs.as_mut_ptr());
+        let mut above = _mm256_setzero_pd();
+        for j in 0..d {
+            // SAFETY: j < d ≤ every length (checked above; the sums only with TRACK); the slices
+            // are distinct.
+            unsafe {
+                let gg = _mm256_mul_pd(ld(&*pg.add(j)), gamma);
+                if TRACK {
+                    above = _mm256_or_pd(above, track(gg, &mut *ps.add(j), &mut *pa.add(j)));
+                }
+                let p = _mm256_mul_pd(ld(&*pp.add(j)), _mm256_sub_pd(one, gg));
+                let m = _mm256_mul_pd(ld(&*pm.add(j)), _mm256_add_pd(one, gg));
+                st(&mut *pp.add(j), p);
+                st(&mut *pm.add(j), m);
+                st(&mut *pb.add(j), _mm256_mul_pd(half, _mm256_sub_pd(_mm256_mul_pd(p, p), _mm256_mul_pd(m, m))));
+            }
         }
+        lanes(above)
     }
 }

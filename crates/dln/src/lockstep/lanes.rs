@@ -12,6 +12,7 @@ use super::{V, W};
 use crate::data::Problem;
 use crate::engine::{Data, Sampler, check_gamma, divergence_threshold};
 use crate::error::Result;
+use crate::gain::SecondOrder;
 use crate::optimizer::{Schedule, Sgd, Tracked, Weights, finish_run};
 use crate::run::{Run, Status};
 
@@ -64,6 +65,13 @@ pub(super) struct LaneSet<'a> {
     beta: Vec<V>,
     /// λ, n entries per vector.
     lambda: Vec<V>,
+    /// Whether the runs track the second-order sums (a set's runs all do, or none does).
+    track: bool,
+    /// Σ(γg)² and max|γg|, `dp` entries per vector (empty unless `track`), and per vector the steps
+    /// with some |γg_j| > 1 ([`SecondOrder`]).
+    sq: Vec<V>,
+    max_abs: Vec<V>,
+    beyond: Vec<[u64; W]>,
     /// Per vector: γ (0 when idle), the divergence threshold (+∞ when idle), the tolerance (−∞),
     /// the budget (u64::MAX), whether a lane has a non-constant schedule.
     gamma: Vec<V>,
@@ -110,6 +118,7 @@ impl<'a> LaneSet<'a> {
             lanes.push(Lane { id, sgd, alpha, sampler });
         }
         let vectors = lanes.len().div_ceil(W);
+        let track = lanes.first().is_some_and(|lane| lane.sgd.track_second_order);
         let zeros = |len: usize| vec![[0.0; W]; len];
         let mut set = Self {
             problem,
@@ -125,6 +134,10 @@ impl<'a> LaneSet<'a> {
             wm: zeros(vectors * dp),
             beta: zeros(vectors * dp),
             lambda: zeros(vectors * n),
+            track,
+            sq: zeros(if track { vectors * dp } else { 0 }),
+            max_abs: zeros(if track { vectors * dp } else { 0 }),
+            beyond: vec![[0; W]; vectors],
             gamma: zeros(vectors),
             threshold: vec![[f64::INFINITY; W]; vectors],
             tol: vec![[f64::NEG_INFINITY; W]; vectors],
@@ -305,8 +318,14 @@ impl<'a> LaneSet<'a> {
     fn gd_update<const WIDE: bool>(&mut self, v: usize, s: usize) {
         let (n, d) = (self.data.n, self.data.d);
         let (gamma, state) = (self.gamma[v], self.state(v));
-        let (wp, wm, beta) = (&mut self.wp[state.clone()], &mut self.wm[state.clone()], &mut self.beta[state]);
-        kernels::update::<WIDE>(&self.g[s][..d], gamma, wp, wm, beta);
+        let (wp, wm, beta) = (&mut self.wp[state.clone()], &mut self.wm[state.clone()], &mut self.beta[state.clone()]);
+        if self.track {
+            let track = (&mut self.sq[state.clone()], &mut self.max_abs[state]);
+            let beyond = kernels::update::<WIDE, true>(&self.g[s][..d], gamma, (wp, wm, beta), track);
+            count(&mut self.beyond[v], beyond);
+        } else {
+            kernels::update::<WIDE, false>(&self.g[s][..d], gamma, (wp, wm, beta), (&mut [], &mut []));
+        }
         let c2 = gamma.map(|g| 2.0 * g * self.inv_b);
         for (lam, r) in self.lambda[v * n..(v + 1) * n].iter_mut().zip(&self.r[s]) {
             for l in 0..W {
@@ -529,6 +548,11 @@ impl LaneSet<'_> {
         let (wp0, wp1) = self.wp[v * dp..(v + 2) * dp].split_at_mut(dp);
         let (wm0, wm1) = self.wm[v * dp..(v + 2) * dp].split_at_mut(dp);
         let (lambda0, lambda1) = self.lambda[v * n..(v + 2) * n].split_at_mut(n);
+        // The sums of vectors v and v + 1 (empty slices without tracking).
+        let (t, d_tracked) = if self.track { (dp, d) } else { (0, 0) };
+        let (sq0, sq1) = self.sq[v * t..(v + 2) * t].split_at_mut(t);
+        let (ma0, ma1) = self.max_abs[v * t..(v + 2) * t].split_at_mut(t);
+        let beyond = &mut self.beyond[v..v + 2];
         let (buffer, gamma) = (&self.buffers[sampler][..=steps.end], [self.gamma[v], self.gamma[v + 1]]);
         for t in steps.clone() {
             if !r.iter().flatten().all(|x| x.is_finite()) {
@@ -536,8 +560,19 @@ impl LaneSet<'_> {
             }
             let (i, i_next) = (buffer[t], buffer[t + 1]);
             let (x, x_next) = (&data.row(i)[..d], &data.row(i_next)[..d]);
-            let state = ((&mut wp0[..d], &mut wm0[..d]), (&mut wp1[..d], &mut wm1[..d]));
-            let dots = kernels::step_then_dot_shared2::<WIDE>(x, x_next, *r, gamma, state.0, state.1);
+            let state = [(&mut wp0[..d], &mut wm0[..d]), (&mut wp1[..d], &mut wm1[..d])];
+            let track =
+                [(&mut sq0[..d_tracked], &mut ma0[..d_tracked]), (&mut sq1[..d_tracked], &mut ma1[..d_tracked])];
+            let [(dots0, beyond0), (dots1, beyond1)] = if self.track {
+                kernels::step_then_dot_shared2::<WIDE, true>(x, x_next, *r, gamma, state, track)
+            } else {
+                kernels::step_then_dot_shared2::<WIDE, false>(x, x_next, *r, gamma, state, track)
+            };
+            if self.track {
+                count(&mut beyond[0], beyond0);
+                count(&mut beyond[1], beyond1);
+            }
+            let dots = [dots0, dots1];
             // λ_i ← λ_i − 2γ r / b, with b = 1.
             for (lambda, u) in [(&mut *lambda0, 0), (&mut *lambda1, 1)] {
                 for l in 0..W {
@@ -567,7 +602,9 @@ impl LaneSet<'_> {
     fn shared_steps<const WIDE: bool>(&mut self, v: usize, sampler: usize, steps: Range<usize>, r: &mut V) -> usize {
         let (data, n, d) = (self.data, self.data.n, self.data.d);
         let state = self.state(v);
-        let (wp, wm) = (&mut self.wp[state.clone()], &mut self.wm[state]);
+        let (wp, wm) = (&mut self.wp[state.clone()], &mut self.wm[state.clone()]);
+        let tracked = if self.track { state } else { 0..0 };
+        let (sq, max_abs) = (&mut self.sq[tracked.clone()], &mut self.max_abs[tracked]);
         let lambda = &mut self.lambda[v * n..(v + 1) * n];
         let (buffer, gamma) = (&self.buffers[sampler][..=steps.end], self.gamma[v]);
         for t in steps.clone() {
@@ -576,7 +613,14 @@ impl LaneSet<'_> {
             }
             let (i, i_next) = (buffer[t], buffer[t + 1]);
             let (x, x_next) = (&data.row(i)[..d], &data.row(i_next)[..d]);
-            let dots = kernels::step_then_dot_shared::<WIDE>(x, x_next, *r, gamma, wp, wm);
+            let (state, track) = ((&mut *wp, &mut *wm), (&mut *sq, &mut *max_abs));
+            let dots = if self.track {
+                let (dots, beyond) = kernels::step_then_dot_shared::<WIDE, true>(x, x_next, *r, gamma, state, track);
+                count(&mut self.beyond[v], beyond);
+                dots
+            } else {
+                kernels::step_then_dot_shared::<WIDE, false>(x, x_next, *r, gamma, state, track).0
+            };
             // λ_i ← λ_i − 2γ r / b, with b = 1.
             for l in 0..W {
                 lambda[i][l] -= 2.0 * gamma[l] * r[l];
@@ -598,7 +642,9 @@ impl LaneSet<'_> {
     ) -> usize {
         let (data, n, d) = (self.data, self.data.n, self.data.d);
         let state = self.state(v);
-        let (wp, wm) = (&mut self.wp[state.clone()], &mut self.wm[state]);
+        let (wp, wm) = (&mut self.wp[state.clone()], &mut self.wm[state.clone()]);
+        let tracked = if self.track { state } else { 0..0 };
+        let (sq, max_abs) = (&mut self.sq[tracked.clone()], &mut self.max_abs[tracked]);
         let lambda = &mut self.lambda[v * n..(v + 1) * n];
         let (buffers, gamma) = (&self.buffers, self.gamma[v]);
         let (xk, xn) = (&mut self.xk, &mut self.xn);
@@ -610,7 +656,15 @@ impl LaneSet<'_> {
             }
             let next = samplers.map(|s| buffers[s][t + 1]);
             kernels::gather::<WIDE>(data, next, xn);
-            let dots = kernels::step_then_dot_gathered::<WIDE>(&xk[..d], &xn[..d], *r, gamma, wp, wm);
+            let (state, track) = ((&mut *wp, &mut *wm), (&mut *sq, &mut *max_abs));
+            let dots = if self.track {
+                let (dots, beyond) =
+                    kernels::step_then_dot_gathered::<WIDE, true>(&xk[..d], &xn[..d], *r, gamma, state, track);
+                count(&mut self.beyond[v], beyond);
+                dots
+            } else {
+                kernels::step_then_dot_gathered::<WIDE, false>(&xk[..d], &xn[..d], *r, gamma, state, track).0
+            };
             std::mem::swap(xk, xn);
             for l in 0..W {
                 lambda[idx[l]][l] -= 2.0 * gamma[l] * r[l];
@@ -654,8 +708,14 @@ impl LaneSet<'_> {
             loss
         };
         let Lane { id, alpha, .. } = self.lanes[lane];
-        let run =
-            finish_run(self.problem, alpha, Weights { wp, wm, beta, lambda }, status, steps, loss, Tracked::default());
+        let d = self.data.d;
+        let second_order = self.track.then(|| SecondOrder {
+            sq: column(&self.sq[v * dp..v * dp + d]).into(),
+            max_abs: column(&self.max_abs[v * dp..v * dp + d]).into(),
+            steps_beyond_one: self.beyond[v][l],
+        });
+        let tracked = Tracked { q_sums: None, second_order };
+        let run = finish_run(self.problem, alpha, Weights { wp, wm, beta, lambda }, status, steps, loss, tracked);
         results[id] = Some(Ok(run));
         self.reset(s);
     }
@@ -666,6 +726,12 @@ impl LaneSet<'_> {
         for a in [&mut self.wp, &mut self.wm, &mut self.beta] {
             a[v * dp..(v + 1) * dp].iter_mut().for_each(|x| x[l] = 0.0);
         }
+        if self.track {
+            for a in [&mut self.sq, &mut self.max_abs] {
+                a[v * dp..(v + 1) * dp].iter_mut().for_each(|x| x[l] = 0.0);
+            }
+        }
+        self.beyond[v][l] = 0;
         self.lambda[v * n..(v + 1) * n].iter_mut().for_each(|x| x[l] = 0.0);
         self.slot[s] = None;
         self.gamma[v][l] = 0.0;
@@ -718,11 +784,15 @@ impl LaneSet<'_> {
     /// Moves the run in slot `a` to the idle slot `b`.
     fn move_slot(&mut self, a: usize, b: usize) {
         let (va, la, vb, lb, n, dp) = (a / W, a % W, b / W, b % W, self.data.n, self.data.dp);
-        for arr in [&mut self.wp, &mut self.wm, &mut self.beta] {
+        let arrays = if self.track { 5 } else { 3 };
+        for arr in
+            [&mut self.wp, &mut self.wm, &mut self.beta, &mut self.sq, &mut self.max_abs].into_iter().take(arrays)
+        {
             for j in 0..dp {
                 arr[vb * dp + j][lb] = arr[va * dp + j][la];
             }
         }
+        self.beyond[vb][lb] = self.beyond[va][la];
         for i in 0..n {
             self.lambda[vb * n + i][lb] = self.lambda[va * n + i][la];
         }
@@ -734,5 +804,13 @@ impl LaneSet<'_> {
         self.slot[b] = self.slot[a];
         self.slot_sampler[b] = self.slot_sampler[a];
         self.reset(a);
+    }
+}
+
+/// Adds one step's |γg| > 1 lanes to the per-lane counts.
+#[inline(always)]
+fn count(counts: &mut [u64; W], beyond: kernels::Beyond) {
+    for (c, b) in counts.iter_mut().zip(beyond) {
+        *c += u64::from(b);
     }
 }

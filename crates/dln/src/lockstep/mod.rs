@@ -16,8 +16,15 @@
 //! - **GD (b = n)**: for a vector of runs, the residuals R = XB − Y (B the d×K matrix of the runs'
 //!   β) and the gradient G = XᵀR/n are matrix–matrix products.
 //!
-//! Runs that do not fit (1 < b < n, a snapshot schedule, the Σq oracle) are run one by one, so any
-//! list of runs is accepted. When it pays: a grid of stepsizes (or budgets, tolerances,
+//! The second-order sums of [`crate::SecondOrder`] (`track_second_order`) are tracked lane by lane,
+//! with the same operations as the single-run engine. Runs that do not fit (1 < b < n, a snapshot
+//! schedule, the Σq oracle) are run one by one, so any list of runs is accepted.
+//!
+//! When it pays: runs of similar lengths. A vector of four lanes advances until its last lane stops
+//! (stopped lanes are compacted away only when a whole vector's worth is free), so a grid whose runs
+//! stop at very different steps — stepsizes from 0.1 to 0.9·γ_max, say, which converge in ~10× as
+//! many steps at the small end — costs about W × the longest run per vector and can be slower than
+//! running the runs one by one. A grid of stepsizes in a narrow window (or budgets, tolerances,
 //! initialisations) of SGD b = 1 with one seed gains most; GD gains less, the single-run GD kernels
 //! being vectorised over rows and columns already (`cargo bench -p dln` measures both).
 //!
@@ -56,7 +63,7 @@ type V = [f64; W];
 /// The lockstep kernel of a run, if one fits: none with snapshots or the Σq oracle, or 1 < b < n.
 fn kind(sgd: &Sgd, n: usize) -> Option<Kind> {
     match sgd.batch {
-        _ if sgd.record != Record::Never || sgd.track_q_sums || sgd.track_second_order => None,
+        _ if sgd.record != Record::Never || sgd.track_q_sums => None,
         b if b == n => Some(Kind::Gd),
         1 => Some(Kind::Sgd1),
         _ => None,
@@ -139,8 +146,9 @@ impl Lockstep {
                 kinds[i] = None;
             }
         }
-        // Sets of lanes sharing one kernel: GD, and SGD b = 1 by check period.
-        let mut sets: Vec<(Kind, u64, Vec<usize>)> = Vec::new();
+        // Sets of lanes sharing one kernel: GD, and SGD b = 1 by check period; each with or without
+        // the second-order sums.
+        let mut sets: Vec<(Kind, u64, bool, Vec<usize>)> = Vec::new();
         for (i, sgd) in self.runs.iter().enumerate() {
             if results[i].is_some() {
                 continue;
@@ -150,12 +158,13 @@ impl Lockstep {
                 continue;
             };
             let check = if kind == Kind::Gd { 1 } else { sgd.check_every.unwrap_or(n as u64) };
-            match sets.iter_mut().find(|(kd, c, _)| *kd == kind && *c == check) {
-                Some(set) => set.2.push(i),
-                None => sets.push((kind, check, vec![i])),
+            let track = sgd.track_second_order;
+            match sets.iter_mut().find(|(kd, c, t, _)| *kd == kind && *c == check && *t == track) {
+                Some(set) => set.3.push(i),
+                None => sets.push((kind, check, track, vec![i])),
             }
         }
-        for (kind, check_every, ids) in sets {
+        for (kind, check_every, _, ids) in sets {
             let lanes = ids.iter().map(|&i| (i, &self.runs[i], alphas[i])).collect();
             LaneSet::new(problem, &data, kind, check_every, lanes).run(&mut results);
         }
