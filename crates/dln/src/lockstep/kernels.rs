@@ -321,10 +321,35 @@ mod avx {
         _mm256_broadcast_sd(x)
     }
 
+    /// Σ_{j<d} term(j) lane by lane in the dot order ([`crate::kernels::avx::sum_in_order`]).
+    use crate::kernels::avx::sum_in_order;
+
+    /// [`sum_in_order`] of two vectors' terms at once: `terms(j)` gives both, once per j in
+    /// increasing j.
     #[inline]
     #[target_feature(enable = "avx")]
-    fn combine(acc: [__m256d; 4], tail: __m256d) -> __m256d {
-        _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(acc[0], acc[2]), _mm256_add_pd(acc[1], acc[3])), tail)
+    fn sum_in_order2(d: usize, mut terms: impl FnMut(usize) -> (__m256d, __m256d)) -> (__m256d, __m256d) {
+        let full = d - d % 4;
+        let (mut a0, mut a1) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
+        let mut j = 0;
+        while j < full {
+            for q in 0..4 {
+                let (t0, t1) = terms(j + q);
+                a0[q] = _mm256_add_pd(a0[q], t0);
+                a1[q] = _mm256_add_pd(a1[q], t1);
+            }
+            j += 4;
+        }
+        let (mut tail0, mut tail1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+        for j in full..d {
+            let (t0, t1) = terms(j);
+            tail0 = _mm256_add_pd(tail0, t0);
+            tail1 = _mm256_add_pd(tail1, t1);
+        }
+        let combine = |a: [__m256d; 4], tail| {
+            _mm256_add_pd(_mm256_add_pd(_mm256_add_pd(a[0], a[2]), _mm256_add_pd(a[1], a[3])), tail)
+        };
+        (combine(a0, tail0), combine(a1, tail1))
     }
 
     /// [`super::track_lanes`]: Σ(γg)² += γg·γg, max|γg| by compare-and-select (vmaxpd returns its
@@ -372,7 +397,6 @@ mod avx {
         (sq, max_abs): Track,
     ) -> (V, Beyond) {
         let d = wp.len();
-        let full = d - d % 4;
         assert!(wm.len() >= d && (!TRACK || (sq.len() >= d && max_abs.len() >= d)));
         match rows {
             Rows::Shared(x, x_next) => assert!(x.len() >= d && x_next.len() >= d),
@@ -382,7 +406,7 @@ mod avx {
         let (p, m, ps, pa) = (wp.as_mut_ptr(), wm.as_mut_ptr(), sq.as_mut_ptr(), max_abs.as_mut_ptr());
         let mut above = _mm256_setzero_pd();
         // The update of coordinate j and its term x'_j β_j of the next residual.
-        let mut term = |j: usize| {
+        let term = |j: usize| {
             // SAFETY: j < d ≤ every length (checked above; `sq` and `max_abs` only with TRACK).
             unsafe {
                 let (xj, xn) = match rows {
@@ -392,19 +416,8 @@ mod avx {
                 update_term::<TRACK>(r, gamma, (xj, xn), (p.add(j), m.add(j)), (ps.add(j), pa.add(j)), &mut above)
             }
         };
-        let mut acc = [_mm256_setzero_pd(); 4];
-        let mut j = 0;
-        while j < full {
-            for (q, acc_q) in acc.iter_mut().enumerate() {
-                *acc_q = _mm256_add_pd(*acc_q, term(j + q));
-            }
-            j += 4;
-        }
-        let mut tail = _mm256_setzero_pd();
-        for j in full..d {
-            tail = _mm256_add_pd(tail, term(j));
-        }
-        (out(combine(acc, tail)), lanes(above))
+        let sum = sum_in_order(d, term);
+        (out(sum), lanes(above))
     }
 
     /// One lane vector's update of coordinate j (w± at `p`, `m`) and its term x'_j β_j; with `TRACK`,
@@ -451,7 +464,6 @@ mod avx {
         let [(wp0, wm0), (wp1, wm1)] = state;
         let [(sq0, ma0), (sq1, ma1)] = track;
         let d = wp0.len();
-        let full = d - d % 4;
         assert!(wm0.len() >= d && wp1.len() >= d && wm1.len() >= d && x.len() >= d && x_next.len() >= d);
         assert!(!TRACK || [&sq0, &ma0, &sq1, &ma1].iter().all(|t| t.len() >= d));
         let (r0, r1, g0, g1) = (ld(&r[0]), ld(&r[1]), ld(&gamma[0]), ld(&gamma[1]));
@@ -460,7 +472,7 @@ mod avx {
         let (mut above0, mut above1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
         // SAFETY: j < d ≤ every length (checked above; the sums only with TRACK); the slices are
         // distinct.
-        let mut terms = |j: usize| unsafe {
+        let terms = |j: usize| unsafe {
             let (xj, xn) = (bc(x.get_unchecked(j)), bc(x_next.get_unchecked(j)));
             let t0 =
                 update_term::<TRACK>(r0, g0, (xj, xn), (p0.add(j), m0.add(j)), (s0.add(j), a0.add(j)), &mut above0);
@@ -468,23 +480,8 @@ mod avx {
                 update_term::<TRACK>(r1, g1, (xj, xn), (p1.add(j), m1.add(j)), (s1.add(j), a1.add(j)), &mut above1);
             (t0, t1)
         };
-        let (mut acc0, mut acc1) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
-        let mut j = 0;
-        while j < full {
-            for q in 0..4 {
-                let (t0, t1) = terms(j + q);
-                acc0[q] = _mm256_add_pd(acc0[q], t0);
-                acc1[q] = _mm256_add_pd(acc1[q], t1);
-            }
-            j += 4;
-        }
-        let (mut tail0, mut tail1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-        for j in full..d {
-            let (t0, t1) = terms(j);
-            tail0 = _mm256_add_pd(tail0, t0);
-            tail1 = _mm256_add_pd(tail1, t1);
-        }
-        [(out(combine(acc0, tail0)), lanes(above0)), (out(combine(acc1, tail1)), lanes(above1))]
+        let (sum0, sum1) = sum_in_order2(d, terms);
+        [(out(sum0), lanes(above0)), (out(sum1), lanes(above1))]
     }
 
     #[inline]
@@ -515,7 +512,6 @@ mod avx {
     #[target_feature(enable = "avx")]
     pub fn residuals(data: &Data, beta: &[V], r: &mut [V]) -> V {
         let (n, d, dp) = (data.n, data.d, data.dp);
-        let full = d - d % 4;
         assert!(beta.len() >= d && r.len() >= n && data.xr.len() >= n * dp && data.y.len() >= n);
         let mut loss = _mm256_setzero_pd();
         for i in 0..n {
@@ -523,19 +519,7 @@ mod avx {
             unsafe {
                 let x = data.xr.as_ptr().add(i * dp);
                 let term = |j: usize| _mm256_mul_pd(bc(&*x.add(j)), ld(beta.get_unchecked(j)));
-                let mut acc = [_mm256_setzero_pd(); 4];
-                let mut j = 0;
-                while j < full {
-                    for (q, acc_q) in acc.iter_mut().enumerate() {
-                        *acc_q = _mm256_add_pd(*acc_q, term(j + q));
-                    }
-                    j += 4;
-                }
-                let mut tail = _mm256_setzero_pd();
-                for j in full..d {
-                    tail = _mm256_add_pd(tail, term(j));
-                }
-                let ri = _mm256_sub_pd(combine(acc, tail), bc(data.y.get_unchecked(i)));
+                let ri = _mm256_sub_pd(sum_in_order(d, term), bc(data.y.get_unchecked(i)));
                 st(r.get_unchecked_mut(i), ri);
                 loss = _mm256_add_pd(loss, _mm256_mul_pd(ri, ri));
             }
@@ -582,7 +566,6 @@ mod avx {
     #[target_feature(enable = "avx")]
     pub fn residuals2(data: &Data, beta: [&[V]; 2], r: [&mut [V]; 2]) -> [V; 2] {
         let (n, d, dp) = (data.n, data.d, data.dp);
-        let full = d - d % 4;
         let [r0, r1] = r;
         assert!(beta[0].len() >= d && beta[1].len() >= d && r0.len() >= n && r1.len() >= n);
         assert!(data.xr.len() >= n * dp && data.y.len() >= n);
@@ -596,24 +579,9 @@ mod avx {
                     let xv = bc(&*x.add(j));
                     (_mm256_mul_pd(xv, ld(&*b0.add(j))), _mm256_mul_pd(xv, ld(&*b1.add(j))))
                 };
-                let (mut a0, mut a1) = ([_mm256_setzero_pd(); 4], [_mm256_setzero_pd(); 4]);
-                let mut j = 0;
-                while j < full {
-                    for q in 0..4 {
-                        let (t0, t1) = terms(j + q);
-                        a0[q] = _mm256_add_pd(a0[q], t0);
-                        a1[q] = _mm256_add_pd(a1[q], t1);
-                    }
-                    j += 4;
-                }
-                let (mut tail0, mut tail1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-                for j in full..d {
-                    let (t0, t1) = terms(j);
-                    tail0 = _mm256_add_pd(tail0, t0);
-                    tail1 = _mm256_add_pd(tail1, t1);
-                }
+                let (sum0, sum1) = sum_in_order2(d, terms);
                 let y = bc(data.y.get_unchecked(i));
-                let (ri0, ri1) = (_mm256_sub_pd(combine(a0, tail0), y), _mm256_sub_pd(combine(a1, tail1), y));
+                let (ri0, ri1) = (_mm256_sub_pd(sum0, y), _mm256_sub_pd(sum1, y));
                 st(r0.get_unchecked_mut(i), ri0);
                 st(r1.get_unchecked_mut(i), ri1);
                 loss0 = _mm256_add_pd(loss0, _mm256_mul_pd(ri0, ri0));
