@@ -351,8 +351,17 @@ fn reference_run(
     let mut epoch_pos = n;
     let threshold = sgd.divergence_factor * (problem.y.iter().map(|v| v * v).sum::<f64>() * (0.5 / n as f64)).max(1.0);
     let check_every = if b == n { 1 } else { sgd.check_every.unwrap_or(n.div_ceil(b) as u64) };
+    // Subnormal weights become zeros of their sign: every 16 steps for GD, at every check for SGD.
+    let flush_every = if b == n { 16 } else { check_every };
     let mut k = 0u64;
     loop {
+        if k.is_multiple_of(flush_every) {
+            for w in wp.iter_mut().chain(wm.iter_mut()) {
+                if *w != 0.0 && w.abs() < f64::MIN_POSITIVE {
+                    *w *= 0.0;
+                }
+            }
+        }
         let mut l = f64::NAN;
         if k.is_multiple_of(check_every) || k == sgd.max_steps {
             l = loss(&beta);
@@ -445,6 +454,27 @@ fn the_engine_is_the_plain_reference_bit_for_bit() {
                 assert_eq!(bits(run.v.as_slice().unwrap()), bits(&v), "{what}: v");
                 assert_eq!(bits(run.lambda.as_slice().unwrap()), bits(&lambda), "{what}: λ");
             }
+        }
+        dln::linalg::set_wide_kernels(true);
+    }
+    // GD past its threshold: weights collapse through the subnormal range to zero (flushed), the
+    // other coordinates oscillate on.
+    let data = DataConfig::default().generate().unwrap();
+    let alpha = uniform_alpha(0.1, 30);
+    for (gamma, steps) in [(2.8, 5_000), (2.4, 30_000)] {
+        let sgd = Sgd::gd(gamma, 20).with_budget(steps, 0.0);
+        for wide in [false, true] {
+            dln::linalg::set_wide_kernels(wide);
+            let run = sgd.run(&data, alpha.view()).unwrap();
+            let (status, steps, loss, wp, wm, lambda) = reference_run(&data, &alpha, &sgd);
+            assert_eq!((run.status, run.steps, run.train_loss.to_bits()), (status, steps, loss.to_bits()));
+            let (u, v) = (run.u.as_slice().unwrap(), run.v.as_slice().unwrap());
+            let sqrt_half = std::f64::consts::FRAC_1_SQRT_2;
+            assert_eq!(bits(u), bits(&wp.iter().zip(&wm).map(|(p, m)| (p + m) * sqrt_half).collect::<Vec<_>>()));
+            assert_eq!(bits(run.lambda.as_slice().unwrap()), bits(&lambda), "γ = {gamma}, AVX {wide}");
+            assert!(wp.iter().chain(&wm).any(|w| *w == 0.0), "γ = {gamma}: some weight collapsed to 0");
+            assert!(!run.effective.is_finite(), "γ = {gamma}: a collapsed coordinate has an infinite gain");
+            assert!(v.iter().all(|x| x.is_finite()));
         }
         dln::linalg::set_wide_kernels(true);
     }

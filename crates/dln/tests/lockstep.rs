@@ -126,6 +126,19 @@ fn gd_stepsize_grids_match_single_runs() {
 }
 
 #[test]
+fn weights_collapsing_through_the_subnormal_range_are_flushed_as_in_single_runs() {
+    // GD past its threshold on the default data: weights collapse to zero at different steps in
+    // different lanes (flushed every 16 steps in both engines), and the runs oscillate on.
+    let p = dln::DataConfig::default().generate().unwrap();
+    let gammas = [2.3, 2.4, 2.5, 2.6, 2.7, 2.8];
+    let runs = Lockstep::stepsizes(&Sgd::gd(0.0, 20).with_budget(20_000, 0.0), &gammas).runs().to_vec();
+    check(&p, runs.clone(), &same_alpha(0.1, 30, gammas.len()), "GD past γ_max");
+    let collapsed =
+        runs.iter().filter(|sgd| !sgd.run(&p, uniform_alpha(0.1, 30).view()).unwrap().effective.is_finite());
+    assert!(collapsed.count() >= 3, "most runs have a collapsed coordinate");
+}
+
+#[test]
 fn budgets_tolerances_initialisations_and_schedules_per_run() {
     let p = problem(16, 21, 2, 4);
     let gamma = 0.5 / p.lambda_max();

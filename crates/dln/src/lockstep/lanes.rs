@@ -10,7 +10,7 @@ use ndarray::ArrayView1;
 use super::kernels;
 use super::{V, W};
 use crate::data::Problem;
-use crate::engine::{Data, Sampler, check_gamma, divergence_threshold};
+use crate::engine::{Data, GD_FLUSH_EVERY, Sampler, check_gamma, divergence_threshold, flush_subnormal};
 use crate::error::Result;
 use crate::gain::SecondOrder;
 use crate::optimizer::{Schedule, Sgd, Tracked, Weights, finish_run};
@@ -209,6 +209,15 @@ impl<'a> LaneSet<'a> {
         }
     }
 
+    /// The single-run engine's flush of subnormal weights ([`flush_subnormal`]), for every lane of
+    /// vector `v` at once.
+    #[inline(always)]
+    fn flush(&mut self, v: usize) {
+        let state = self.state(v);
+        flush_subnormal(self.wp[state.clone()].as_flattened_mut());
+        flush_subnormal(self.wm[state].as_flattened_mut());
+    }
+
     fn active(&self, v: usize) -> bool {
         self.slot[v * W..(v + 1) * W].iter().any(Option::is_some)
     }
@@ -251,6 +260,9 @@ impl<'a> LaneSet<'a> {
     /// G = XᵀR/n, the update and λ.
     #[inline(always)]
     fn gd_step<const WIDE: bool>(&mut self, v: usize, k: u64, results: &mut Results) {
+        if k.is_multiple_of(GD_FLUSH_EVERY) {
+            self.flush(v);
+        }
         let loss = kernels::residuals::<WIDE>(self.data, &self.beta[self.state(v)], &mut self.r[0]);
         if !self.gd_check(v, k, loss.map(|s| s * self.inv_2n), results) {
             return;
@@ -267,6 +279,10 @@ impl<'a> LaneSet<'a> {
     /// [`Self::gd_step`] for vectors v and v + 1 together (constant stepsizes).
     #[inline(always)]
     fn gd_step_pair<const WIDE: bool>(&mut self, v: usize, k: u64, results: &mut Results) {
+        if k.is_multiple_of(GD_FLUSH_EVERY) {
+            self.flush(v);
+            self.flush(v + 1);
+        }
         let (dp, d) = (self.data.dp, self.data.d);
         let (beta0, beta1) = self.beta[v * dp..(v + 2) * dp].split_at(dp);
         let [r0, r1] = &mut self.r;
@@ -368,6 +384,9 @@ impl LaneSet<'_> {
                 next_check = next_check.saturating_add(self.check_every);
             }
             for v in 0..self.vectors {
+                if check {
+                    self.flush(v);
+                }
                 self.sgd_check::<WIDE>(v, check, results);
             }
             if !self.compact() {
