@@ -130,7 +130,7 @@ pub(super) fn step_then_dot_shared2<const WIDE: bool, const TRACK: bool>(
     #[cfg(target_arch = "x86_64")]
     if WIDE {
         // SAFETY: as above.
-        return unsafe { avx::step_then_dot2::<TRACK>(x, x_next, r, gamma, state, track) };
+        return unsafe { avx::step_then_dot2::<TRACK>((x, x_next), (r, gamma), state, track) };
     }
     let ([s0, s1], [t0, t1]) = (state, track);
     [
@@ -454,10 +454,8 @@ mod avx {
     #[inline]
     #[target_feature(enable = "avx")]
     pub fn step_then_dot2<const TRACK: bool>(
-        x: &[f64],
-        x_next: &[f64],
-        r: [V; 2],
-        gamma: [V; 2],
+        (x, x_next): (&[f64], &[f64]),
+        (r, gamma): ([V; 2], [V; 2]),
         state: [(&mut [V], &mut [V]); 2],
         track: [Track; 2],
     ) -> [(V, Beyond); 2] {
