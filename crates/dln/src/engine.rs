@@ -167,6 +167,63 @@ pub(crate) struct Sampler {
     bound: u32,
     /// Whether that draw is reduced modulo n.
     modulo: bool,
+    /// The draws of `partial_shuffle(rng, b)` for 1 < b < n with IID sampling (else empty).
+    plan: Vec<Draw>,
+}
+
+/// One index of rand's `partial_shuffle(rng, b)` on n items (its `IncreasingUniform`): position
+/// n − b + t swaps with an index in 0..d, d = n − b + t + 1, which is the remainder of a chunk
+/// divided by d (the quotient is the chunk for the next index), or the chunk itself for the
+/// chunk's last index. A chunk is one `random_range(..bound)` with bound = d (d + 1) ⋯ (d + m − 1),
+/// the longest such product that fits in a u32.
+#[derive(Debug, Clone, Copy)]
+struct Draw {
+    /// Draw a new chunk below this bound first (0: keep the current one).
+    bound: u32,
+    /// The divisor d, or 0 for the chunk's last index.
+    d: u32,
+    /// ⌈2⁶⁴ / d⌉, for [`div_exact`].
+    magic: u64,
+}
+
+/// rand's `calculate_bound_u32`: the longest product m (m + 1) ⋯ (m + c − 1) that fits in a u32,
+/// and c.
+fn chunk_bound(m: u32) -> (u32, u32) {
+    let (mut product, mut next) = (m, m + 1);
+    while let Some(p) = product.checked_mul(next) {
+        product = p;
+        next += 1;
+    }
+    (product, next - m)
+}
+
+/// The draws of `partial_shuffle(rng, b)` on n items, 1 < b < n < u32::MAX (see [`Draw`]).
+fn plan(n: usize, b: usize) -> Vec<Draw> {
+    let mut remaining = 0u32;
+    (0..b)
+        .map(|t| {
+            let d = (n - b + t + 1) as u32;
+            let bound = if remaining == 0 {
+                let (bound, count) = chunk_bound(d);
+                remaining = count;
+                bound
+            } else {
+                0
+            };
+            remaining -= 1;
+            let last = remaining == 0;
+            Draw { bound, d: if last { 0 } else { d }, magic: if last { 0 } else { u64::MAX / u64::from(d) + 1 } }
+        })
+        .collect()
+}
+
+/// ⌊a / d⌋ from `magic` = ⌈2⁶⁴ / d⌉ (d ≥ 2): the high 64 bits of magic · a, exact for every 32-bit a
+/// and d (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019: 64 fraction bits
+/// ≥ 32 + ⌈log₂ d⌉). A multiplication instead of a division, whose latency chained five of them per
+/// mini-batch of five.
+#[inline(always)]
+fn div_exact(a: u32, magic: u64) -> u32 {
+    ((u128::from(a) * u128::from(magic)) >> 64) as u32
 }
 
 impl Sampler {
@@ -181,7 +238,9 @@ impl Sampler {
             m += 1;
         }
         let perm = (0..n).collect();
-        Self { perm, rng: ChaCha8Rng::seed_from_u64(seed), epoch_pos: n, sampling, b, bound, modulo: m >= 2 }
+        let plan =
+            if sampling == Sampling::Iid && 1 < b && b < n && n < u32::MAX as usize { plan(n, b) } else { Vec::new() };
+        Self { perm, rng: ChaCha8Rng::seed_from_u64(seed), epoch_pos: n, sampling, b, bound, modulo: m >= 2, plan }
     }
 
     /// The next batch of a b = 1 sampler: the same index and the same state afterwards as
@@ -203,6 +262,26 @@ impl Sampler {
     pub fn next_batch(&mut self) -> &[usize] {
         let (n, b) = (self.perm.len(), self.b);
         match self.sampling {
+            // `partial_shuffle(rng, b)`, its divisions by the multiplications of `div_exact`.
+            Sampling::Iid if !self.plan.is_empty() => {
+                let Self { perm, rng, plan, .. } = self;
+                let mut chunk = 0u32;
+                for (t, draw) in plan.iter().enumerate() {
+                    if draw.bound != 0 {
+                        chunk = rng.random_range(..draw.bound);
+                    }
+                    let index = if draw.d == 0 {
+                        chunk
+                    } else {
+                        let q = div_exact(chunk, draw.magic);
+                        let r = chunk - q * draw.d;
+                        chunk = q;
+                        r
+                    };
+                    perm.swap(n - b + t, index as usize);
+                }
+                &perm[n - b..]
+            }
             Sampling::Iid => self.perm.partial_shuffle(&mut self.rng, b).0,
             Sampling::Shuffle => {
                 if self.epoch_pos + b > n {
@@ -689,6 +768,39 @@ mod tests {
         // A subnormal weight's square is 0 either way: β does not change where the flush happens.
         for x in [min / 2.0, smallest, -min / 3.0] {
             assert_eq!((x * x).to_bits(), 0.0f64.to_bits());
+        }
+    }
+
+    #[test]
+    fn div_exact_is_the_integer_quotient() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let divisors = (2u32..2000).chain([65_535, 65_536, 65_537, 1 << 31, u32::MAX - 1, u32::MAX]);
+        for d in divisors {
+            let magic = u64::MAX / u64::from(d) + 1;
+            let edges = [0, 1, d - 1, d, d.wrapping_add(1), u32::MAX - 1, u32::MAX];
+            let random = (0..200).map(|_| rng.random::<u32>());
+            for a in edges.into_iter().chain(random) {
+                assert_eq!(div_exact(a, magic), a / d, "{a} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn next_batch_draws_what_partial_shuffle_draws() {
+        // Chunks of several indices (small n), one index per chunk (n ≥ 65 536), and batches that
+        // need more than one chunk (n = 1000: 1000 · 1001 · 1002 · 1003 overflows a u32).
+        for n in [3usize, 7, 20, 255, 1000, 65_535, 65_536, 100_000] {
+            for b in [2usize, 3, 5, 7, 19].into_iter().filter(|&b| b < n) {
+                let mut fast = Sampler::new(n, b, Sampling::Iid, 11);
+                assert!(!fast.plan.is_empty());
+                let mut perm: Vec<usize> = (0..n).collect();
+                let mut rng = ChaCha8Rng::seed_from_u64(11);
+                for step in 0..2000 {
+                    let expected = perm.partial_shuffle(&mut rng, b).0.to_vec();
+                    assert_eq!(fast.next_batch(), &expected[..], "n = {n}, b = {b}, step {step}");
+                }
+                assert_eq!(fast.perm, perm, "n = {n}, b = {b}");
+            }
         }
     }
 
