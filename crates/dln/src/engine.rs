@@ -187,14 +187,14 @@ struct Draw {
 }
 
 /// rand's `calculate_bound_u32`: the longest product m (m + 1) ⋯ (m + c − 1) that fits in a u32,
-/// and c.
+/// and c (c = 1 for m = u32::MAX).
 fn chunk_bound(m: u32) -> (u32, u32) {
-    let (mut product, mut next) = (m, m + 1);
-    while let Some(p) = product.checked_mul(next) {
+    let (mut product, mut count) = (m, 1u32);
+    while let Some(p) = m.checked_add(count).and_then(|f| product.checked_mul(f)) {
         product = p;
-        next += 1;
+        count += 1;
     }
-    (product, next - m)
+    (product, count)
 }
 
 /// The draws of `partial_shuffle(rng, b)` on n items, 1 < b < n < u32::MAX (see [`Draw`]).
@@ -231,12 +231,7 @@ impl Sampler {
         // rand draws the index of `partial_shuffle(rng, 1)` as one number below
         // bound = n (n + 1) ⋯ (n + m − 1), the longest such product that fits in a u32, reduced
         // modulo n when m ≥ 2 (its `IncreasingUniform` starting at n − 1).
-        let base = u32::try_from(n).unwrap_or(u32::MAX);
-        let (mut bound, mut m) = (base, 1u32);
-        while let Some(p) = base.checked_add(m).and_then(|f| bound.checked_mul(f)) {
-            bound = p;
-            m += 1;
-        }
+        let (bound, m) = chunk_bound(u32::try_from(n).unwrap_or(u32::MAX));
         let perm = (0..n).collect();
         let plan =
             if sampling == Sampling::Iid && 1 < b && b < n && n < u32::MAX as usize { plan(n, b) } else { Vec::new() };
