@@ -297,6 +297,54 @@ struct Recorder {
     last: Option<u64>,
 }
 
+/// SGD b = 1 at a constant stepsize γ with the second-order sums on: max|γg_j| and the steps with
+/// some |γg_j| > 1 derived from the residuals, bit for bit what the per-coordinate tracking gives,
+/// for a max, a compare and an or less per coordinate and step. A step on sample i with residual r
+/// moves coordinate j by γg_j = fl(fl(r·x_ij)·γ); rounding is monotone and symmetric, so |γg_j| is
+/// non-decreasing in |r| and in |x_ij|. Hence
+/// - over the steps on sample i, max|γg_j| = fl(fl(R_i·|x_ij|)·γ), R_i the largest |r| among them
+///   (folded into max|γg_j| by [`Peaks::fold`] when the run ends);
+/// - on one step, max_j |γg_j| = fl(fl(|r|·m_i)·γ) with m_i = max_j |x_ij|: some |γg_j| > 1 iff it
+///   is > 1.
+struct Peaks {
+    gamma: f64,
+    /// m_i = max_{j<d} |x_ij|.
+    row_max: Vec<f64>,
+    /// R_i = the largest |r| of the steps on sample i so far (0 before any).
+    r_max: Vec<f64>,
+}
+
+impl Peaks {
+    fn new(data: &Data, gamma: f64) -> Self {
+        let (n, d, dp) = (data.n, data.d, data.dp);
+        let row_max =
+            (0..n).map(|i| data.xr[i * dp..i * dp + d].iter().fold(0.0, |m: f64, v| m.max(v.abs()))).collect();
+        Self { gamma, row_max, r_max: vec![0.0; n] }
+    }
+
+    /// Records a step on sample i with residual r (finite); whether some |γg_j| > 1.
+    #[inline(always)]
+    fn step(&mut self, i: usize, r: f64) -> bool {
+        let a = r.abs();
+        if a > self.r_max[i] {
+            self.r_max[i] = a;
+        }
+        (a * self.row_max[i]) * self.gamma > 1.0
+    }
+
+    /// max|γg_j| ← max(max|γg_j|, max_i fl(fl(R_i·|x_ij|)·γ)) for j < d, and R reset.
+    fn fold(&mut self, data: &Data, max_abs: &mut [f64]) {
+        let (d, dp) = (data.d, data.dp);
+        for (i, r) in self.r_max.iter_mut().enumerate() {
+            for (m, x) in max_abs[..d].iter_mut().zip(&data.xr[i * dp..i * dp + d]) {
+                let a = (*r * x.abs()) * self.gamma;
+                *m = if a > *m { a } else { *m };
+            }
+            *r = 0.0;
+        }
+    }
+}
+
 /// One run's state between steps.
 pub(crate) struct Engine<'a> {
     sgd: &'a Sgd,
@@ -323,6 +371,8 @@ pub(crate) struct Engine<'a> {
     recorder: Recorder,
     /// SGD b = 1: the next step's index and residual, computed with the previous update.
     pending: Option<(usize, f64)>,
+    /// SGD b = 1 at a constant stepsize with only the second-order sums tracked.
+    peaks: Option<Peaks>,
 }
 
 /// GD flushes subnormal weights every this many steps (SGD: at every loss check).
@@ -398,6 +448,12 @@ impl<'a> Engine<'a> {
             loss: f64::NAN,
             recorder: Recorder { next: sgd.record.first(), count: 0, last: None },
             pending: None,
+            peaks: match sgd.stepsize {
+                crate::Schedule::Constant(gamma) if sgd.batch == 1 && sgd.track_second_order && !sgd.track_q_sums => {
+                    Some(Peaks::new(data, gamma))
+                }
+                _ => None,
+            },
         }
     }
 
@@ -408,6 +464,10 @@ impl<'a> Engine<'a> {
         } else {
             self.dispatch::<false>(observer)
         }?;
+        if let (Some(peaks), Some(so)) = (&mut self.peaks, &mut self.second_order) {
+            let max_abs = so.max_abs.as_slice_mut().ok_or_else(|| invalid("second_order", "must be contiguous"))?;
+            peaks.fold(self.data, max_abs);
+        }
         if self.loss.is_nan() {
             self.loss = self.full_loss::<false>();
         }
@@ -558,10 +618,14 @@ impl<'a> Engine<'a> {
             let next_record = self.recorder.next.filter(|&r| r > k).unwrap_or(u64::MAX);
             let end = next_check.min(next_record).min(max_steps);
             let diverged = if self.sgd.batch == 1 && !TRACK {
-                self.segment_b1_fused::<false, WIDE>(end)?
+                self.segment_b1_fused::<false, true, WIDE>(end)?
+            } else if self.sgd.batch == 1 && self.q_sums.is_none() && self.peaks.is_some() {
+                // Only the second-order sums are tracked, at a constant stepsize: Σ(γg)² is fused
+                // into the step, max|γg| and the steps beyond 1 come from the residuals (`Peaks`).
+                self.segment_b1_fused::<true, false, WIDE>(end)?
             } else if self.sgd.batch == 1 && self.q_sums.is_none() {
                 // Only the second-order sums are tracked: they are fused into the step as well.
-                self.segment_b1_fused::<true, WIDE>(end)?
+                self.segment_b1_fused::<true, true, WIDE>(end)?
             } else if self.sgd.batch == 1 {
                 self.segment_b1::<TRACK, WIDE>(end)?
             } else {
@@ -638,11 +702,12 @@ impl<'a> Engine<'a> {
     /// not stored during the segment, only formed again at its end. With `TRACK`, the second-order
     /// sums (which must be on, and the Σq oracle off) are accumulated in the same sweep.
     #[inline(always)]
-    fn segment_b1_fused<const TRACK: bool, const WIDE: bool>(&mut self, end: u64) -> Result<bool> {
+    fn segment_b1_fused<const TRACK: bool, const MAX: bool, const WIDE: bool>(&mut self, end: u64) -> Result<bool> {
         let (data, sgd) = (self.data, self.sgd);
         let (n, d, dp) = (data.n, data.d, data.dp);
         let constant = if let crate::Schedule::Constant(g) = sgd.stepsize { Some(g) } else { None };
-        let Self { wp, wm, beta, lambda, sampler, k, pending, second_order, .. } = self;
+        let Self { wp, wm, beta, lambda, sampler, k, pending, second_order, peaks, .. } = self;
+        let mut peaks = peaks.as_mut();
         let (track, steps_beyond_one): (kernels::SecondOrderSlices, Option<&mut u64>) = match second_order {
             Some(so) if TRACK => match (so.sq.as_slice_mut(), so.max_abs.as_slice_mut()) {
                 (Some(sq), Some(max_abs)) => ((sq, max_abs), Some(&mut so.steps_beyond_one)),
@@ -670,8 +735,14 @@ impl<'a> Engine<'a> {
             }
             let i_next = sampler.next_one();
             let (sq, max_abs) = (&mut *track.0, &mut *track.1);
-            let (dot_next, beyond) =
-                kernels::rank_one_then_dot::<WIDE, TRACK>(row(i), r, gamma, wp, wm, row(i_next), d, (sq, max_abs));
+            let (dot_next, mut beyond) =
+                kernels::rank_one_then_dot::<WIDE, TRACK, MAX>(row(i), r, gamma, wp, wm, row(i_next), d, (sq, max_abs));
+            if TRACK
+                && !MAX
+                && let Some(p) = peaks.as_deref_mut()
+            {
+                beyond = p.step(i, r);
+            }
             beyond_steps += u64::from(beyond);
             // λ_i ← λ_i − 2γ r / b, with b = 1.
             lambda[i] -= 2.0 * gamma * r;

@@ -83,10 +83,13 @@ pub(crate) fn second_order_one(sq: &mut f64, max_abs: &mut f64, x: f64) -> bool 
 /// or γg) and, from each new β_j as it is formed, ⟨x_next, β⟩ in [`dot`]'s order over the first `d`
 /// coordinates. `x` and `x_next` have dp entries (a multiple of 4), zeros past d. With `TRACK`, each
 /// γg_j (j < d) is also added to the second-order sums `track` (as [`second_order_one`]); the second
-/// value returned is whether some |γg_j| > 1 (always false without `TRACK`).
+/// value returned is whether some |γg_j| > 1 (always false without `TRACK`). With `TRACK` but not
+/// `MAX`, only Σ(γg)² is accumulated: max|γg| and the step's |γg| > 1 are left to the caller (the
+/// engine derives both exactly from the residuals, see `Peaks`), `max_abs` is not touched and the
+/// second value is false.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn rank_one_then_dot<const WIDE: bool, const TRACK: bool>(
+pub(crate) fn rank_one_then_dot<const WIDE: bool, const TRACK: bool, const MAX: bool>(
     x: &[f64],
     c: f64,
     gamma: f64,
@@ -99,12 +102,16 @@ pub(crate) fn rank_one_then_dot<const WIDE: bool, const TRACK: bool>(
     #[cfg(target_arch = "x86_64")]
     if WIDE {
         // SAFETY: as in `dot`.
-        return unsafe { avx::rank_one_then_dot::<TRACK>(x, c, gamma, wp, wm, x_next, d, track) };
+        return unsafe { avx::rank_one_then_dot::<TRACK, MAX>(x, c, gamma, wp, wm, x_next, d, track) };
     }
     let dp = x.len();
     let full = d - d % 4;
     let (sq, max_abs) = track;
-    let (sq, max_abs) = if TRACK { (&mut sq[..d], &mut max_abs[..d]) } else { (&mut sq[..0], &mut max_abs[..0]) };
+    let (sq, max_abs) = match (TRACK, MAX) {
+        (true, true) => (&mut sq[..d], &mut max_abs[..d]),
+        (true, false) => (&mut sq[..d], &mut max_abs[..0]),
+        _ => (&mut sq[..0], &mut max_abs[..0]),
+    };
     // Four coordinates at a time (as the vector version), so that the loop vectorises.
     let chunks = x.chunks_exact(4).zip(wp[..dp].chunks_exact_mut(4)).zip(wm[..dp].chunks_exact_mut(4));
     let mut acc = [0.0f64; 4];
@@ -115,8 +122,10 @@ pub(crate) fn rank_one_then_dot<const WIDE: bool, const TRACK: bool>(
         let mut prod = [0.0f64; 4];
         for q in 0..4 {
             let gg = (c * x[q]) * gamma;
-            if TRACK && 4 * m + q < d {
+            if TRACK && MAX && 4 * m + q < d {
                 beyond |= second_order_one(&mut sq[4 * m + q], &mut max_abs[4 * m + q], gg);
+            } else if TRACK && 4 * m + q < d {
+                sq[4 * m + q] += gg * gg;
             }
             wp[q] *= 1.0 - gg;
             wm[q] *= 1.0 + gg;
@@ -298,7 +307,7 @@ pub(crate) mod avx {
     #[inline]
     #[target_feature(enable = "avx")]
     #[allow(clippy::too_many_arguments)]
-    pub fn rank_one_then_dot<const TRACK: bool>(
+    pub fn rank_one_then_dot<const TRACK: bool, const MAX: bool>(
         x: &[f64],
         c: f64,
         gamma: f64,
@@ -311,7 +320,7 @@ pub(crate) mod avx {
         let dp = x.len();
         assert!(dp.is_multiple_of(4) && d <= dp && wp.len() >= dp && wm.len() >= dp && x_next.len() >= dp);
         let (sq, max_abs) = track;
-        assert!(!TRACK || (sq.len() >= d && max_abs.len() >= d));
+        assert!(!TRACK || (sq.len() >= d && (!MAX || max_abs.len() >= d)));
         let full = d - d % 4;
         let (c, gamma) = (_mm256_set1_pd(c), _mm256_set1_pd(gamma));
         let (one, half, sign) = (_mm256_set1_pd(1.0), _mm256_set1_pd(0.5), _mm256_set1_pd(-0.0));
@@ -333,9 +342,11 @@ pub(crate) mod avx {
                         // operand unless the first is greater: `if a > m { a } else { m }`).
                         let s = _mm256_add_pd(_mm256_loadu_pd(ps.add(j)), _mm256_mul_pd(gg, gg));
                         _mm256_storeu_pd(ps.add(j), s);
-                        let a = _mm256_andnot_pd(sign, gg);
-                        _mm256_storeu_pd(pa.add(j), _mm256_max_pd(a, _mm256_loadu_pd(pa.add(j))));
-                        above = _mm256_or_pd(above, _mm256_cmp_pd::<_CMP_GT_OQ>(a, one));
+                        if MAX {
+                            let a = _mm256_andnot_pd(sign, gg);
+                            _mm256_storeu_pd(pa.add(j), _mm256_max_pd(a, _mm256_loadu_pd(pa.add(j))));
+                            above = _mm256_or_pd(above, _mm256_cmp_pd::<_CMP_GT_OQ>(a, one));
+                        }
                     } else if j == full {
                         _mm256_storeu_pd(last_gg.as_mut_ptr(), gg);
                     }
@@ -357,7 +368,11 @@ pub(crate) mod avx {
         let mut beyond = _mm256_movemask_pd(above) != 0;
         if TRACK {
             for (q, &gg) in last_gg[..d - full].iter().enumerate() {
-                beyond |= super::second_order_one(&mut sq[full + q], &mut max_abs[full + q], gg);
+                if MAX {
+                    beyond |= super::second_order_one(&mut sq[full + q], &mut max_abs[full + q], gg);
+                } else {
+                    sq[full + q] += gg * gg;
+                }
             }
         }
         let mut tail = 0.0;

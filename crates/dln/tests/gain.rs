@@ -244,28 +244,39 @@ fn steps_beyond_one_are_counted_from_the_recorded_trajectory() {
 #[test]
 fn sgd_b1_second_order_sums_are_the_same_fused_or_step_by_step_with_or_without_avx() {
     // SGD b = 1 with only the second-order sums tracked runs them fused into its one sweep per step;
-    // with the Σq oracle also on, it runs step by step (update, then `SecondOrder::add`). Both, with
+    // at a constant stepsize max|γg| and the steps beyond 1 then come from the residuals, at any other
+    // schedule (here one that returns the same γ at every step) per coordinate in the sweep. With
+    // the Σq oracle also on, it runs step by step (update, then `SecondOrder::add`). All of them, with
     // the AVX and the portable kernels, must give the same sums bit for bit. d = 30 is not a multiple
     // of 4 (a partial last block), and the large start (α = 1) makes steps beyond 1.
     let problem = problem(12, 30, 3, 4);
     let alpha = uniform_alpha(1.0, problem.d());
     let max_row_sq = problem.x.rows().into_iter().map(|x| x.dot(&x)).fold(0.0, f64::max);
-    let gamma = 2.0 / max_row_sq;
+    let gamma = 2.5 / max_row_sq;
     let fused = Sgd { track_second_order: true, ..Sgd::sgd(gamma, 1).with_seed(7) }.with_budget(5_000, 0.0);
     let stepwise = Sgd { track_q_sums: true, ..fused.clone() };
+    let scheduled = Sgd { stepsize: dln::Schedule::custom(move |_| gamma), ..fused.clone() };
     let runs = |wide: bool| {
         dln::linalg::set_wide_kernels(wide);
-        let out = [&fused, &stepwise].map(|sgd| sgd.run(&problem, alpha.view()).unwrap());
+        let out = [&fused, &stepwise, &scheduled].map(|sgd| sgd.run(&problem, alpha.view()).unwrap());
         dln::linalg::set_wide_kernels(true);
         out
     };
-    let [a, b] = runs(true);
-    let [c, e] = runs(false);
+    let [a, b, f] = runs(true);
+    let [c, e, h] = runs(false);
     let sums = |r: &dln::Run| r.second_order.clone().expect("tracked");
     assert!(a.status != Status::Diverged && a.beta.iter().all(|b| b.is_finite()), "{}", a.status);
-    assert!(sums(&a).steps_beyond_one > 0, "the start makes steps beyond 1");
+    let beyond = sums(&a).steps_beyond_one;
+    assert!(beyond > 1 && beyond < a.steps, "several steps, not all, go beyond 1: {beyond} of {}", a.steps);
     assert!(sums(&a).sq.iter().all(|v| *v > 0.0));
-    for (name, other) in [("step by step", &b), ("fused, portable", &c), ("step by step, portable", &e)] {
+    let others = [
+        ("step by step", &b),
+        ("fused per coordinate", &f),
+        ("fused, portable", &c),
+        ("step by step, portable", &e),
+        ("fused per coordinate, portable", &h),
+    ];
+    for (name, other) in others {
         assert_eq!(sums(&a), sums(other), "second-order sums: fused AVX vs {name}");
         assert_eq!(a.beta, other.beta, "β: fused AVX vs {name}");
         assert_eq!(a.steps, other.steps);
