@@ -619,8 +619,8 @@ impl<'a> Engine<'a> {
             let end = next_check.min(next_record).min(max_steps);
             let diverged = if self.sgd.batch == 1 && !TRACK {
                 self.segment_b1_fused::<false, true, WIDE>(end)?
-            } else if self.sgd.batch == 1 && self.q_sums.is_none() && self.peaks.is_some() {
-                // Only the second-order sums are tracked, at a constant stepsize: Σ(γg)² is fused
+            } else if self.peaks.is_some() {
+                // SGD b = 1, only the second-order sums tracked, at a constant stepsize: Σ(γg)² is fused
                 // into the step, max|γg| and the steps beyond 1 come from the residuals (`Peaks`).
                 self.segment_b1_fused::<true, false, WIDE>(end)?
             } else if self.sgd.batch == 1 && self.q_sums.is_none() {

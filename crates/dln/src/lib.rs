@@ -64,5 +64,5 @@ pub use potential::Hypentropy;
 pub use run::{Observer, Run, Snapshot, Status};
 pub use stability::{
     GammaMax, PowerIteration, Trial, bisect_gamma_max, bisect_gamma_max_trials, bisection_start, gamma_max,
-    gamma_max_search, gauss_newton_sharpness, hessian, hessian_sharpness, power_iteration, run_at,
+    gamma_max_search, gamma_max_search_by, gauss_newton_sharpness, hessian, hessian_sharpness, power_iteration, run_at,
 };

@@ -479,8 +479,19 @@ pub fn trial(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, gamma: f
 ///
 /// Errors: those of [`bisect_gamma_max`] and of the runs ([`Sgd::run`]).
 pub fn gamma_max_search(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, rel_tol: f64) -> Result<GammaMax> {
-    let start = bisection_start(problem, template.batch);
-    bisect_gamma_max_trials(start, rel_tol, |g| trial(problem, alpha, template, g))
+    gamma_max_search_by(problem, template, rel_tol, |g| trial(problem, alpha, template, g))
+}
+
+/// [`gamma_max_search`] with its trials made by `trial` (which must be [`trial`] at each γ, or a
+/// cache of it): the one start [`bisection_start`]`(problem, template.batch)` and
+/// [`bisect_gamma_max_trials`].
+pub fn gamma_max_search_by(
+    problem: &Problem,
+    template: &Sgd,
+    rel_tol: f64,
+    trial: impl FnMut(f64) -> Result<Trial>,
+) -> Result<GammaMax> {
+    bisect_gamma_max_trials(bisection_start(problem, template.batch), rel_tol, trial)
 }
 
 /// [`gamma_max_search`]'s γ_max alone.

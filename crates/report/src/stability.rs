@@ -55,21 +55,11 @@ static MEMO: LazyLock<Memo> = LazyLock::new(Default::default);
 /// the same start, a finer search repeats the coarser one's trials before it bisects further.
 static TRIALS: LazyLock<Mutex<HashMap<Runs, Trials>>> = LazyLock::new(Default::default);
 
-/// [`dln::stability::gamma_max`]: [`dln::stability::bisect_gamma_max_trials`] from
-/// [`bisection_start`] on [`dln::stability::trial`]s, each trial made once per process.
-fn bisect(
-    problem: &Problem,
-    alpha: ArrayView1<f64>,
-    template: &Sgd,
-    rel_tol: f64,
-    runs: Option<&Runs>,
-) -> DlnResult<f64> {
-    let trials: Trials = match runs {
-        Some(runs) => lock(&TRIALS).entry(runs.clone()).or_default().clone(),
-        None => Default::default(),
-    };
-    let start = bisection_start(problem, template.batch);
-    let found = dln::stability::bisect_gamma_max_trials(start, rel_tol, |g| {
+/// [`dln::stability::gamma_max`] with each trial on `runs` made once per process
+/// ([`dln::stability::gamma_max_search_by`] on a cache of [`dln::stability::trial`]).
+fn bisect(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, rel_tol: f64, runs: &Runs) -> DlnResult<f64> {
+    let trials = lock(&TRIALS).entry(runs.clone()).or_default().clone();
+    let found = dln::stability::gamma_max_search_by(problem, template, rel_tol, |g| {
         if let Some(t) = lock(&trials).get(&g.to_bits()) {
             return Ok(*t);
         }
@@ -88,10 +78,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// [`dln::stability::gamma_max`], memoised by [`Key`].
 fn search(problem: &Problem, alpha: ArrayView1<f64>, template: &Sgd, rel_tol: f64) -> DlnResult<f64> {
     let Some(key) = Key::of(problem, alpha, template, rel_tol) else {
-        return bisect(problem, alpha, template, rel_tol, None);
+        return dln::stability::gamma_max(problem, alpha, template, rel_tol);
     };
     let cell = lock(&MEMO).entry(key.clone()).or_default().clone();
-    cell.get_or_init(|| bisect(problem, alpha, template, rel_tol, Some(&key.runs))).clone()
+    cell.get_or_init(|| bisect(problem, alpha, template, rel_tol, &key.runs)).clone()
 }
 
 /// γ_max of `template`: the largest constant stepsize converging within its step budget, to relative
