@@ -10,7 +10,7 @@ use plotly::layout::Axis;
 use serde::Serialize;
 
 use super::common::{Method, Quartiles};
-use super::fraction_runs::{self, Row, RunsConfig, quartiles_over};
+use super::fraction_runs::{self, Count, Row, RunsConfig, Totals, quartiles_over};
 use super::plotting::{MAX_PANELS, band_traces, centered_panel_title, hline, panel_axes, panel_axis_names};
 use super::stepsize_sweep::r4;
 use super::{Setting, Validate};
@@ -84,10 +84,9 @@ pub struct Stat {
     pub method: &'static str,
     /// γ/γ_max.
     pub fraction: f64,
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged: usize,
+    /// Runs and converged runs.
+    #[serde(flatten)]
+    pub count: Count,
     /// Runs that diverged.
     pub diverged: usize,
     /// Runs still moving when the step budget ran out.
@@ -117,8 +116,7 @@ pub fn stats(values: &[f64], fractions: &[f64], rows: &[Row]) -> Vec<Stat> {
                     value,
                     method: method.as_str(),
                     fraction,
-                    runs: all.clone().count(),
-                    converged: all.clone().filter(|r| r.converged()).count(),
+                    count: Count::of(all.clone()),
                     diverged: all.clone().filter(|r| r.status == dln::Status::Diverged).count(),
                     max_steps: all.filter(|r| r.status == dln::Status::MaxSteps).count(),
                     risk_ratio: r4(risk.median),
@@ -206,14 +204,11 @@ impl Output {
 /// The summary of a one-parameter experiment.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged_runs: usize,
+    /// Runs, converged runs, and where no constant stepsize converges.
+    #[serde(flatten)]
+    pub totals: Totals,
     /// Per (value, method, fraction).
     pub table: Vec<Stat>,
-    /// (cell, dataset, batch) without a convergent constant stepsize (no runs there).
-    pub without_gamma_max: Vec<super::fraction_runs::WithoutGammaMax>,
     /// The chapter's claims.
     pub claims: Vec<crate::claims::Claim>,
 }
@@ -224,12 +219,6 @@ impl Summary {
         let rows = &out.runs.rows;
         let mut all: Vec<crate::claims::Claim> = super::fraction_runs::standard_claims(&out.runs).into();
         all.extend(claims);
-        Summary {
-            runs: rows.len(),
-            converged_runs: rows.iter().filter(|r| r.converged()).count(),
-            table: stats(&out.values, &out.fractions, rows),
-            without_gamma_max: out.runs.without_gamma_max.clone(),
-            claims: all,
-        }
+        Summary { totals: Totals::of(&out.runs), table: stats(&out.values, &out.fractions, rows), claims: all }
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Output, claims};
 use crate::claims::Claim;
 use crate::experiments::common::Quartiles;
-use crate::experiments::fraction_runs::{Row, WithoutGammaMax, quartiles_over};
+use crate::experiments::fraction_runs::{Count, Row, Totals, quartiles_over};
 use crate::experiments::gain_scale::batch_noise_factor;
 use crate::experiments::stepsize_sweep::r4;
 
@@ -57,10 +57,9 @@ pub struct BatchStat {
     pub noise_factor: Option<f64>,
     /// γ/γ_max.
     pub fraction: f64,
-    /// Converged runs (of `runs`).
-    pub converged: usize,
-    /// Runs.
-    pub runs: usize,
+    /// Runs and converged runs.
+    #[serde(flatten)]
+    pub count: Count,
     /// Median γ_max(b).
     pub gamma_max: Option<f64>,
     /// Median ‖Gain‖₁.
@@ -78,16 +77,13 @@ pub struct BatchStat {
 /// The summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged_runs: usize,
+    /// Runs, converged runs, and where no constant stepsize converges.
+    #[serde(flatten)]
+    pub totals: Totals,
     /// Per (b, fraction).
     pub table: Vec<BatchStat>,
     /// The law at each fraction.
     pub laws: Vec<Law>,
-    /// (dataset, batch) without a convergent constant stepsize (no runs there).
-    pub without_gamma_max: Vec<WithoutGammaMax>,
     /// The chapter's claims.
     pub claims: Vec<Claim>,
 }
@@ -105,8 +101,7 @@ impl Summary {
                     batch: b,
                     noise_factor: r4(batch_noise_factor(out.n, b)),
                     fraction,
-                    converged: all.iter().filter(|r| r.converged()).count(),
-                    runs: all.len(),
+                    count: Count::of(all.iter().copied()),
                     gamma_max: r4(over_datasets(out, b, fraction, |r| r.gamma_max).median),
                     gain_l1: r4(over_datasets(out, b, fraction, Row::gain_l1).median),
                     gain_l1_over_gamma: r4(over_datasets(out, b, fraction, gain_per_gamma).median),
@@ -122,13 +117,6 @@ impl Summary {
                 Law { fraction, a: r4(a), b: r4(b), largest_relative_error: r4(worst) }
             })
             .collect();
-        Summary {
-            runs: rows.len(),
-            converged_runs: rows.iter().filter(|r| r.converged()).count(),
-            table,
-            laws,
-            without_gamma_max: out.runs.without_gamma_max.clone(),
-            claims: claims::claims(out),
-        }
+        Summary { totals: Totals::of(&out.runs), table, laws, claims: claims::claims(out) }
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Arm, Extra, Output, claims};
 use crate::claims::Claim;
 use crate::experiments::common::{Quartiles, quartiles};
-use crate::experiments::fraction_runs::{Row, WithoutGammaMax};
+use crate::experiments::fraction_runs::{Count, Row, Totals};
 use crate::experiments::stepsize_sweep::r4;
 
 /// Quartiles of `f` over the kept runs of (arm, fraction) (non-finite values and `None` left out).
@@ -41,10 +41,9 @@ pub struct PointStat {
     pub arm: &'static str,
     /// γ/γ_max.
     pub fraction: f64,
-    /// Converged runs (of `runs`).
-    pub converged: usize,
-    /// Runs.
-    pub runs: usize,
+    /// Runs and converged runs.
+    #[serde(flatten)]
+    pub count: Count,
     /// Median ‖Gain‖₁.
     pub gain_l1: Option<f64>,
     /// Median steps with some |γg| > 1.
@@ -69,16 +68,13 @@ pub struct ArmStat {
 /// The summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged_runs: usize,
+    /// Runs, converged runs, and where no constant stepsize converges.
+    #[serde(flatten)]
+    pub totals: Totals,
     /// Per arm, the power-law fit.
     pub fits: Vec<ArmStat>,
     /// Per (arm, fraction).
     pub table: Vec<PointStat>,
-    /// (dataset, batch) without a convergent constant stepsize (no runs there).
-    pub without_gamma_max: Vec<WithoutGammaMax>,
     /// The section's claims.
     pub claims: Vec<Claim>,
 }
@@ -86,7 +82,6 @@ pub struct Summary {
 impl Summary {
     /// The summary of `out`.
     pub fn of(out: &Output) -> Self {
-        let rows = &out.measured.runs.rows;
         let fits = (Arm::ALL.iter())
             .map(|&arm| ArmStat {
                 arm: arm.as_str(),
@@ -103,8 +98,7 @@ impl Summary {
                 table.push(PointStat {
                     arm: arm.as_str(),
                     fraction,
-                    converged: all.iter().filter(|r| r.converged()).count(),
-                    runs: all.len(),
+                    count: Count::of(all.iter().copied()),
                     gain_l1: med(&|r, _| Some(r.gain_l1())),
                     steps_beyond_one: med(&|r, _| Some(r.steps_beyond_one as f64)),
                     max_gamma_sharpness: med(&|_, e| e.max_gamma_sharpness),
@@ -112,13 +106,6 @@ impl Summary {
                 });
             }
         }
-        Summary {
-            runs: rows.len(),
-            converged_runs: rows.iter().filter(|r| r.converged()).count(),
-            fits,
-            table,
-            without_gamma_max: out.measured.runs.without_gamma_max.clone(),
-            claims: claims::claims(out),
-        }
+        Summary { totals: Totals::of(&out.measured.runs), fits, table, claims: claims::claims(out) }
     }
 }

@@ -23,7 +23,7 @@ use crate::sweep::par_map;
 
 mod rows;
 
-pub use rows::{Measured, Output, Row, WithoutGammaMax, cell_column, columns, quartiles_over};
+pub use rows::{Count, Measured, Output, Row, Totals, WithoutGammaMax, cell_column, columns, quartiles_over};
 
 /// The runs' parameters, nested in each experiment's configuration as `runs`.
 ///

@@ -135,6 +135,45 @@ pub struct Output {
     pub without_gamma_max: Vec<WithoutGammaMax>,
 }
 
+/// How many runs a group holds and how many of them converged (a summary table's cell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Count {
+    /// Converged runs (of `runs`).
+    pub converged: usize,
+    /// Runs.
+    pub runs: usize,
+}
+
+impl Count {
+    /// The count of `rows`.
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Self {
+        (rows.into_iter()).fold(Self { converged: 0, runs: 0 }, |c, r| Self {
+            converged: c.converged + usize::from(r.converged()),
+            runs: c.runs + 1,
+        })
+    }
+}
+
+/// The totals every summary of these runs starts with: all runs, the converged ones, and where the
+/// γ_max search found no convergent stepsize.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Runs.
+    pub runs: usize,
+    /// Converged runs.
+    pub converged_runs: usize,
+    /// (cell, dataset, arm) without a convergent constant stepsize (no runs there).
+    pub without_gamma_max: Vec<WithoutGammaMax>,
+}
+
+impl Totals {
+    /// The totals of `out`.
+    pub fn of(out: &Output) -> Self {
+        let count = Count::of(&out.rows);
+        Self { runs: count.runs, converged_runs: count.converged, without_gamma_max: out.without_gamma_max.clone() }
+    }
+}
+
 /// Runs with what an experiment measured alongside each: `extras[k]` belongs to `runs.rows[k]`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measured<E> {

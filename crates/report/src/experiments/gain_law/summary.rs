@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Cell, Config, Output, Row, claims};
 use crate::claims::Claim;
 use crate::experiments::common::{Method, Quartiles, largest};
-use crate::experiments::fraction_runs::{WithoutGammaMax, quartiles_over};
+use crate::experiments::fraction_runs::{Count, Totals, quartiles_over};
 use crate::experiments::stepsize_sweep::r4;
 
 /// The runs of one (cell, method, fraction), in order of first appearance.
@@ -52,10 +52,9 @@ pub struct CellSummary {
     pub method: &'static str,
     /// γ/γ_max.
     pub fraction: f64,
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged: usize,
+    /// Runs and converged runs.
+    #[serde(flatten)]
+    pub count: Count,
     /// SGD's second-order prediction 1 + (m₄ − 1)/s of the on/off-support ratio.
     pub predicted_sgd_ratio: Option<f64>,
     /// Median over datasets of the on/off-support ratio of the squared single-sample gradients at the
@@ -78,16 +77,13 @@ pub struct CellSummary {
 /// The summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged_runs: usize,
+    /// Runs, converged runs, and where no constant stepsize converges.
+    #[serde(flatten)]
+    pub totals: Totals,
     /// Largest ‖β∞ − β_pred‖₂ / max(1, ‖β∞‖₂) over converged runs (Theorem 2).
     pub theorem2_largest_relative_error: Option<f64>,
     /// Per (design, s, method, fraction).
     pub cells: Vec<CellSummary>,
-    /// (cell, dataset, batch) without a convergent constant stepsize (no runs there).
-    pub without_gamma_max: Vec<WithoutGammaMax>,
     /// The chapter's claims.
     pub claims: Vec<Claim>,
 }
@@ -105,8 +101,7 @@ impl Summary {
                     s: g.cell.s,
                     method: g.method.as_str(),
                     fraction: g.fraction,
-                    runs: g.rows.len(),
-                    converged: g.rows.iter().filter(|r| r.converged()).count(),
+                    count: Count::of(g.rows.iter().copied()),
                     predicted_sgd_ratio: r4(g.cell.predicted_ratio()),
                     start_ratio: r4(g.quartiles(Row::start_ratio).median),
                     gain_ratio: r4(ratio.median),
@@ -119,14 +114,12 @@ impl Summary {
             })
             .collect();
         Summary {
-            runs: rows.len(),
-            converged_runs: converged.len(),
+            totals: Totals::of(&out.runs),
             theorem2_largest_relative_error: crate::snap::rounded(
                 largest(converged.iter().map(|r| r.theorem2_relative().unwrap_or(f64::INFINITY))),
                 2,
             ),
             cells,
-            without_gamma_max: out.runs.without_gamma_max.clone(),
             claims: claims::claims(out),
         }
     }

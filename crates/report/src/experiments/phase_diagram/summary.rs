@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Decomposition, Extra, Output, claims};
 use crate::claims::Claim;
 use crate::experiments::common::{Quartiles, quartiles};
-use crate::experiments::fraction_runs::{Row, WithoutGammaMax};
+use crate::experiments::fraction_runs::{Count, Row, Totals};
 use crate::experiments::stepsize_sweep::r4;
 
 /// A cell of the diagram: (batch size as run, index of α, γ/γ_max).
@@ -43,10 +43,9 @@ pub struct CellStat {
     pub alpha: f64,
     /// γ/γ_max.
     pub fraction: f64,
-    /// Converged runs (of `runs`).
-    pub converged: usize,
-    /// Runs.
-    pub runs: usize,
+    /// Runs and converged runs.
+    #[serde(flatten)]
+    pub count: Count,
     /// Test risk over gradient flow's.
     pub risk_ratio: Option<f64>,
     /// The scale-only variant's risk over gradient flow's.
@@ -74,14 +73,11 @@ pub struct CellStat {
 /// The summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged_runs: usize,
+    /// Runs, converged runs, and where no constant stepsize converges.
+    #[serde(flatten)]
+    pub totals: Totals,
     /// Per (batch size, α, γ/γ_max).
     pub table: Vec<CellStat>,
-    /// (α, dataset, batch) without a convergent constant stepsize (no runs there).
-    pub without_gamma_max: Vec<WithoutGammaMax>,
     /// The chapter's claims.
     pub claims: Vec<Claim>,
 }
@@ -106,8 +102,7 @@ impl Summary {
                         batch,
                         alpha,
                         fraction,
-                        converged: all.iter().filter(|r| r.converged()).count(),
-                        runs: all.len(),
+                        count: Count::of(all.iter().copied()),
                         risk_ratio: med(out, cell, |r, _| Some(r.risk_ratio())),
                         scale_risk_ratio: ratio(|x| x.scale_risk),
                         shape_risk_ratio: ratio(|x| x.shape_risk),
@@ -123,12 +118,6 @@ impl Summary {
                 }
             }
         }
-        Summary {
-            runs: rows.len(),
-            converged_runs: rows.iter().filter(|r| r.converged()).count(),
-            table,
-            without_gamma_max: out.measured.runs.without_gamma_max.clone(),
-            claims: claims::claims(out),
-        }
+        Summary { totals: Totals::of(&out.measured.runs), table, claims: claims::claims(out) }
     }
 }

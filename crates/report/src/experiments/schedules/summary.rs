@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Kind, Output, claims};
 use crate::claims::Claim;
 use crate::experiments::common::{Method, Quartiles};
-use crate::experiments::fraction_runs::{Row, WithoutGammaMax, quartiles_over};
+use crate::experiments::fraction_runs::{Count, Row, Totals, quartiles_over};
 use crate::experiments::stepsize_sweep::r4;
 
 /// Quartiles of `f` over the runs of (final fraction, method, schedule) that did not diverge.
@@ -29,10 +29,9 @@ pub struct ScheduleStat {
     pub method: &'static str,
     /// The schedule.
     pub schedule: &'static str,
-    /// Converged runs (of `runs`).
-    pub converged: usize,
-    /// Runs.
-    pub runs: usize,
+    /// Runs and converged runs.
+    #[serde(flatten)]
+    pub count: Count,
     /// Median ‖Gain‖₁.
     pub gain_l1: Option<f64>,
     /// Its first quartile.
@@ -48,14 +47,11 @@ pub struct ScheduleStat {
 /// The summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
-    /// Runs.
-    pub runs: usize,
-    /// Converged runs.
-    pub converged_runs: usize,
+    /// Runs, converged runs, and where no constant stepsize converges.
+    #[serde(flatten)]
+    pub totals: Totals,
     /// Per (final fraction, method, schedule).
     pub table: Vec<ScheduleStat>,
-    /// (dataset, batch) without a convergent constant stepsize (no runs there).
-    pub without_gamma_max: Vec<WithoutGammaMax>,
     /// The section's claims.
     pub claims: Vec<Claim>,
 }
@@ -77,8 +73,7 @@ impl Summary {
                         fraction,
                         method: method.as_str(),
                         schedule: kind.as_str(),
-                        converged: all.iter().filter(|r| r.converged()).count(),
-                        runs: all.len(),
+                        count: Count::of(all.iter().copied()),
                         gain_l1: r4(gain.median),
                         gain_l1_q25: r4(gain.q25),
                         gain_l1_q75: r4(gain.q75),
@@ -88,12 +83,6 @@ impl Summary {
                 }
             }
         }
-        Summary {
-            runs: rows.len(),
-            converged_runs: rows.iter().filter(|r| r.converged()).count(),
-            table,
-            without_gamma_max: out.runs.without_gamma_max.clone(),
-            claims: claims::claims(out),
-        }
+        Summary { totals: Totals::of(&out.runs), table, claims: claims::claims(out) }
     }
 }
