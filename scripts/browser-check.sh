@@ -87,6 +87,22 @@ print(len(counts), round(1 - max(counts.values()) / len(sample), 4))
 PY
 }
 
+# check_shot PNG MIN_COLOURS MIN_DRAWN: a screenshot must exist and look drawn (at least MIN_COLOURS
+# colours, at least a MIN_DRAWN share of non-background pixels). Sets shot_stats ("C colours/D
+# drawn", empty without a screenshot) and appends what is wrong to the caller's `problems`.
+check_shot() {
+    local shot=$1 colours drawn
+    shot_stats=""
+    if [ ! -s "$shot" ]; then
+        problems+=("no screenshot $shot")
+        return
+    fi
+    read -r colours drawn < <(png_stats "$shot")
+    shot_stats="$colours colours/$drawn drawn"
+    python3 -c "import sys; sys.exit(0 if $colours >= $2 and $drawn >= $3 else 1)" \
+        || problems+=("blank-looking screenshot $shot ($shot_stats)")
+}
+
 fail=0
 for chapter in "${chapters[@]}"; do
     page="$OUT/site/$chapter"
@@ -129,14 +145,8 @@ for chapter in "${chapters[@]}"; do
         grep -q 'plotly.js did not load' "$dom" && problems+=("plotly.js did not load")
         stats=""
         for shot in "$png" "$figpng"; do
-            if [ -s "$shot" ]; then
-                read -r colours drawn < <(png_stats "$shot")
-                stats="$stats $colours colours/$drawn drawn;"
-                python3 -c "import sys; sys.exit(0 if $colours >= 32 and $drawn >= 0.02 else 1)" \
-                    || problems+=("blank-looking screenshot $shot ($colours colours, $drawn non-background)")
-            else
-                problems+=("no screenshot $shot")
-            fi
+            check_shot "$shot" 32 0.02
+            [ -z "$shot_stats" ] || stats="$stats $shot_stats;"
         done
         if [ "${#problems[@]}" -eq 0 ]; then
             echo "ok   $chapter [$theme]: $katex formulas, $figures figure(s) drawn ($svgs svg layers), screenshots:$stats $png, $figpng"
@@ -163,15 +173,8 @@ for html in "$RESULTS"/*/figure.html; do
     [ "$svgs" -ge 2 ] || problems+=("$svgs plotly SVG layer(s)")
     [ "$traces" -gt 0 ] || problems+=("no plotted trace")
     grep -q '<p id="plotly-missing">' "$dom" && problems+=("plotly.js did not load")
-    stats=""
-    if [ -s "$png" ]; then
-        read -r colours drawn < <(png_stats "$png")
-        stats="$colours colours/$drawn drawn"
-        python3 -c "import sys; sys.exit(0 if $colours >= 16 and $drawn >= 0.01 else 1)" \
-            || problems+=("blank-looking screenshot $png ($stats)")
-    else
-        problems+=("no screenshot $png")
-    fi
+    check_shot "$png" 16 0.01
+    stats=$shot_stats
     if [ "${#problems[@]}" -eq 0 ]; then
         echo "ok   $RESULTS/$exp/figure.html: drawn ($svgs svg layers, $traces trace groups), screenshot $stats: $png"
         figures=$((figures + 1))
