@@ -95,13 +95,13 @@ impl Summary {
         let mut table = Vec::new();
         for &b in &out.batches {
             for &fraction in &out.fractions {
-                let all: Vec<&Row> = rows.iter().filter(|r| r.batch == b && r.fraction == fraction).collect();
+                let count = Count::of(rows.iter().filter(|r| r.batch == b && r.fraction == fraction));
                 let risk = over_datasets(out, b, fraction, Row::risk_ratio);
                 table.push(BatchStat {
                     batch: b,
                     noise_factor: r4(batch_noise_factor(out.n, b)),
                     fraction,
-                    count: Count::of(all.iter().copied()),
+                    count,
                     gamma_max: r4(over_datasets(out, b, fraction, |r| r.gamma_max).median),
                     gain_l1: r4(over_datasets(out, b, fraction, Row::gain_l1).median),
                     gain_l1_over_gamma: r4(over_datasets(out, b, fraction, gain_per_gamma).median),

@@ -92,13 +92,13 @@ impl Summary {
         let mut table = Vec::new();
         for arm in Arm::ALL {
             for &fraction in &out.fractions {
-                let all: Vec<&Row> =
-                    out.measured.rows().filter(|(r, e)| e.arm == arm && r.fraction == fraction).map(|p| p.0).collect();
+                let count =
+                    Count::of(out.measured.rows().filter(|(r, e)| e.arm == arm && r.fraction == fraction).map(|p| p.0));
                 let med = |f: &dyn Fn(&Row, &Extra) -> Option<f64>| r4(over(out, arm, fraction, f).median);
                 table.push(PointStat {
                     arm: arm.as_str(),
                     fraction,
-                    count: Count::of(all.iter().copied()),
+                    count,
                     gain_l1: med(&|r, _| Some(r.gain_l1())),
                     steps_beyond_one: med(&|r, _| Some(r.steps_beyond_one as f64)),
                     max_gamma_sharpness: med(&|_, e| e.max_gamma_sharpness),

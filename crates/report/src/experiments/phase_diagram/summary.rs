@@ -91,8 +91,8 @@ impl Summary {
             for (a, &alpha) in out.alphas.iter().enumerate() {
                 for &fraction in &out.fractions {
                     let cell = (batch, a, fraction);
-                    let all: Vec<&Row> =
-                        rows.iter().filter(|r| r.batch == batch && r.cell == a && r.fraction == fraction).collect();
+                    let count =
+                        Count::of(rows.iter().filter(|r| r.batch == batch && r.cell == a && r.fraction == fraction));
                     let ratio = |f: fn(&Decomposition) -> f64| {
                         med(out, cell, move |r, e| part(e, f).map(|risk| risk / r.gf_test_risk))
                     };
@@ -102,7 +102,7 @@ impl Summary {
                         batch,
                         alpha,
                         fraction,
-                        count: Count::of(all.iter().copied()),
+                        count,
                         risk_ratio: med(out, cell, |r, _| Some(r.risk_ratio())),
                         scale_risk_ratio: ratio(|x| x.scale_risk),
                         shape_risk_ratio: ratio(|x| x.shape_risk),

@@ -65,15 +65,16 @@ impl Summary {
             for method in Method::BOTH {
                 for kind in Kind::ALL {
                     let key = (fraction, method, kind);
-                    let all: Vec<&Row> = (rows.iter())
-                        .filter(|r| r.fraction == fraction && r.method == method && Kind::ALL[r.cell] == kind)
-                        .collect();
+                    let count = Count::of(
+                        (rows.iter())
+                            .filter(|r| r.fraction == fraction && r.method == method && Kind::ALL[r.cell] == kind),
+                    );
                     let gain = over_datasets(out, key, Row::gain_l1);
                     table.push(ScheduleStat {
                         fraction,
                         method: method.as_str(),
                         schedule: kind.as_str(),
-                        count: Count::of(all.iter().copied()),
+                        count,
                         gain_l1: r4(gain.median),
                         gain_l1_q25: r4(gain.q25),
                         gain_l1_q75: r4(gain.q75),
