@@ -13,6 +13,12 @@ test:
 reproduce *ARGS:
     cargo run --release -- reproduce {{ARGS}}
 
+# dln's own tests (unit, property, kernels against their portable twins) with the checks the dev
+# profile turns off in dln for speed (see Cargo.toml): the precondition checks of unchecked indexing,
+# debug assertions and integer overflow checks.
+ub-check:
+    cargo test -p dln --config 'profile.dev.package.dln.debug-assertions=true' --config 'profile.dev.package.dln.overflow-checks=true'
+
 # Benchmarks of the engine and the interpolator solver (divan).
 bench:
     cargo bench -p dln
@@ -72,4 +78,4 @@ lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
 # Everything CI runs after the test command.
-ci: doc static notebooks browser-check doc-check slurm-check
+ci: doc ub-check static notebooks browser-check doc-check slurm-check

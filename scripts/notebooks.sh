@@ -24,7 +24,8 @@
 # optimisation: evcxr's own profile builds all of them at opt-level 2, which makes a cold first
 # notebook compile polars, plotly and the book's crates optimised although the notebooks only build
 # small tables and figures with them. The computing crates (dln, ndarray, matrixmultiply,
-# rand_chacha) stay optimised; every other dependency is built at opt-level 0.
+# rand_chacha) stay optimised, and dln without the debug and overflow checks (as in the workspace's
+# dev profile, see Cargo.toml); every other dependency is built at opt-level 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -85,6 +86,8 @@ cat > "$DLN_EVCXR_DIR/.cargo/config.toml" <<'TOML'
 opt-level = 0
 [profile.dev.package.dln]
 opt-level = 3
+debug-assertions = false
+overflow-checks = false
 [profile.dev.package.ndarray]
 opt-level = 3
 [profile.dev.package.matrixmultiply]
